@@ -1,0 +1,102 @@
+// Command undersigned runs the Undersigned open-letter platform. With no
+// subcommand it serves; "migrate" only brings the database schema up to date.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/undersigned/undersigned"
+	"github.com/undersigned/undersigned/pkg/app"
+	"github.com/undersigned/undersigned/pkg/config"
+)
+
+const usage = `Usage: undersigned [--config FILE] [COMMAND]
+
+Commands:
+  serve     serve the letters over HTTP (the default)
+  migrate   bring the database schema up to date and exit
+
+Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "undersigned:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: tests call it with their own arguments,
+// environment and context.
+func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	flags := flag.NewFlagSet("undersigned", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() { fmt.Fprint(stderr, usage); flags.PrintDefaults() }
+	configPath := flags.String("config", "config.yaml", "the configuration file")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*configPath, environ)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	command := flags.Arg(0)
+	if command == "" {
+		command = "serve"
+	}
+	switch command {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		a, err := build(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		log.Info("database is up to date")
+		return a.Close()
+	default:
+		flags.Usage()
+		return fmt.Errorf("unknown command %q", command)
+	}
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.App, error) {
+	return app.Build(ctx, cfg, app.Options{Files: undersigned.Files(), Log: log, Now: time.Now, Random: rand.Reader})
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, a.Close()) }()
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (server.addr): %w", cfg.Server.Addr, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level)) // Validate has checked it
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,176 @@
+// Package app assembles Undersigned from its configuration: it opens the
+// store, syncs the letters, builds the services and serves them until told to
+// stop. cmd/undersigned and the test harness build the app the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/geo"
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/mail"
+	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
+	"github.com/undersigned/undersigned/pkg/web"
+)
+
+// Options are what the app takes from outside besides its configuration; in
+// tests they make time and randomness deterministic.
+type Options struct {
+	Files  fs.FS            // the embedded templates/ and static/
+	Log    *slog.Logger     // where the app logs
+	Now    func() time.Time // the clock; time.Now outside tests
+	Random io.Reader        // crypto/rand.Reader outside tests
+}
+
+// App is an assembled Undersigned instance.
+type App struct {
+	Config  config.Config
+	Store   *store.Store
+	Vault   *vault.Vault
+	Letters *letters.Registry
+	Signing *signing.Service
+	Outbox  *mail.Worker
+	Web     *web.App
+	log     *slog.Logger
+}
+
+// Build opens the database, migrates it, syncs the letters and wires the
+// services. Close releases what it opened.
+func Build(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: create data folder %s: %w", cfg.DataDir, err)
+	}
+	st, err := store.Open(store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, DataDir: cfg.DataDir, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, opts, st)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store) (*App, error) {
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	key, err := vault.LoadKey(cfg.SecretKey, filepath.Join(cfg.DataDir, "secret.key"), opts.Random)
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.New(key, opts.Random)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := letters.Sync(ctx, st, cfg.Letters)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := mail.NewRenderer(opts.Files)
+	if err != nil {
+		return nil, err
+	}
+	transport, err := mail.NewTransport(cfg.Mail, cfg.DataDir, opts.Log, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	countries := geo.New()
+	outbox := mail.NewWorker(mail.WorkerDeps{
+		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
+		Config: cfg.Mail, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Log: opts.Log,
+	})
+	signer := signing.New(signing.Deps{
+		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
+		Now: opts.Now, Random: opts.Random, Outbox: outbox,
+	})
+	webApp, err := web.New(web.Deps{
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Board: live.NewBoard(st, countries),
+		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Outbox: outbox, Web: webApp, log: opts.Log}, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// expireEvery is how often unconfirmed signatures past their grace are deleted.
+const expireEvery = time.Hour
+
+// Serve answers HTTP on ln and runs the outbox worker and the expiry job until
+// ctx ends; then it stops taking requests, lets those in flight finish (up to
+// server.shutdown_timeout) and stops the workers between jobs.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: a.Config.Server.ReadTimeout,
+		ReadTimeout:       a.Config.Server.ReadTimeout,
+		WriteTimeout:      a.Config.Server.WriteTimeout,
+		IdleTimeout:       a.Config.Server.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Outbox.Run(workCtx) })
+	wg.Go(func() { a.runExpiry(workCtx) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL)
+
+	var err error
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.Server.ShutdownTimeout)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopWork()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *App) runExpiry(ctx context.Context) {
+	ticker := time.NewTicker(expireEvery)
+	defer ticker.Stop()
+	for {
+		if n, err := a.Signing.Expire(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("expiring unconfirmed signatures failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("deleted unconfirmed signatures past their expiry", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}

@@ -1,0 +1,334 @@
+// Package config loads Undersigned's typed configuration: built-in defaults, then
+// config.yaml, then UNDERSIGNED_* environment variables, in that order of strength.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+)
+
+// EnvPrefix starts every environment variable that overrides a configuration key.
+const EnvPrefix = "UNDERSIGNED_"
+
+// Config is the whole configuration of one Undersigned instance. Every key can be
+// set in config.yaml or by environment (EnvName gives the variable's name).
+type Config struct {
+	BaseURL   string   `koanf:"base_url"`
+	DataDir   string   `koanf:"data_dir"`
+	SecretKey string   `koanf:"secret_key"`
+	Site      Site     `koanf:"site"`
+	Server    Server   `koanf:"server"`
+	Database  Database `koanf:"database"`
+	Mail      Mail     `koanf:"mail"`
+	Signing   Signing  `koanf:"signing"`
+	Log       Log      `koanf:"log"`
+	Letters   []Letter `koanf:"letters"`
+}
+
+// Site names who runs this instance; the privacy notice and mails show it.
+type Site struct {
+	Name         string `koanf:"name"`
+	Operator     string `koanf:"operator"`
+	PrivacyEmail string `koanf:"privacy_email"`
+}
+
+// Server holds the HTTP listener's settings.
+type Server struct {
+	Addr            string        `koanf:"addr"`
+	ReadTimeout     time.Duration `koanf:"read_timeout"`
+	WriteTimeout    time.Duration `koanf:"write_timeout"`
+	IdleTimeout     time.Duration `koanf:"idle_timeout"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	MaxBodyBytes    int64         `koanf:"max_body_bytes"`
+}
+
+// Database selects the store: an embedded SQLite file or a PostgreSQL server.
+type Database struct {
+	Driver string `koanf:"driver"`
+	DSN    string `koanf:"dsn"`
+}
+
+// Mail configures how the outbox worker delivers mail.
+type Mail struct {
+	Transport string `koanf:"transport"`
+	From      string `koanf:"from"`
+	SMTP      SMTP   `koanf:"smtp"`
+	Outbox    Outbox `koanf:"outbox"`
+}
+
+// SMTP is the relay used by the smtp transport.
+type SMTP struct {
+	Host     string        `koanf:"host"`
+	Port     int           `koanf:"port"`
+	TLS      string        `koanf:"tls"`
+	Username string        `koanf:"username"`
+	Password string        `koanf:"password"`
+	Timeout  time.Duration `koanf:"timeout"`
+}
+
+// Outbox tunes the worker that drains the mail_jobs table.
+type Outbox struct {
+	PollInterval time.Duration `koanf:"poll_interval"`
+	BatchSize    int           `koanf:"batch_size"`
+	RetryMin     time.Duration `koanf:"retry_min"`
+	RetryMax     time.Duration `koanf:"retry_max"`
+}
+
+// Signing tunes the signature lifecycle.
+type Signing struct {
+	ConfirmTTL       time.Duration `koanf:"confirm_ttl"`
+	UnconfirmedGrace time.Duration `koanf:"unconfirmed_grace"`
+	ConsentVersion   string        `koanf:"consent_version"`
+}
+
+// Log sets the level and format of the server's structured log.
+type Log struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"`
+}
+
+// Letter is one open letter as campaign staff write it in config.yaml; it is
+// synced into the letters table at start-up.
+type Letter struct {
+	Slug      string    `koanf:"slug"`
+	Title     string    `koanf:"title"`
+	Summary   string    `koanf:"summary"`
+	Body      string    `koanf:"body"`
+	Lang      string    `koanf:"lang"`
+	OpensAt   time.Time `koanf:"opens_at"`
+	ClosesAt  time.Time `koanf:"closes_at"`
+	PublishAt time.Time `koanf:"publish_at"`
+	Review    []string  `koanf:"review"`
+}
+
+// Default is the configuration before config.yaml and the environment are read.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Site:    Site{Name: "Undersigned"},
+		Server: Server{
+			Addr:            "127.0.0.1:8080",
+			ReadTimeout:     10 * time.Second,
+			WriteTimeout:    30 * time.Second,
+			IdleTimeout:     120 * time.Second,
+			ShutdownTimeout: 15 * time.Second,
+			MaxBodyBytes:    64 << 10,
+		},
+		Database: Database{Driver: "sqlite"},
+		Mail: Mail{
+			Transport: "file",
+			From:      "Undersigned <noreply@localhost>",
+			SMTP:      SMTP{Host: "localhost", Port: 587, TLS: "starttls", Timeout: 15 * time.Second},
+			Outbox: Outbox{
+				PollInterval: 2 * time.Second,
+				BatchSize:    50,
+				RetryMin:     5 * time.Second,
+				RetryMax:     time.Hour,
+			},
+		},
+		Signing: Signing{
+			ConfirmTTL:       7 * 24 * time.Hour,
+			UnconfirmedGrace: 7 * 24 * time.Hour,
+			ConsentVersion:   "2026-11",
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads defaults, then the YAML file at path (skipped when path is empty),
+// then every UNDERSIGNED_* variable in environ, and validates the result.
+func Load(path string, environ []string) (Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return Config{}, fmt.Errorf("config: defaults: %w", err)
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+		}
+	}
+	if err := k.Load(envProvider(k.Keys(), environ), nil); err != nil {
+		return Config{}, fmt.Errorf("config: environment: %w", err)
+	}
+	var cfg Config
+	decoder := &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			emptyStringToZeroTime, mapstructure.StringToTimeDurationHookFunc(), mapstructure.TextUnmarshallerHookFunc()),
+		ErrorUnused:      true, // a misspelt key in config.yaml fails instead of being ignored
+		WeaklyTypedInput: true,
+		Result:           &cfg,
+		TagName:          "koanf",
+	}
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: decoder}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg.applyDerived()
+	return cfg, cfg.Validate()
+}
+
+// emptyStringToZeroTime lets a time key be left empty ("") to mean "not set".
+func emptyStringToZeroTime(from, to reflect.Type, data any) (any, error) {
+	if to == reflect.TypeFor[time.Time]() && from.Kind() == reflect.String && data.(string) == "" {
+		return time.Time{}, nil
+	}
+	return data, nil
+}
+
+// EnvName is the environment variable that overrides the key at path,
+// for example "mail.smtp.host" → "UNDERSIGNED_MAIL_SMTP_HOST".
+func EnvName(path string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+}
+
+// envProvider maps UNDERSIGNED_* variables onto the known keys. Matching against
+// the known keys, rather than splitting on "_", keeps keys such as base_url whole.
+func envProvider(keys []string, environ []string) *env.Env {
+	byEnvName := make(map[string]string, len(keys))
+	for _, key := range keys {
+		byEnvName[EnvName(key)] = key
+	}
+	return env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(name, value string) (string, any) {
+			return byEnvName[name], value
+		},
+	})
+}
+
+// applyDerived fills values that default to other values.
+func (c *Config) applyDerived() {
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Server.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	for i := range c.Letters {
+		if c.Letters[i].Lang == "" {
+			c.Letters[i].Lang = "en"
+		}
+	}
+}
+
+// SecureCookies reports whether the site is served over TLS, so cookies and HSTS
+// can insist on it.
+func (c Config) SecureCookies() bool {
+	return strings.HasPrefix(c.BaseURL, "https://")
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// Validate checks every key and names the first one that is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, EnvName(key), fmt.Sprintf(format, args...)))
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("base_url", "must be an absolute http(s) URL, got %q", c.BaseURL)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		bad("server.addr", "must be host:port, got %q", c.Server.Addr)
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		bad("server.max_body_bytes", "must be at least 1024, got %d", c.Server.MaxBodyBytes)
+	}
+	if !slices.Contains([]string{"sqlite", "postgres"}, c.Database.Driver) {
+		bad("database.driver", `must be "sqlite" or "postgres", got %q`, c.Database.Driver)
+	}
+	if c.Database.Driver == "postgres" && c.Database.DSN == "" {
+		bad("database.dsn", "is required when database.driver is postgres")
+	}
+	c.validateMail(bad)
+	if c.Signing.ConfirmTTL < time.Minute {
+		bad("signing.confirm_ttl", "must be at least 1m, got %s", c.Signing.ConfirmTTL)
+	}
+	if c.Signing.UnconfirmedGrace < 0 {
+		bad("signing.unconfirmed_grace", "must not be negative")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		bad("log.format", `must be "text" or "json", got %q`, c.Log.Format)
+	}
+	c.validateLetters(bad)
+	return errors.Join(errs...)
+}
+
+func (c Config) validateMail(bad func(key, format string, args ...any)) {
+	if !slices.Contains([]string{"file", "smtp"}, c.Mail.Transport) {
+		bad("mail.transport", `must be "file" or "smtp", got %q`, c.Mail.Transport)
+	}
+	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+		bad("mail.from", "must be an address such as \"Campaign <noreply@example.org>\", got %q", c.Mail.From)
+	}
+	if c.Mail.Transport == "smtp" {
+		if c.Mail.SMTP.Host == "" {
+			bad("mail.smtp.host", "is required when mail.transport is smtp")
+		}
+		if c.Mail.SMTP.Port < 1 || c.Mail.SMTP.Port > 65535 {
+			bad("mail.smtp.port", "must be 1-65535, got %d", c.Mail.SMTP.Port)
+		}
+	}
+	if !slices.Contains([]string{"none", "starttls", "tls"}, c.Mail.SMTP.TLS) {
+		bad("mail.smtp.tls", `must be "none", "starttls" or "tls", got %q`, c.Mail.SMTP.TLS)
+	}
+	if c.Mail.Outbox.BatchSize < 1 {
+		bad("mail.outbox.batch_size", "must be at least 1, got %d", c.Mail.Outbox.BatchSize)
+	}
+	if c.Mail.Outbox.PollInterval <= 0 {
+		bad("mail.outbox.poll_interval", "must be positive")
+	}
+	if c.Mail.Outbox.RetryMin <= 0 || c.Mail.Outbox.RetryMax < c.Mail.Outbox.RetryMin {
+		bad("mail.outbox.retry_max", "must be at least mail.outbox.retry_min, which must be positive")
+	}
+}
+
+func (c Config) validateLetters(bad func(key, format string, args ...any)) {
+	if len(c.Letters) == 0 {
+		bad("letters", "at least one letter is required")
+	}
+	seen := map[string]bool{}
+	for i, l := range c.Letters {
+		key := fmt.Sprintf("letters[%d]", i)
+		switch {
+		case !slugPattern.MatchString(l.Slug) || len(l.Slug) > 80:
+			bad(key+".slug", "must be lower-case letters, digits and dashes, got %q", l.Slug)
+		case seen[l.Slug]:
+			bad(key+".slug", "%q is used by another letter", l.Slug)
+		}
+		seen[l.Slug] = true
+		if strings.TrimSpace(l.Title) == "" {
+			bad(key+".title", "must not be empty")
+		}
+		if strings.TrimSpace(l.Body) == "" {
+			bad(key+".body", "must not be empty")
+		}
+		if !l.ClosesAt.IsZero() && !l.OpensAt.IsZero() && !l.ClosesAt.After(l.OpensAt) {
+			bad(key+".closes_at", "must be after opens_at")
+		}
+		for _, kind := range l.Review {
+			if kind != "organisation" && kind != "individual" {
+				bad(key+".review", "lists %q; kinds are organisation and individual", kind)
+			}
+		}
+	}
+}

@@ -1,0 +1,106 @@
+// Package i18n holds the message catalogs (one YAML file per language under
+// locales/) and picks the reader's language. Every user-facing string goes
+// through a Localizer, so adding a language is adding a file.
+package i18n
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.yaml
+var localeFiles embed.FS
+
+// Catalog is the set of loaded languages. It is built once and only read.
+type Catalog struct {
+	bundle  *goi18n.Bundle
+	matcher language.Matcher
+	tags    []language.Tag
+}
+
+// Load reads every catalog under locales/; English is the fallback for keys a
+// language lacks.
+func Load() (*Catalog, error) {
+	bundle := goi18n.NewBundle(language.English)
+	bundle.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	names, err := fs.Glob(localeFiles, "locales/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("i18n: list catalogs: %w", err)
+	}
+	for _, name := range names {
+		if _, err := bundle.LoadMessageFileFS(localeFiles, name); err != nil {
+			return nil, fmt.Errorf("i18n: load %s: %w", path.Base(name), err)
+		}
+	}
+	tags := bundle.LanguageTags()
+	return &Catalog{bundle: bundle, matcher: language.NewMatcher(tags), tags: tags}, nil
+}
+
+// Languages lists the loaded languages, English first.
+func (c *Catalog) Languages() []language.Tag { return c.tags }
+
+// Localizer returns a localizer for the first of prefs (tags or Accept-Language
+// values, most wanted first) that the catalog can serve.
+func (c *Catalog) Localizer(prefs ...string) *Localizer {
+	var wanted []language.Tag
+	for _, p := range prefs {
+		if p == "" {
+			continue
+		}
+		tags, _, err := language.ParseAcceptLanguage(p)
+		if err == nil {
+			wanted = append(wanted, tags...)
+		}
+	}
+	_, index, _ := c.matcher.Match(wanted...)
+	tag := c.tags[index]
+	return &Localizer{Tag: tag, l: goi18n.NewLocalizer(c.bundle, tag.String())}
+}
+
+// Localizer translates message ids into one language.
+type Localizer struct {
+	Tag language.Tag
+	l   *goi18n.Localizer
+}
+
+// T translates id. kv are pairs of placeholder name and value; a "Count" pair
+// also chooses the plural form. A missing id comes back unchanged, so a gap
+// shows on the page instead of breaking it (a test keeps catalogs complete).
+func (l *Localizer) T(id string, kv ...any) string {
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(kv) > 0 {
+		data := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			key := fmt.Sprint(kv[i])
+			data[key] = kv[i+1]
+			if key == "Count" {
+				cfg.PluralCount = kv[i+1]
+			}
+		}
+		cfg.TemplateData = data
+	}
+	s, err := l.l.Localize(cfg)
+	if err != nil && s == "" {
+		return id
+	}
+	return s
+}
+
+// Dir is the writing direction of the localizer's language: "rtl" or "ltr".
+func (l *Localizer) Dir() string {
+	base, _ := l.Tag.Base()
+	switch base.String() {
+	case "ar", "he", "fa", "ur":
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// Lang is the BCP 47 tag for the html lang attribute.
+func (l *Localizer) Lang() string { return l.Tag.String() }

@@ -1,0 +1,154 @@
+// Package letters keeps the open letters: it syncs those written in config.yaml
+// into the letters table at start-up and serves them, rendered, from memory.
+package letters
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/yuin/goldmark"
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// Letter is an open letter ready to show: its row plus the body rendered to HTML.
+type Letter struct {
+	ID          uint
+	Slug        string
+	Title       string
+	Summary     string
+	BodyHTML    template.HTML
+	Lang        string
+	Version     string
+	OpensAt     time.Time
+	ClosesAt    time.Time
+	PublishAt   time.Time
+	reviewKinds []store.Kind
+}
+
+// NeedsReview reports whether staff must approve a confirmed signer of this kind
+// before the name is published.
+func (l *Letter) NeedsReview(kind store.Kind) bool {
+	return slices.Contains(l.reviewKinds, kind)
+}
+
+// OpenForSigning reports whether the letter accepts signatures at now.
+func (l *Letter) OpenForSigning(now time.Time) bool {
+	return (l.OpensAt.IsZero() || !now.Before(l.OpensAt)) && (l.ClosesAt.IsZero() || now.Before(l.ClosesAt))
+}
+
+// ListIsPublic reports whether the signatories and totals may be shown at now;
+// before PublishAt a letter can collect signatures under embargo.
+func (l *Letter) ListIsPublic(now time.Time) bool {
+	return l.PublishAt.IsZero() || !now.Before(l.PublishAt)
+}
+
+// Registry holds the letters in config order; it is built once at start-up and
+// only read afterwards.
+type Registry struct {
+	ordered []*Letter
+	bySlug  map[string]*Letter
+}
+
+// BySlug returns the letter with that slug, or false.
+func (r *Registry) BySlug(slug string) (*Letter, bool) {
+	l, ok := r.bySlug[slug]
+	return l, ok
+}
+
+// ByID returns the letter with that id, or false.
+func (r *Registry) ByID(id uint) (*Letter, bool) {
+	for _, l := range r.ordered {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return nil, false
+}
+
+// All returns the letters in the order config.yaml lists them.
+func (r *Registry) All() []*Letter { return r.ordered }
+
+// Sync writes the configured letters into the database (inserting new ones and
+// updating changed ones) and returns them rendered.
+func Sync(ctx context.Context, st *store.Store, configured []config.Letter) (*Registry, error) {
+	reg := &Registry{bySlug: map[string]*Letter{}}
+	md := goldmark.New()
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		for _, c := range configured {
+			row := toRow(c)
+			if err := store.UpsertLetter(tx, &row); err != nil {
+				return err
+			}
+			l, err := render(md, row, c)
+			if err != nil {
+				return err
+			}
+			reg.ordered = append(reg.ordered, l)
+			reg.bySlug[l.Slug] = l
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("letters: sync: %w", err)
+	}
+	return reg, nil
+}
+
+func toRow(c config.Letter) store.Letter {
+	sum := sha256.Sum256([]byte(c.Title + "\x00" + c.Summary + "\x00" + c.Body))
+	return store.Letter{
+		Slug:        c.Slug,
+		Title:       c.Title,
+		Summary:     c.Summary,
+		Body:        c.Body,
+		Lang:        c.Lang,
+		VersionHash: hex.EncodeToString(sum[:]),
+		OpensAt:     timePtr(c.OpensAt),
+		ClosesAt:    timePtr(c.ClosesAt),
+		PublishAt:   timePtr(c.PublishAt),
+		ReviewKinds: strings.Join(c.Review, ","),
+	}
+}
+
+func render(md goldmark.Markdown, row store.Letter, c config.Letter) (*Letter, error) {
+	var body bytes.Buffer
+	// goldmark leaves raw HTML out unless told otherwise, so the body cannot
+	// carry script even if config.yaml is edited carelessly.
+	if err := md.Convert([]byte(c.Body), &body); err != nil {
+		return nil, fmt.Errorf("letters: render %q: %w", c.Slug, err)
+	}
+	l := &Letter{
+		ID:        row.ID,
+		Slug:      row.Slug,
+		Title:     row.Title,
+		Summary:   row.Summary,
+		BodyHTML:  template.HTML(body.String()),
+		Lang:      row.Lang,
+		Version:   row.VersionHash,
+		OpensAt:   c.OpensAt,
+		ClosesAt:  c.ClosesAt,
+		PublishAt: c.PublishAt,
+	}
+	for _, k := range c.Review {
+		l.reviewKinds = append(l.reviewKinds, store.Kind(k))
+	}
+	return l, nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}

@@ -1,0 +1,86 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	texttemplate "text/template"
+
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// Content is what a mail template can show. Everything in it is read at send
+// time from the signature, so the outbox holds no copy of personal data.
+type Content struct {
+	Kind        store.MailKind
+	Name        string
+	LetterTitle string
+	LetterURL   string
+	ConfirmURL  string // empty when the mail carries no confirmation link
+	ExpiresAt   string
+	Status      store.Status
+	SiteName    string
+	l           *i18n.Localizer
+}
+
+// T translates a message id in the signer's language; templates call it.
+func (c Content) T(id string, kv ...any) string { return c.l.T(id, kv...) }
+
+// Lang and Dir set the HTML part's language and direction.
+func (c Content) Lang() string { return c.l.Lang() }
+
+// Dir is the writing direction of the mail's language.
+func (c Content) Dir() string { return c.l.Dir() }
+
+// Renderer turns Content into a subject, a text part and an HTML part, from
+// templates/email/<kind>.txt and <kind>.html (with layout.html around the latter).
+type Renderer struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// NewRenderer parses the mail templates in files (the root of the embedded tree).
+func NewRenderer(files fs.FS) (*Renderer, error) {
+	text, err := texttemplate.ParseFS(files, "templates/email/*.txt")
+	if err != nil {
+		return nil, fmt.Errorf("mail: parse text templates: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(files, "templates/email/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("mail: parse html templates: %w", err)
+	}
+	return &Renderer{text: text, html: html}, nil
+}
+
+// Render fills a Message (all but From and To) for c in l's language.
+func (r *Renderer) Render(c Content, l *i18n.Localizer) (*Message, error) {
+	c.l = l
+	var text, html bytes.Buffer
+	name := string(c.Kind)
+	if err := r.text.ExecuteTemplate(&text, name+".txt", c); err != nil {
+		return nil, fmt.Errorf("mail: render %s text: %w", name, err)
+	}
+	if err := r.html.ExecuteTemplate(&html, name+".html", c); err != nil {
+		return nil, fmt.Errorf("mail: render %s html: %w", name, err)
+	}
+	m := &Message{
+		Subject: l.T("mail."+name+".subject", "Title", c.LetterTitle),
+		Text:    text.String(),
+		HTML:    html.String(),
+	}
+	if c.ConfirmURL != "" {
+		m.Links = append(m.Links, c.ConfirmURL)
+	}
+	return m, nil
+}
+
+// Button is what the mail_button template draws: a link styled as a button,
+// with the bare URL under it for clients that show no HTML.
+type Button struct{ URL, Label, Fallback string }
+
+// Button builds a Button; templates call it.
+func (c Content) Button(url, label string) Button {
+	return Button{URL: url, Label: label, Fallback: c.T("mail.button_fallback")}
+}

@@ -1,0 +1,148 @@
+// Package mail renders the messages Undersigned sends (templates/email), hands
+// them to a Transport (SMTP through go-mail, or .eml files for development) and
+// runs the outbox worker that drains the mail_jobs table.
+package mail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/undersigned/undersigned/pkg/config"
+)
+
+// Message is one rendered mail, ready for a Transport.
+type Message struct {
+	From    string
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	// Links are the actionable links in the message; the file transport logs
+	// them so a developer can follow a confirmation link without a mail client.
+	Links []string
+}
+
+// Transport delivers messages. Signing and the worker see only this, so tests
+// and development can swap SMTP for files.
+type Transport interface {
+	Send(ctx context.Context, m *Message) error
+}
+
+// NewTransport builds the transport named by cfg.Transport.
+func NewTransport(cfg config.Mail, dataDir string, log *slog.Logger, now func() time.Time) (Transport, error) {
+	switch cfg.Transport {
+	case "file":
+		return &FileTransport{Dir: filepath.Join(dataDir, "mail"), Log: log, Now: now}, nil
+	case "smtp":
+		return NewSMTPTransport(cfg.SMTP), nil
+	default:
+		return nil, fmt.Errorf("mail: unknown transport %q", cfg.Transport)
+	}
+}
+
+// build turns a Message into a go-mail message with a text part and an HTML alternative.
+func build(m *Message, now time.Time) (*gomail.Msg, error) {
+	msg := gomail.NewMsg()
+	if err := msg.From(m.From); err != nil {
+		return nil, fmt.Errorf("mail: from %q: %w", m.From, err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return nil, fmt.Errorf("mail: recipient: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageID()
+	msg.SetDateWithValue(now)
+	// Tells vacation responders and mailing list software not to answer.
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// SMTPTransport sends through an SMTP relay with go-mail.
+type SMTPTransport struct {
+	cfg config.SMTP
+}
+
+// NewSMTPTransport returns a transport for the relay in cfg.
+func NewSMTPTransport(cfg config.SMTP) *SMTPTransport {
+	return &SMTPTransport{cfg: cfg}
+}
+
+func (t *SMTPTransport) options() []gomail.Option {
+	opts := []gomail.Option{gomail.WithPort(t.cfg.Port), gomail.WithTimeout(t.cfg.Timeout)}
+	switch t.cfg.TLS {
+	case "none":
+		opts = append(opts, gomail.WithTLSPortPolicy(gomail.NoTLS))
+	case "starttls":
+		opts = append(opts, gomail.WithTLSPortPolicy(gomail.TLSMandatory))
+	case "tls":
+		opts = append(opts, gomail.WithSSL())
+	}
+	if t.cfg.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(t.cfg.Username), gomail.WithPassword(t.cfg.Password))
+	}
+	return opts
+}
+
+// Send delivers m over one SMTP session.
+func (t *SMTPTransport) Send(ctx context.Context, m *Message) error {
+	msg, err := build(m, time.Now())
+	if err != nil {
+		return err
+	}
+	client, err := gomail.NewClient(t.cfg.Host, t.options()...)
+	if err != nil {
+		return fmt.Errorf("mail: smtp client for %s: %w", t.cfg.Host, err)
+	}
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		return fmt.Errorf("mail: send via %s:%d: %w", t.cfg.Host, t.cfg.Port, err)
+	}
+	return nil
+}
+
+// FileTransport writes each message as an .eml file, for development: open the
+// files in a mail client, or follow the links it logs.
+type FileTransport struct {
+	Dir string
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// Send writes m to a new file under Dir.
+func (t *FileTransport) Send(_ context.Context, m *Message) error {
+	now := t.Now()
+	msg, err := build(m, now)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(t.Dir, 0o700); err != nil {
+		return fmt.Errorf("mail: create %s: %w", t.Dir, err)
+	}
+	id := strings.Trim(strings.Join(msg.GetGenHeader(gomail.HeaderMessageID), ""), "<>")
+	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+sanitizeFileName(id)+".eml")
+	if err := msg.WriteToFile(name); err != nil {
+		return fmt.Errorf("mail: write %s: %w", name, err)
+	}
+	t.Log.Info("mail written to file", "file", name, "subject", m.Subject, "links", m.Links)
+	return nil
+}
+
+func sanitizeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}

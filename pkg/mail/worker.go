@@ -1,0 +1,169 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
+)
+
+// WorkerDeps are what a Worker is built from.
+type WorkerDeps struct {
+	Store     *store.Store
+	Vault     *vault.Vault
+	Letters   *letters.Registry
+	Catalog   *i18n.Catalog
+	Renderer  *Renderer
+	Transport Transport
+	Config    config.Mail
+	BaseURL   string
+	SiteName  string
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Worker drains the outbox: it sends each due job and marks it sent, or keeps
+// it queued with a later due time when sending fails. Sending is at-least-once:
+// a job is marked sent only after the transport accepted it.
+type Worker struct {
+	d    WorkerDeps
+	wake chan struct{}
+}
+
+// NewWorker returns a worker over d.
+func NewWorker(d WorkerDeps) *Worker {
+	return &Worker{d: d, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks the worker to look for due jobs now rather than at its next poll.
+// Signing calls it after committing a new job.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// Run drains the outbox until ctx ends, waking on Wake or every poll interval.
+func (w *Worker) Run(ctx context.Context) {
+	ticker := time.NewTicker(w.d.Config.Outbox.PollInterval)
+	defer ticker.Stop()
+	for {
+		if _, err := w.Drain(ctx); err != nil && ctx.Err() == nil {
+			w.d.Log.Error("outbox: drain failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// Drain sends due jobs in batches until none is due, and reports how many were sent.
+func (w *Worker) Drain(ctx context.Context) (int, error) {
+	sent := 0
+	for ctx.Err() == nil {
+		jobs, err := store.DueMailJobs(w.d.Store.Read(ctx), w.d.Now(), w.d.Config.Outbox.BatchSize)
+		if err != nil {
+			return sent, err
+		}
+		if len(jobs) == 0 {
+			return sent, nil
+		}
+		for _, job := range jobs {
+			ok, err := w.process(ctx, job)
+			if err != nil {
+				return sent, err
+			}
+			if ok {
+				sent++
+			}
+		}
+	}
+	return sent, nil
+}
+
+// process sends one job and records the outcome. Only a failure to record is
+// returned; a failure to send is recorded on the job.
+func (w *Worker) process(ctx context.Context, job store.MailJob) (bool, error) {
+	msg, err := w.compose(ctx, job)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, w.record(ctx, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
+	}
+	if err == nil {
+		err = w.d.Transport.Send(ctx, msg)
+	}
+	if err != nil {
+		next := w.d.Now().Add(w.backoff(job.Attempts))
+		w.d.Log.Warn("outbox: send failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts+1, "next", next, "err", err)
+		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, err.Error()) })
+	}
+	return true, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailSent(tx, job.ID, w.d.Now()) })
+}
+
+func (w *Worker) record(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	// Record even while shutting down: the mail has already gone out.
+	if err := w.d.Store.Write(context.WithoutCancel(ctx), fn); err != nil {
+		return fmt.Errorf("mail: record outcome: %w", err)
+	}
+	return nil
+}
+
+// backoff doubles the wait after each failed attempt, from RetryMin up to RetryMax.
+func (w *Worker) backoff(attempts int) time.Duration {
+	wait := w.d.Config.Outbox.RetryMin
+	for i := 0; i < attempts && wait < w.d.Config.Outbox.RetryMax; i++ {
+		wait *= 2
+	}
+	return min(wait, w.d.Config.Outbox.RetryMax)
+}
+
+// compose renders the job's message from the signature as it is now.
+func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, error) {
+	sig, err := store.FindSignature(w.d.Store.Read(ctx), "id = ?", job.SignatureID)
+	if err != nil {
+		return nil, err
+	}
+	letter, ok := w.d.Letters.ByID(sig.LetterID)
+	if !ok {
+		return nil, fmt.Errorf("mail: letter %d of signature %d is not configured", sig.LetterID, sig.ID)
+	}
+	to, err := w.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed)
+	if err != nil {
+		return nil, fmt.Errorf("mail: open address of signature %d: %w", sig.ID, err)
+	}
+	l := w.d.Catalog.Localizer(sig.Locale, letter.Lang)
+	content := Content{
+		Kind:        job.Kind,
+		Name:        sig.Name,
+		LetterTitle: letter.Title,
+		LetterURL:   w.d.BaseURL + "/letters/" + letter.Slug,
+		ExpiresAt:   sig.TokenExpiresAt.UTC().Format("2 January 2006, 15:04 MST"),
+		Status:      sig.Status,
+		SiteName:    w.d.SiteName,
+	}
+	if job.Secret != nil {
+		token, err := w.d.Vault.Open(vault.PurposeToken, job.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("mail: open token of job %d: %w", job.ID, err)
+		}
+		content.ConfirmURL = w.d.BaseURL + "/confirm/" + token
+	}
+	msg, err := w.d.Renderer.Render(content, l)
+	if err != nil {
+		return nil, err
+	}
+	msg.From, msg.To = w.d.Config.From, to
+	return msg, nil
+}

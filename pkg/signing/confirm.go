@@ -1,0 +1,193 @@
+package signing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
+)
+
+// Link is what a confirmation token leads to.
+type Link struct {
+	Letter *letters.Letter
+	Kind   store.Kind
+	Status store.Status
+}
+
+// Inspect tells what a confirmation token leads to without changing anything:
+// the page behind the mailed link calls it, since mail scanners open links too.
+// For an expired or used token it returns the Link together with ErrTokenExpired
+// or ErrTokenUsed, so the page can name the letter and offer a new link.
+func (s *Service) Inspect(ctx context.Context, plain string) (Link, error) {
+	sig, err := s.findByToken(s.d.Store.Read(ctx), plain)
+	if err != nil {
+		return Link{}, err
+	}
+	link, err := s.linkFor(sig)
+	if err != nil {
+		return Link{}, err
+	}
+	return link, s.tokenState(sig)
+}
+
+// Confirm confirms the signature behind a token, once. A signer whose kind needs
+// no review on this letter is published at once and counted, in the same
+// transaction; others wait for staff as pending_review.
+func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
+	var link Link
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		sig, err := s.findByToken(tx, plain)
+		if err != nil {
+			return err
+		}
+		if link, err = s.linkFor(sig); err != nil {
+			return err
+		}
+		if err := s.tokenState(sig); err != nil {
+			return err
+		}
+		link.Status, err = s.confirm(tx, sig, link.Letter)
+		return err
+	})
+	if err != nil && !isTokenError(err) {
+		return Link{}, fmt.Errorf("signing: confirm: %w", err)
+	}
+	return link, err
+}
+
+func (s *Service) confirm(tx *gorm.DB, sig *store.Signature, letter *letters.Letter) (store.Status, error) {
+	now := s.d.Now()
+	fields := map[string]any{"confirmed_at": now, "status": store.StatusPendingReview}
+	if !letter.NeedsReview(sig.Kind) {
+		fields["status"], fields["published_at"] = store.StatusPublished, now
+	}
+	changed, err := store.UpdateSignatureFrom(tx, sig.ID, store.StatusUnconfirmed, fields)
+	if err != nil {
+		return "", err
+	}
+	if !changed {
+		return "", ErrTokenUsed // confirmed by a concurrent request
+	}
+	status := fields["status"].(store.Status)
+	if status == store.StatusPublished {
+		named := sig.Kind == store.KindOrganisation || sig.ShowName
+		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, named, 1); err != nil {
+			return "", err
+		}
+	}
+	return status, nil
+}
+
+// ResendByToken sends a new confirmation link to the address behind an expired
+// (or still valid) token; the page for an expired link offers it.
+func (s *Service) ResendByToken(ctx context.Context, plain string) (Link, error) {
+	var link Link
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		sig, err := s.findByToken(tx, plain)
+		if err != nil {
+			return err
+		}
+		if link, err = s.linkFor(sig); err != nil {
+			return err
+		}
+		if sig.Status != store.StatusUnconfirmed {
+			return ErrTokenUsed
+		}
+		t, err := s.rotateToken(tx, sig)
+		if err != nil {
+			return err
+		}
+		return s.enqueueWithToken(tx, store.MailConfirm, sig.ID, t)
+	})
+	if err != nil && !isTokenError(err) {
+		return Link{}, fmt.Errorf("signing: resend by token: %w", err)
+	}
+	if err == nil {
+		s.wakeOutbox()
+	}
+	return link, err
+}
+
+// Resend answers "send me my link again" for an address: an unconfirmed
+// signature gets a new link, a confirmed one a reminder that it has signed,
+// and an address that never signed gets nothing. The caller cannot tell which.
+func (s *Service) Resend(ctx context.Context, slug, email string) error {
+	letter, ok := s.d.Letters.BySlug(slug)
+	if !ok {
+		return ErrLetterNotFound
+	}
+	if checkEmail(email) != "" {
+		return &ValidationError{Fields: FieldErrors{"email": "error.email.invalid"}}
+	}
+	emailHash := s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(email))
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		sig, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", letter.ID, emailHash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.queueAlreadySigned(tx, sig)
+	})
+	if err != nil {
+		return fmt.Errorf("signing: resend for letter %q: %w", slug, err)
+	}
+	s.wakeOutbox()
+	return nil
+}
+
+// Expire deletes signatures whose link expired more than the configured grace
+// ago without being confirmed (their queued mail goes with them), and reports
+// how many.
+func (s *Service) Expire(ctx context.Context) (int64, error) {
+	cutoff := s.d.Now().Add(-s.d.Config.UnconfirmedGrace)
+	var n int64
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("status = ? AND token_expires_at < ?", store.StatusUnconfirmed, cutoff).Delete(&store.Signature{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("signing: expire unconfirmed before %s: %w", cutoff, err)
+	}
+	return n, nil
+}
+
+func (s *Service) findByToken(tx *gorm.DB, plain string) (*store.Signature, error) {
+	if !wellFormedToken(plain) {
+		return nil, ErrTokenNotFound
+	}
+	sig, err := store.FindSignature(tx, "token_hash = ?", HashToken(plain))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrTokenNotFound
+	}
+	return sig, err
+}
+
+func (s *Service) linkFor(sig *store.Signature) (Link, error) {
+	letter, ok := s.d.Letters.ByID(sig.LetterID)
+	if !ok {
+		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
+	}
+	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status}, nil
+}
+
+func (s *Service) tokenState(sig *store.Signature) error {
+	switch {
+	case sig.Status != store.StatusUnconfirmed:
+		return ErrTokenUsed
+	case !s.d.Now().Before(sig.TokenExpiresAt):
+		return ErrTokenExpired
+	}
+	return nil
+}
+
+func isTokenError(err error) bool {
+	return errors.Is(err, ErrTokenNotFound) || errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenUsed)
+}

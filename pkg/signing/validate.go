@@ -1,0 +1,177 @@
+package signing
+
+import (
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// Limits on what a signer may type, in characters.
+const (
+	maxName        = 200
+	maxAffiliation = 200
+	maxWebsite     = 300
+	maxEmail       = 254
+	maxRef         = 64
+)
+
+// Request is what a signer submits. The web layer fills it from the form;
+// Validate normalises it in place.
+type Request struct {
+	Kind        store.Kind
+	Name        string // organisation name, or the individual's full name
+	Affiliation string // individuals, optional, "for identification only"
+	Website     string // organisations
+	OrgType     string // organisations, one of OrgTypes
+	ContactName string // organisations: the person behind the signature
+	Country     string // ISO 3166-1 alpha-2
+	Email       string
+	ShowName    bool // individuals: may the name be listed publicly?
+	Consent     bool // agreed to the privacy notice
+	Locale      string
+	Ref         string // partner or referral code from the link that brought the signer
+}
+
+// OrgTypes lists the kinds of organisation a signer can choose from.
+func OrgTypes() []string {
+	return []string{"ngo", "company", "trade_association", "academic", "media", "public_body", "other"}
+}
+
+// FieldErrors maps a field name to the message id that explains what is wrong
+// with it. Field names are those of the sign form.
+type FieldErrors map[string]string
+
+// ValidationError is returned by Sign when the request has FieldErrors.
+type ValidationError struct{ Fields FieldErrors }
+
+func (e *ValidationError) Error() string {
+	names := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return "signing: invalid fields: " + strings.Join(names, ", ")
+}
+
+// Validate normalises r (trimming, NFC, canonical website) and reports every
+// field that is wrong. valid tells whether a country code is assigned.
+func Validate(r *Request, validCountry func(string) bool) FieldErrors {
+	errs := FieldErrors{}
+	r.Name = cleanText(r.Name)
+	r.Affiliation = cleanText(r.Affiliation)
+	r.ContactName = cleanText(r.ContactName)
+	r.Email = strings.TrimSpace(r.Email)
+	r.Country = strings.ToUpper(strings.TrimSpace(r.Country))
+	r.Ref = strings.TrimSpace(r.Ref)
+
+	switch r.Kind {
+	case store.KindOrganisation:
+		checkText(errs, "name", r.Name, maxName, true)
+		checkText(errs, "contact_name", r.ContactName, maxName, true)
+		r.Website = strings.TrimSpace(r.Website)
+		if msg := checkWebsite(&r.Website); msg != "" {
+			errs["website"] = msg
+		}
+		if !slices.Contains(OrgTypes(), r.OrgType) {
+			errs["org_type"] = "error.org_type.choose"
+		}
+		r.Affiliation, r.ShowName = "", true
+	case store.KindIndividual:
+		checkText(errs, "name", r.Name, maxName, true)
+		checkText(errs, "affiliation", r.Affiliation, maxAffiliation, false)
+		r.Website, r.OrgType, r.ContactName = "", "", ""
+	default:
+		errs["kind"] = "error.kind.choose"
+	}
+	if !validCountry(r.Country) {
+		errs["country"] = "error.country.choose"
+	}
+	if msg := checkEmail(r.Email); msg != "" {
+		errs["email"] = msg
+	}
+	if !r.Consent {
+		errs["consent"] = "error.consent.required"
+	}
+	if utf8.RuneCountInString(r.Ref) > maxRef || strings.ContainsFunc(r.Ref, forbiddenRune) {
+		r.Ref = "" // a mangled referral code is not the signer's fault; drop it
+	}
+	return errs
+}
+
+// cleanText trims s and puts it in Unicode NFC, so the same name typed on two
+// keyboards compares equal.
+func cleanText(s string) string {
+	return norm.NFC.String(strings.TrimSpace(s))
+}
+
+func checkText(errs FieldErrors, field, value string, max int, required bool) {
+	switch {
+	case !utf8.ValidString(value) || strings.ContainsFunc(value, forbiddenRune):
+		errs[field] = "error.text.control"
+	case required && value == "":
+		errs[field] = "error." + field + ".required"
+	case utf8.RuneCountInString(value) > max:
+		errs[field] = "error.text.too_long"
+	}
+}
+
+// forbiddenRune refuses control characters and the invisible formatting
+// characters (such as bidirectional overrides) that can disguise a name.
+func forbiddenRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+}
+
+// checkWebsite accepts an http(s) URL; "example.org" is taken as https://example.org.
+func checkWebsite(website *string) string {
+	w := *website
+	if w == "" {
+		return "error.website.required"
+	}
+	if utf8.RuneCountInString(w) > maxWebsite {
+		return "error.text.too_long"
+	}
+	if !strings.Contains(w, "://") {
+		w = "https://" + w
+	}
+	u, err := url.Parse(w)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		!strings.Contains(u.Hostname(), ".") || strings.ContainsFunc(w, forbiddenRune) || strings.ContainsAny(w, " <>\"") {
+		return "error.website.invalid"
+	}
+	*website = u.String()
+	return ""
+}
+
+func checkEmail(email string) string {
+	if email == "" {
+		return "error.email.required"
+	}
+	if len(email) > maxEmail || strings.ContainsFunc(email, forbiddenRune) {
+		return "error.email.invalid"
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "error.email.invalid"
+	}
+	at := strings.LastIndexByte(email, '@')
+	domain := email[at+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
+		return "error.email.invalid"
+	}
+	return ""
+}
+
+// CanonicalEmail is the form of an address used to recognise a signer who signs
+// twice: trimmed and lower-cased. The domain is case-insensitive by standard;
+// the local part is too at every provider we know of, and treating it so stops
+// "Alice@" and "alice@" counting twice. Mail is still sent to the address as typed.
+func CanonicalEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}

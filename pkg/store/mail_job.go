@@ -1,0 +1,91 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// MailKind names a message the outbox can send.
+type MailKind string
+
+// The messages the outbox sends.
+const (
+	MailConfirm       MailKind = "confirm"
+	MailAlreadySigned MailKind = "already_signed"
+)
+
+// JobStatus is where a mail job stands.
+type JobStatus string
+
+// The states of a mail job.
+const (
+	JobQueued JobStatus = "queued"
+	JobSent   JobStatus = "sent"
+	JobFailed JobStatus = "failed"
+)
+
+// MailJob is a row of the mail_jobs table, the outbox. It is inserted in the
+// transaction that causes the mail and names the signature, not its address:
+// the worker renders the message at send time. Secret holds the sealed
+// confirmation token while the mail waits, and is erased once it is sent.
+type MailJob struct {
+	ID            uint64    `gorm:"primaryKey"`
+	Kind          MailKind  `gorm:"size:40;not null"`
+	SignatureID   uint64    `gorm:"not null;index"`
+	Signature     Signature `gorm:"constraint:OnDelete:CASCADE"`
+	Status        JobStatus `gorm:"size:20;not null;index:idx_mail_jobs_due,priority:1"`
+	Attempts      int       `gorm:"not null;default:0"`
+	NextAttemptAt time.Time `gorm:"not null;index:idx_mail_jobs_due,priority:2"`
+	LastError     string    `gorm:"size:1000;not null;default:''"`
+	Secret        []byte
+	SentAt        *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// EnqueueMail inserts a queued job due now.
+func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, secret []byte, now time.Time) error {
+	job := MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now, Secret: secret}
+	if err := tx.Create(&job).Error; err != nil {
+		return fmt.Errorf("store: enqueue %s mail for signature %d: %w", kind, signatureID, err)
+	}
+	return nil
+}
+
+// DueMailJobs returns up to limit queued jobs whose next attempt is due, oldest first.
+func DueMailJobs(tx *gorm.DB, now time.Time, limit int) ([]MailJob, error) {
+	var jobs []MailJob
+	err := tx.Where("status = ? AND next_attempt_at <= ?", JobQueued, now).
+		Order("next_attempt_at, id").Limit(limit).Find(&jobs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: due mail jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// MarkMailSent records a delivered job and erases its secret.
+func MarkMailSent(tx *gorm.DB, id uint64, now time.Time) error {
+	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
+		"status": JobSent, "sent_at": now, "secret": nil, "attempts": gorm.Expr("attempts + 1"), "last_error": "",
+	}).Error
+	if err != nil {
+		return fmt.Errorf("store: mark mail job %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkMailRetry keeps a job queued after a failed attempt, due again at next.
+func MarkMailRetry(tx *gorm.DB, id uint64, next time.Time, cause string) error {
+	if len(cause) > 1000 {
+		cause = cause[:1000]
+	}
+	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
+		"next_attempt_at": next, "attempts": gorm.Expr("attempts + 1"), "last_error": cause,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("store: reschedule mail job %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Status is where a signature stands in its lifecycle (see docs/architecture.md).
+type Status string
+
+// The states of a signature.
+const (
+	StatusUnconfirmed   Status = "unconfirmed"
+	StatusPendingReview Status = "pending_review"
+	StatusPublished     Status = "published"
+	StatusRejected      Status = "rejected"
+	StatusHidden        Status = "hidden"
+	StatusWithdrawn     Status = "withdrawn"
+)
+
+// ConfirmedStatuses are the states a signature can be in once its email was confirmed.
+func ConfirmedStatuses() []Status {
+	return []Status{StatusPendingReview, StatusPublished, StatusRejected, StatusHidden, StatusWithdrawn}
+}
+
+// Kind is who signs: an organisation or an individual.
+type Kind string
+
+// The kinds of signer.
+const (
+	KindOrganisation Kind = "organisation"
+	KindIndividual   Kind = "individual"
+)
+
+// Kinds lists every kind of signer, organisations first as the public list shows them.
+func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
+
+// Signature is a row of the signatures table. Personal data is sealed by the
+// vault; EmailHash is a keyed hash used to find a signer again without
+// storing the address in the clear.
+type Signature struct {
+	ID             uint64 `gorm:"primaryKey"`
+	LetterID       uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
+	Letter         Letter `gorm:"constraint:OnDelete:CASCADE"`
+	Kind           Kind   `gorm:"size:20;not null"`
+	Name           string `gorm:"size:200;not null"`
+	Affiliation    string `gorm:"size:200;not null;default:''"`
+	Website        string `gorm:"size:300;not null;default:''"`
+	OrgType        string `gorm:"size:40;not null;default:''"`
+	Country        string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
+	ShowName       bool   `gorm:"not null"`
+	ContactSealed  []byte // organisations: the contact person's name
+	EmailSealed    []byte `gorm:"not null"`
+	EmailHash      string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
+	Status         Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
+	TokenHash      string `gorm:"size:64;not null;index"`
+	TokenExpiresAt time.Time
+	ConfirmedAt    *time.Time
+	PublishedAt    *time.Time
+	ReviewedAt     *time.Time
+	ReasonCode     string `gorm:"size:40;not null;default:''"`
+	ReasonNote     string `gorm:"size:1000;not null;default:''"`
+	Locale         string `gorm:"size:16;not null"`
+	LetterVersion  string `gorm:"size:64;not null"`
+	ConsentVersion string `gorm:"size:40;not null"`
+	Ref            string `gorm:"size:64;not null;default:''"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// FindSignature loads the signature matched by the given condition, or ErrNotFound.
+func FindSignature(tx *gorm.DB, query string, args ...any) (*Signature, error) {
+	var sig Signature
+	err := tx.Where(query, args...).Take(&sig).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: find signature where %s: %w", query, err)
+	}
+	return &sig, nil
+}
+
+// UpdateSignatureFrom sets fields on the signature with id only while it is still
+// in state from, so two requests racing on one signature cannot both move it.
+// It reports whether the row was changed.
+func UpdateSignatureFrom(tx *gorm.DB, id uint64, from Status, fields map[string]any) (bool, error) {
+	res := tx.Model(&Signature{}).Where("id = ? AND status = ?", id, from).Updates(fields)
+	if res.Error != nil {
+		return false, fmt.Errorf("store: update signature %d from %s: %w", id, from, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// PublicSignatory is what the public list shows of a published signature.
+type PublicSignatory struct {
+	ID          uint64
+	Kind        Kind
+	Name        string
+	Affiliation string
+	Website     string
+	OrgType     string
+	Country     string
+	PublishedAt *time.Time
+}
+
+// SignatoryFilter narrows the public list.
+type SignatoryFilter struct {
+	Country string
+	Kind    Kind
+	Query   string
+	Limit   int
+	Offset  int
+}
+
+// PublishedSignatories lists the named, published signatures of a letter in the
+// order the public list shows them: organisations first, then by name.
+func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]PublicSignatory, error) {
+	q := tx.Model(&Signature{}).
+		Select("id, kind, name, affiliation, website, org_type, country, published_at").
+		Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?)", letterID, StatusPublished, KindOrganisation, true)
+	if f.Country != "" {
+		q = q.Where("country = ?", f.Country)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Query != "" {
+		like := "%" + escapeLike(f.Query) + "%"
+		q = q.Where("(LOWER(name) LIKE LOWER(?) ESCAPE '\\' OR LOWER(affiliation) LIKE LOWER(?) ESCAPE '\\')", like, like)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit).Offset(f.Offset)
+	}
+	var out []PublicSignatory
+	if err := q.Order("kind, name, id").Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: list signatories of letter %d: %w", letterID, err)
+	}
+	return out, nil
+}
+
+func escapeLike(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '%' || r == '_' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

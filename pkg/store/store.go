@@ -1,0 +1,149 @@
+// Package store opens the database (SQLite or PostgreSQL), runs the versioned
+// migrations and holds the models and queries that the domain packages share.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// ErrNotFound is returned by look-ups that match no row.
+var ErrNotFound = errors.New("store: not found")
+
+// Options says which database to open.
+type Options struct {
+	Driver  string // "sqlite" or "postgres"
+	DSN     string // for sqlite, a file path; empty means <DataDir>/undersigned.db
+	DataDir string
+	Log     *slog.Logger
+}
+
+// Store is the open database. Writes go through Writer (one connection on SQLite,
+// so transactions never fight over the lock); reads go through Reader's pool.
+type Store struct {
+	Driver string
+	writer *gorm.DB
+	reader *gorm.DB
+}
+
+// Open connects to the database named by opts. It does not migrate; call Migrate.
+func Open(opts Options) (*Store, error) {
+	gcfg := &gorm.Config{
+		Logger: logger.NewSlogLogger(opts.Log, logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}),
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	}
+	switch opts.Driver {
+	case "sqlite":
+		return openSQLite(opts, gcfg)
+	case "postgres":
+		db, err := gorm.Open(postgres.Open(opts.DSN), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		return &Store{Driver: "postgres", writer: db, reader: db}, nil
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q", opts.Driver)
+	}
+}
+
+// SQLitePath is where the SQLite database lives for these options.
+func (o Options) SQLitePath() string {
+	if o.DSN != "" {
+		return o.DSN
+	}
+	return filepath.Join(o.DataDir, "undersigned.db")
+}
+
+func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
+	path := opts.SQLitePath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
+	}
+	// WAL lets readers go on while the writer commits; busy_timeout waits out the
+	// rare lock instead of failing; _txlock=immediate takes the write lock at BEGIN
+	// so a transaction never has to upgrade (and deadlock) half way through.
+	params := url.Values{
+		"_journal_mode": {"WAL"},
+		"_busy_timeout": {"10000"},
+		"_foreign_keys": {"on"},
+		"_synchronous":  {"FULL"},
+		"_txlock":       {"immediate"},
+	}
+	dsn := "file:" + path + "?" + params.Encode()
+	writer, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	wdb, err := writer.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite writer pool: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+
+	params.Set("_query_only", "1")
+	params.Set("_txlock", "deferred")
+	reader, err := gorm.Open(sqlite.Open("file:"+path+"?"+params.Encode()), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite reader %s: %w", path, err)
+	}
+	rdb, err := reader.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite reader pool: %w", err)
+	}
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	return &Store{Driver: "sqlite", writer: writer, reader: reader}, nil
+}
+
+// Read returns a handle for queries that change nothing.
+func (s *Store) Read(ctx context.Context) *gorm.DB {
+	return s.reader.WithContext(ctx)
+}
+
+// Write runs fn in one transaction on the writer; fn's error rolls it back.
+func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.writer.WithContext(ctx).Transaction(fn)
+}
+
+// Ping reports whether the database answers; /healthz calls it.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.reader.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	for _, db := range []*gorm.DB{s.writer, s.reader} {
+		sqlDB, err := db.DB()
+		if err == nil {
+			err = sqlDB.Close()
+		}
+		errs = append(errs, err)
+		if s.writer == s.reader {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}

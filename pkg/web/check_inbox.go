@@ -1,0 +1,68 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/signing"
+)
+
+// inboxView is the "check your inbox" page and the form to ask for the link again.
+type inboxView struct {
+	*Page
+	Letter *letters.Letter
+	Fields []formField
+	Errors formErrors
+}
+
+// showCheckInbox is where the sign form leads: it says a mail is on its way,
+// without saying whether the address had signed before.
+func (a *App) showCheckInbox(c echo.Context) error {
+	return a.renderInbox(c, http.StatusOK, "check_inbox", "", nil)
+}
+
+// showResend is the form to have the confirmation link sent again.
+func (a *App) showResend(c echo.Context) error {
+	return a.renderInbox(c, http.StatusOK, "resend", "", nil)
+}
+
+type resendForm struct {
+	Email string `form:"email"`
+}
+
+// createResend sends the link again, or a reminder that the address has signed;
+// it answers the same whether or not the address is known.
+func (a *App) createResend(c echo.Context) error {
+	letter, err := a.letter(c)
+	if err != nil {
+		return err
+	}
+	var form resendForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
+	err = a.d.Signing.Resend(c.Request().Context(), letter.Slug, form.Email)
+	var invalid *signing.ValidationError
+	if errors.As(err, &invalid) {
+		return a.renderInbox(c, http.StatusUnprocessableEntity, "resend", form.Email, invalid.Fields)
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+}
+
+func (a *App) renderInbox(c echo.Context, status int, page, email string, errs signing.FieldErrors) error {
+	letter, err := a.letter(c)
+	if err != nil {
+		return err
+	}
+	l := a.localizer(c)
+	fields := prepareFields([]formField{{Name: "email", Type: "email", Label: l.T("field.email.label"), Value: email,
+		Required: true, MaxLength: 254, Autocomplete: "email"}}, errs, l)
+	v := &inboxView{Page: a.page(c, l.T(page+".title")), Letter: letter, Fields: fields, Errors: errorSummary(fields)}
+	return a.render(c, status, page, v)
+}

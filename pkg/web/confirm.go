@@ -1,0 +1,65 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// confirmView is the page behind the link in the confirmation mail, in each of
+// its states.
+type confirmView struct {
+	*Page
+	Link   signing.Link
+	Token  string
+	State  string // ready, expired, used, confirmed
+	Status store.Status
+}
+
+// showConfirm is the page a signer reaches from the link in the confirmation
+// mail. It changes nothing: the signature is confirmed by its button, since
+// mail scanners open links too.
+func (a *App) showConfirm(c echo.Context) error {
+	token := c.Param("token")
+	link, err := a.d.Signing.Inspect(c.Request().Context(), token)
+	return a.renderConfirm(c, token, link, "ready", err)
+}
+
+// createConfirmation is the confirm button.
+func (a *App) createConfirmation(c echo.Context) error {
+	token := c.Param("token")
+	link, err := a.d.Signing.Confirm(c.Request().Context(), token)
+	return a.renderConfirm(c, token, link, "confirmed", err)
+}
+
+// createNewLink is the button on the page of an expired link: it mails a new one.
+func (a *App) createNewLink(c echo.Context) error {
+	token := c.Param("token")
+	link, err := a.d.Signing.ResendByToken(c.Request().Context(), token)
+	if err != nil {
+		return a.renderConfirm(c, token, link, "", err)
+	}
+	return redirect(c, "/letters/"+link.Letter.Slug+"/check-inbox")
+}
+
+// renderConfirm shows the confirm page in state, or in the state err stands for.
+func (a *App) renderConfirm(c echo.Context, token string, link signing.Link, state string, err error) error {
+	status := http.StatusOK
+	switch {
+	case errors.Is(err, signing.ErrTokenNotFound):
+		return a.render(c, http.StatusNotFound, "link_unknown", a.page(c, a.localizer(c).T("link_unknown.title")))
+	case errors.Is(err, signing.ErrTokenExpired):
+		state, status = "expired", http.StatusGone
+	case errors.Is(err, signing.ErrTokenUsed):
+		state = "used"
+	case err != nil:
+		return err
+	}
+	l := a.localizer(c)
+	v := &confirmView{Page: a.page(c, l.T("confirm."+state+".title")), Link: link, Token: token, State: state, Status: link.Status}
+	return a.render(c, status, "confirm", v)
+}

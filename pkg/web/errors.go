@@ -1,0 +1,99 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiError is the body of every JSON error: {"error":{"code","message"}}.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// errorCode is the stable API code for each status the app answers with;
+// false for any other status, which is then reported as internal.
+func errorCode(status int) (string, bool) {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request", true
+	case http.StatusForbidden:
+		return "forbidden", true
+	case http.StatusNotFound:
+		return "not_found", true
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed", true
+	case http.StatusRequestEntityTooLarge:
+		return "too_large", true
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type", true
+	case http.StatusTooManyRequests:
+		return "too_many_requests", true
+	case http.StatusServiceUnavailable:
+		return "unavailable", true
+	}
+	return "internal", false
+}
+
+// codedError is an HTTP error with a stable code of its own, for the API.
+type codedError struct {
+	status int
+	code   string
+}
+
+func (e *codedError) Error() string { return e.code }
+
+func errorWithCode(status int, code string) error { return &codedError{status: status, code: code} }
+
+// handleError is the one error handler: it logs server faults with their cause
+// and answers with the error page, or JSON for the API, never internal text.
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code := http.StatusInternalServerError, ""
+	var he *echo.HTTPError
+	var ce *codedError
+	switch {
+	case errors.As(err, &ce):
+		status, code = ce.status, ce.code
+	case errors.As(err, &he):
+		status = he.Code
+	}
+	if fallback, known := errorCode(status); !known {
+		status, code = http.StatusInternalServerError, fallback
+	} else if code == "" {
+		code = fallback
+	}
+	if status >= 500 {
+		a.d.Log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+	}
+	l := a.localizer(c)
+	message := l.T("error." + code)
+	if wantsJSON(c) {
+		err = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: message}})
+	} else {
+		err = a.render(c, status, "error", &errorView{Page: a.page(c, l.T("error.title")), Message: message, Status: status})
+	}
+	if err != nil {
+		a.d.Log.Error("writing error response failed", "err", err)
+	}
+}
+
+type errorView struct {
+	*Page
+	Message string
+	Status  int
+}
+
+func wantsJSON(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/") ||
+		strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/signing"
+)
+
+// formField is one control of a form as the field partial draws it: a visible
+// label, an optional hint, the value the user typed and the message beside it.
+type formField struct {
+	Name         string
+	Type         string // text, email, select, checkbox
+	Label        string
+	Hint         string
+	Value        string
+	Checked      bool
+	Error        string
+	Optional     string // "(optional)", shown after the label of a field not required
+	Autocomplete string
+	MaxLength    int
+	Required     bool
+	Options      []fieldOption
+	Link         string // a link shown under the field, e.g. to the privacy notice
+	LinkText     string
+}
+
+type fieldOption struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// formErrors is the list of messages at the top of a form, each a link to its field.
+type formErrors []formField
+
+// errorSummary picks the fields that have an error, in form order.
+func errorSummary(fields []formField) formErrors {
+	var out formErrors
+	for _, f := range fields {
+		if f.Error != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// prepareFields translates field errors onto the fields and marks optional ones.
+func prepareFields(fields []formField, errs signing.FieldErrors, l *i18n.Localizer) []formField {
+	for i := range fields {
+		if id, ok := errs[fields[i].Name]; ok {
+			fields[i].Error = l.T(id)
+		}
+		if !fields[i].Required {
+			fields[i].Optional = l.T("form.optional")
+		}
+	}
+	return fields
+}
+
+// bindForm decodes the request body into form. A body over the size limit is
+// answered with 413; any other undecodable body with 400.
+func bindForm(c echo.Context, form any) error {
+	if err := (&echo.DefaultBinder{}).BindBody(c, form); err != nil {
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+	}
+	return nil
+}
+
+// checked is how an HTML checkbox arrives: present with any value when ticked.
+func checked(value string) bool { return value != "" }

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/letters"
+)
+
+// healthTimeout bounds how long /healthz waits for the database.
+const healthTimeout = 2 * time.Second
+
+type homeView struct {
+	*Page
+	Letters []*letters.Letter
+}
+
+// showHome leads straight to the letter when there is one, or lists them.
+func (a *App) showHome(c echo.Context) error {
+	all := a.d.Letters.All()
+	if len(all) == 1 {
+		return c.Redirect(http.StatusFound, "/letters/"+all[0].Slug)
+	}
+	return a.render(c, http.StatusOK, "home", &homeView{Page: a.page(c, a.d.Config.Site.Name), Letters: all})
+}
+
+type privacyView struct {
+	*Page
+	ConsentVersion string
+}
+
+// showPrivacy is the privacy notice that every sign form links to.
+func (a *App) showPrivacy(c echo.Context) error {
+	v := &privacyView{Page: a.page(c, a.localizer(c).T("privacy.title")), ConsentVersion: a.d.Config.Signing.ConsentVersion}
+	return a.render(c, http.StatusOK, "privacy", v)
+}
+
+// showHealth answers load balancers and monitors: 200 while the database answers.
+func (a *App) showHealth(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), healthTimeout)
+	defer cancel()
+	if err := a.d.Store.Ping(ctx); err != nil {
+		a.d.Log.Error("health check failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

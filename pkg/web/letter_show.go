@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// letterView is the letter page: the text, the totals, the sign form and the
+// signatories by country.
+type letterView struct {
+	*Page
+	Letter      *letters.Letter
+	Open        bool
+	ListPublic  bool
+	Totals      live.Totals
+	Groups      []live.Group
+	Kind        store.Kind
+	Form        signForm
+	Fields      []formField
+	Errors      formErrors
+	KindChoices []kindChoice
+}
+
+// kindChoice is a link that switches the form between signing as an
+// organisation and as an individual, so the form works without JavaScript.
+type kindChoice struct {
+	Kind    store.Kind
+	Label   string
+	URL     string
+	Current bool
+}
+
+// showLetter is the letter page that every campaign link points to.
+func (a *App) showLetter(c echo.Context) error {
+	letter, err := a.letter(c)
+	if err != nil {
+		return err
+	}
+	form := signForm{Kind: c.QueryParam("kind"), Ref: c.QueryParam("ref")}
+	return a.renderLetter(c, http.StatusOK, letter, form, nil)
+}
+
+// renderLetter draws the letter page; the sign handler calls it again with the
+// user's input and errors when the form needs correcting.
+func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, form signForm, errs map[string]string) error {
+	l := a.localizer(c)
+	now := a.d.Now()
+	kind := form.kind()
+	fields := prepareFields(a.signFields(l, kind, form), errs, l)
+	v := &letterView{
+		Page:       a.page(c, letter.Title),
+		Letter:     letter,
+		Open:       letter.OpenForSigning(now),
+		ListPublic: letter.ListIsPublic(now),
+		Kind:       kind,
+		Form:       form,
+		Fields:     fields,
+		Errors:     errorSummary(fields),
+	}
+	for _, k := range store.Kinds() {
+		v.KindChoices = append(v.KindChoices, kindChoice{
+			Kind: k, Label: l.T("sign.as." + string(k)), Current: k == kind,
+			URL: "/letters/" + letter.Slug + "?kind=" + string(k) + refParam(form.Ref) + "#sign",
+		})
+	}
+	if v.ListPublic {
+		var err error
+		if v.Totals, v.Groups, err = a.d.Board.Groups(c.Request().Context(), letter.ID, l.Tag); err != nil {
+			return err
+		}
+	}
+	return a.render(c, status, "letter", v)
+}
+
+func refParam(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	return "&ref=" + url.QueryEscape(ref)
+}
+
+// letter finds the letter named in the path, or answers 404.
+func (a *App) letter(c echo.Context) (*letters.Letter, error) {
+	letter, ok := a.d.Letters.BySlug(c.Param("slug"))
+	if !ok {
+		return nil, echo.ErrNotFound
+	}
+	return letter, nil
+}

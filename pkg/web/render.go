@@ -1,0 +1,89 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/i18n"
+)
+
+// Page is what every page template can use: the reader's language and the site.
+// Page-specific views embed it.
+type Page struct {
+	L     *i18n.Localizer
+	Site  config.Site
+	Title string
+	// Canonical is the absolute URL of the page, for links and meta tags.
+	Canonical string
+}
+
+// T translates a message id in the reader's language.
+func (p *Page) T(id string, kv ...any) string { return p.L.T(id, kv...) }
+
+// templates holds one parsed template set per page: the layout, the partials
+// and the page itself.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+func parseTemplates(files fs.FS) (*templates, error) {
+	funcs := template.FuncMap{
+		// field returns the form field's id, for label for= and aria-describedby.
+		"field": func(name string) string { return "f-" + strings.ReplaceAll(name, "_", "-") },
+		"add":   func(a, b int) int { return a + b },
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layouts/*.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layouts: %w", err)
+	}
+	names, err := fs.Glob(files, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: list pages: %w", err)
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, name := range names {
+		page := template.Must(base.Clone())
+		if _, err := page.ParseFS(files, name); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+		t.pages[strings.TrimSuffix(path.Base(name), ".html")] = page
+	}
+	return t, nil
+}
+
+// render writes the named page with status. Rendering into a buffer first
+// means a template error becomes a clean 500, not half a page.
+func (a *App) render(c echo.Context, status int, name string, view any) error {
+	page, ok := a.templates.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := page.ExecuteTemplate(&buf, "base", view); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page starts the view of a page for the current request.
+func (a *App) page(c echo.Context, title string) *Page {
+	return &Page{
+		L:         a.localizer(c),
+		Site:      a.d.Config.Site,
+		Title:     title,
+		Canonical: a.d.Config.BaseURL + c.Request().URL.Path,
+	}
+}
+
+// redirect answers a successful form post (POST, then redirect, then GET).
+func redirect(c echo.Context, url string) error {
+	return c.Redirect(http.StatusSeeOther, url)
+}

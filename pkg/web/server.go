@@ -1,0 +1,64 @@
+// Package web is Undersigned's HTTP face: the echo server, its routes, the pages
+// and the JSON API. It is the only package that knows about HTTP; it maps the
+// domain packages' errors to statuses.
+package web
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/geo"
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// Deps are what the web app is built from; main assembles them.
+type Deps struct {
+	Config    config.Config
+	Store     *store.Store
+	Letters   *letters.Registry
+	Signing   *signing.Service
+	Board     *live.Board
+	Countries *geo.Countries
+	Catalog   *i18n.Catalog
+	Files     fs.FS // the embedded tree holding templates/ and static/
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// App holds the handlers' dependencies; every handler is a method on it.
+type App struct {
+	d         Deps
+	templates *templates
+	echo      *echo.Echo
+}
+
+// New builds the app and its routes.
+func New(d Deps) (*App, error) {
+	tpl, err := parseTemplates(d.Files)
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(d.Files, "static")
+	if err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	a := &App{d: d, templates: tpl, echo: echo.New()}
+	a.echo.HideBanner, a.echo.HidePort = true, true
+	a.echo.HTTPErrorHandler = a.handleError
+	a.echo.IPExtractor = echo.ExtractIPDirect()
+	a.routes(static)
+	return a, nil
+}
+
+// Handler is the app as an http.Handler.
+func (a *App) Handler() http.Handler { return a.echo }

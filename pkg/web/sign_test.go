@@ -1,0 +1,209 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+func countSignatures(t *testing.T, h *webtest.Harness) int64 {
+	t.Helper()
+	var n int64
+	if err := h.App.Store.Read(t.Context()).Model(&store.Signature{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSignFormRejectsBadInputBesideTheField(t *testing.T) {
+	h := webtest.New(t)
+	org := func(change func(url.Values)) url.Values {
+		v := url.Values{"kind": {"organisation"}, "name": {"Open Rights Lab"}, "website": {"https://openrights.example"},
+			"org_type": {"ngo"}, "country": {"DE"}, "contact_name": {"Kim Park"}, "email": {"kim@openrights.example"}, "consent": {"yes"}}
+		change(v)
+		return v
+	}
+	person := func(change func(url.Values)) url.Values {
+		v := webtest.SignForm("ada@example.org")
+		change(v)
+		return v
+	}
+	tests := []struct {
+		name    string
+		form    url.Values
+		field   string
+		message string
+		kept    map[string]string // other inputs that must come back as typed
+	}{
+		{"empty name", person(func(v url.Values) { v.Set("name", "   ") }), "name", "Enter a name",
+			map[string]string{"email": "ada@example.org", "affiliation": "Analytical Society"}},
+		{"malformed email", person(func(v url.Values) { v.Set("email", "ada@@example") }), "email", "right format",
+			map[string]string{"name": "Ada Lovelace"}},
+		{"email with display name", person(func(v url.Values) { v.Set("email", "Ada <ada@example.org>") }), "email", "right format", nil},
+		{"unknown country", person(func(v url.Values) { v.Set("country", "XX") }), "country", "Choose a country",
+			map[string]string{"name": "Ada Lovelace"}},
+		{"missing consent", person(func(v url.Values) { v.Del("consent") }), "consent", "Tick the box",
+			map[string]string{"name": "Ada Lovelace", "email": "ada@example.org"}},
+		{"control character", person(func(v url.Values) { v.Set("name", "Ada\x07 Lovelace") }), "name", "control", nil},
+		{"bidi override", person(func(v url.Values) { v.Set("name", "Ada \u202eecalevoL") }), "name", "invisible", nil},
+		{"name too long", person(func(v url.Values) { v.Set("name", strings.Repeat("é", 201)) }), "name", "too long", nil},
+		{"website not http", org(func(v url.Values) { v.Set("website", "ftp://openrights.example") }), "website", "https://",
+			map[string]string{"name": "Open Rights Lab", "contact_name": "Kim Park"}},
+		{"website javascript", org(func(v url.Values) { v.Set("website", "javascript:alert(1)") }), "website", "https://", nil},
+		{"missing organisation type", org(func(v url.Values) { v.Set("org_type", "cult") }), "org_type", "type of organisation", nil},
+		{"missing contact", org(func(v url.Values) { v.Del("contact_name") }), "contact_name", "Enter your name", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", tt.form)
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status = %d, want 422", res.Status)
+			}
+			doc := res.Doc()
+			id := "f-" + strings.ReplaceAll(tt.field, "_", "-")
+			msg := doc.Find("#" + id + "-error").Text()
+			if !strings.Contains(msg, tt.message) {
+				t.Errorf("message beside %s = %q, want it to contain %q", tt.field, msg, tt.message)
+			}
+			if inv, _ := doc.Find("#" + id).Attr("aria-invalid"); inv != "true" {
+				t.Errorf("%s lacks aria-invalid", id)
+			}
+			if desc, _ := doc.Find("#" + id).Attr("aria-describedby"); !strings.Contains(desc, id+"-error") {
+				t.Errorf("%s aria-describedby = %q, want it to name the error", id, desc)
+			}
+			if doc.Find(".error-summary a[href='#"+id+"']").Length() != 1 {
+				t.Errorf("error summary does not link to #%s", id)
+			}
+			for field, want := range tt.kept {
+				got, _ := doc.Find("#f-" + strings.ReplaceAll(field, "_", "-")).Attr("value")
+				if got != want {
+					t.Errorf("%s came back as %q, want %q", field, got, want)
+				}
+			}
+		})
+	}
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("%d signatures stored from invalid forms", n)
+	}
+}
+
+func TestSignFormKeepsSelectionsAndTicks(t *testing.T) {
+	h := webtest.New(t)
+	form := webtest.SignForm("not an email")
+	res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", form)
+	doc := res.Doc()
+	if v, _ := doc.Find("#f-country option[selected]").Attr("value"); v != "GB" {
+		t.Errorf("selected country = %q, want GB", v)
+	}
+	if _, ok := doc.Find("#f-show-name").Attr("checked"); !ok {
+		t.Error("show_name tick was lost")
+	}
+	if _, ok := doc.Find("#f-consent").Attr("checked"); !ok {
+		t.Error("consent tick was lost")
+	}
+}
+
+func TestOversizedBodyIsRefusedWith413(t *testing.T) {
+	h := webtest.New(t)
+	form := webtest.SignForm("ada@example.org")
+	form.Set("name", strings.Repeat("a", 70<<10))
+	res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", form)
+	if res.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", res.Status)
+	}
+	if !strings.Contains(res.Body, "too large") {
+		t.Errorf("413 page does not explain:\n%s", res.Body)
+	}
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("%d signatures stored", n)
+	}
+}
+
+func TestMalformedBodyIsABadRequestNotAServerError(t *testing.T) {
+	h := webtest.New(t)
+	req, _ := http.NewRequest(http.MethodPost, h.URL+"/letters/"+webtest.LetterSlug+"/sign", strings.NewReader("%zz=%%%"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res := h.Do(req); res.Status != http.StatusBadRequest {
+		t.Errorf("status = %d, want 400", res.Status)
+	}
+	req, _ = http.NewRequest(http.MethodPost, h.URL+"/letters/"+webtest.LetterSlug+"/sign", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if res := h.Do(req); res.Status >= 500 {
+		t.Errorf("JSON body: status = %d", res.Status)
+	}
+}
+
+func TestSigningTwiceCreatesNothingNewAndSaysSo(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	again := webtest.SignForm("  Ada@EXAMPLE.org ")
+	again.Set("name", "Someone Else")
+	h.Sign(again) // same page as a first signature: no enumeration
+	if n := countSignatures(t, h); n != 1 {
+		t.Fatalf("%d signatures, want 1", n)
+	}
+	h.DrainOutbox()
+	msgs := h.SMTP.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails, want 2", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Subject, "Confirm your signature") {
+		t.Errorf("first mail subject = %q", msgs[0].Subject)
+	}
+	if !strings.HasPrefix(msgs[1].Subject, "You have already signed") {
+		t.Errorf("second mail subject = %q", msgs[1].Subject)
+	}
+	if !strings.Contains(msgs[1].Text, "Hello Ada Lovelace") {
+		t.Errorf("already-signed mail should greet the original signer, not the new input:\n%s", msgs[1].Text)
+	}
+	// Not yet confirmed: the reminder carries a fresh link, and only that one works.
+	first := webtest.ConfirmLink(t, h.URL, msgs[0])
+	second := webtest.ConfirmLink(t, h.URL, msgs[1])
+	if res := h.Get(first); res.Status != http.StatusNotFound {
+		t.Errorf("the replaced link answers %d, want 404", res.Status)
+	}
+	if res := h.PostForm(second, nil); res.Status != http.StatusOK {
+		t.Fatalf("confirm with the new link: %d", res.Status)
+	}
+	// Confirmed: signing again sends a reminder without a link.
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	msgs = h.SMTP.Messages()
+	last := msgs[len(msgs)-1]
+	if !strings.HasPrefix(last.Subject, "You have already signed") || strings.Contains(last.Text, "/confirm/") {
+		t.Errorf("reminder after confirmation: subject %q, text:\n%s", last.Subject, last.Text)
+	}
+	if !strings.Contains(last.Text, "/letters/"+webtest.LetterSlug) {
+		t.Errorf("reminder should link to the letter:\n%s", last.Text)
+	}
+}
+
+func TestRepeatedSigningDoesNotFloodTheInbox(t *testing.T) {
+	h := webtest.New(t)
+	for range 5 {
+		h.Sign(webtest.SignForm("ada@example.org"))
+	}
+	if sent := h.DrainOutbox(); sent != 1 {
+		t.Errorf("%d mails sent for five quick submissions, want 1: the confirmation still waiting covers them", sent)
+	}
+}
+
+func TestEmailIsSealedAtRest(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("secret.signer@example.org"))
+	var sig store.Signature
+	if err := h.App.Store.Read(t.Context()).First(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sig.EmailSealed), "secret.signer") || strings.Contains(sig.EmailHash, "secret.signer") {
+		t.Error("email stored in the clear")
+	}
+	if sig.ConsentVersion == "" || sig.LetterVersion == "" || sig.Locale != "en" {
+		t.Errorf("consent %q, letter version %q, locale %q not recorded", sig.ConsentVersion, sig.LetterVersion, sig.Locale)
+	}
+}

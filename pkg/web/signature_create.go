@@ -1,0 +1,125 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// signForm is the sign form as posted. It is not the domain's request: request
+// turns it into one.
+type signForm struct {
+	Kind        string `form:"kind"`
+	Name        string `form:"name"`
+	Affiliation string `form:"affiliation"`
+	Website     string `form:"website"`
+	OrgType     string `form:"org_type"`
+	ContactName string `form:"contact_name"`
+	Country     string `form:"country"`
+	Email       string `form:"email"`
+	ShowName    string `form:"show_name"`
+	Consent     string `form:"consent"`
+	Ref         string `form:"ref"`
+}
+
+// kind is the kind the form is for; individuals unless organisation is chosen.
+func (f signForm) kind() store.Kind {
+	if store.Kind(f.Kind) == store.KindOrganisation {
+		return store.KindOrganisation
+	}
+	return store.KindIndividual
+}
+
+func (f signForm) request(locale string) signing.Request {
+	return signing.Request{
+		Kind:        store.Kind(f.Kind),
+		Name:        f.Name,
+		Affiliation: f.Affiliation,
+		Website:     f.Website,
+		OrgType:     f.OrgType,
+		ContactName: f.ContactName,
+		Country:     f.Country,
+		Email:       f.Email,
+		ShowName:    checked(f.ShowName),
+		Consent:     checked(f.Consent),
+		Locale:      locale,
+		Ref:         f.Ref,
+	}
+}
+
+// createSignature takes the sign form. Whether the address is new or has signed
+// before, a valid form leads to the same "check your inbox" page.
+func (a *App) createSignature(c echo.Context) error {
+	letter, err := a.letter(c)
+	if err != nil {
+		return err
+	}
+	var form signForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
+	err = a.d.Signing.Sign(c.Request().Context(), letter.Slug, form.request(a.localizer(c).Lang()))
+	var invalid *signing.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		return a.renderLetter(c, http.StatusUnprocessableEntity, letter, form, invalid.Fields)
+	case errors.Is(err, signing.ErrLetterClosed):
+		return a.renderLetter(c, http.StatusForbidden, letter, form, nil)
+	case err != nil:
+		return err
+	}
+	return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+}
+
+// signFields lays out the sign form for one kind of signer, in the order shown.
+func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formField {
+	country := formField{Name: "country", Type: "select", Label: l.T("field.country.label"), Required: true,
+		Autocomplete: "country", Options: a.countryOptions(l, f.Country)}
+	email := formField{Name: "email", Type: "email", Value: f.Email, Required: true, MaxLength: 254, Autocomplete: "email"}
+	consent := formField{Name: "consent", Type: "checkbox", Checked: checked(f.Consent), Required: true,
+		Label: l.T("field.consent.label"), Link: "/privacy", LinkText: l.T("field.consent.link")}
+	if kind == store.KindOrganisation {
+		email.Label, email.Hint = l.T("field.org_email.label"), l.T("field.org_email.hint")
+		return []formField{
+			{Name: "name", Type: "text", Label: l.T("field.org_name.label"), Value: f.Name, Required: true, MaxLength: 200, Autocomplete: "organization"},
+			{Name: "website", Type: "text", Label: l.T("field.website.label"), Hint: l.T("field.website.hint"), Value: f.Website, Required: true, MaxLength: 300, Autocomplete: "url"},
+			{Name: "org_type", Type: "select", Label: l.T("field.org_type.label"), Required: true, Options: orgTypeOptions(l, f.OrgType)},
+			country,
+			{Name: "contact_name", Type: "text", Label: l.T("field.contact_name.label"), Hint: l.T("field.contact_name.hint"), Value: f.ContactName, Required: true, MaxLength: 200, Autocomplete: "name"},
+			email,
+			consent,
+		}
+	}
+	email.Label, email.Hint = l.T("field.email.label"), l.T("field.email.hint")
+	return []formField{
+		{Name: "name", Type: "text", Label: l.T("field.full_name.label"), Value: f.Name, Required: true, MaxLength: 200, Autocomplete: "name"},
+		{Name: "affiliation", Type: "text", Label: l.T("field.affiliation.label"), Hint: l.T("field.affiliation.hint"), Value: f.Affiliation, MaxLength: 200, Autocomplete: "organization"},
+		country,
+		email,
+		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
+		consent,
+	}
+}
+
+func (a *App) countryOptions(l *i18n.Localizer, selected string) []fieldOption {
+	countries := a.d.Countries.List(l.Tag)
+	opts := make([]fieldOption, 0, len(countries)+1)
+	opts = append(opts, fieldOption{Value: "", Label: l.T("field.country.choose")})
+	for _, c := range countries {
+		opts = append(opts, fieldOption{Value: c.Code, Label: c.Name, Selected: c.Code == selected})
+	}
+	return opts
+}
+
+func orgTypeOptions(l *i18n.Localizer, selected string) []fieldOption {
+	opts := []fieldOption{{Value: "", Label: l.T("field.org_type.choose")}}
+	for _, t := range signing.OrgTypes() {
+		opts = append(opts, fieldOption{Value: t, Label: l.T("org_type." + t), Selected: t == selected})
+	}
+	return opts
+}
