@@ -89,8 +89,14 @@ func (t *SMTPTransport) options() []gomail.Option {
 		opts = append(opts, gomail.WithSSL())
 	}
 	if t.cfg.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
-			gomail.WithUsername(t.cfg.Username), gomail.WithPassword(t.cfg.Password))
+		// Over TLS, pick the strongest mechanism the relay offers. Without TLS,
+		// PLAIN, which go-mail only sends to a relay on this machine, so a
+		// password never crosses a network in the clear.
+		auth := gomail.SMTPAuthAutoDiscover
+		if t.cfg.TLS == "none" {
+			auth = gomail.SMTPAuthPlain
+		}
+		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(t.cfg.Username), gomail.WithPassword(t.cfg.Password))
 	}
 	return opts
 }

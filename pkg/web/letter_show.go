@@ -53,6 +53,11 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 	now := a.d.Now()
 	kind := form.kind()
 	fields := prepareFields(a.signFields(l, kind, form), errs, l)
+	summary := errorSummary(fields)
+	if id, ok := errs["kind"]; ok {
+		// The kind arrives in a hidden field; only a tampered form gets it wrong.
+		summary = append(formErrors{{Name: "kind", Label: l.T("sign.as.label"), Error: l.T(id)}}, summary...)
+	}
 	v := &letterView{
 		Page:       a.page(c, letter.Title),
 		Letter:     letter,
@@ -61,7 +66,7 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		Kind:       kind,
 		Form:       form,
 		Fields:     fields,
-		Errors:     errorSummary(fields),
+		Errors:     summary,
 	}
 	for _, k := range store.Kinds() {
 		v.KindChoices = append(v.KindChoices, kindChoice{

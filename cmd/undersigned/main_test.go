@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/mail/mailtest"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+const sampleSlug = "protect-strong-encryption"
+
+// syncBuffer collects the server's log while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs the command as `go run ./cmd/undersigned` would, with the
+// committed config.yaml and env on top, and waits until /healthz answers.
+func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *syncBuffer) {
+	t.Helper()
+	dataDir = t.TempDir()
+	addr := freeAddr(t)
+	baseURL = "http://" + addr
+	env = append(env, "UNDERSIGNED_DATA_DIR="+dataDir, "UNDERSIGNED_SERVER_ADDR="+addr, "UNDERSIGNED_BASE_URL="+baseURL)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", "../../config.yaml"}, env, logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := http.Get(baseURL + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return baseURL, dataDir, logs
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server exited early: %v\n%s", err, logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not healthy in time:\n%s", logs)
+		}
+	}
+}
+
+func sign(t *testing.T, baseURL, email string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"kind": {"individual"}, "name": {"Grace Hopper"}, "country": {"US"}, "email": {email},
+		"show_name": {"yes"}, "consent": {"yes"}}
+	res, err := client.PostForm(baseURL+"/letters/"+sampleSlug+"/sign", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign: %d", res.StatusCode)
+	}
+}
+
+func TestServeSignsAndConfirmsOverSMTP(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{Username: "campaign", Password: "s3cret-relay"})
+	baseURL, dataDir, logs := startServer(t,
+		"UNDERSIGNED_MAIL_TRANSPORT=smtp", "UNDERSIGNED_MAIL_SMTP_HOST="+smtp.Host,
+		fmt.Sprintf("UNDERSIGNED_MAIL_SMTP_PORT=%d", smtp.Port), "UNDERSIGNED_MAIL_SMTP_TLS=none",
+		"UNDERSIGNED_MAIL_SMTP_USERNAME=campaign", "UNDERSIGNED_MAIL_SMTP_PASSWORD=s3cret-relay")
+
+	sign(t, baseURL, "grace@example.org")
+	// The server's own outbox worker delivers the mail; wait for it to arrive.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+	msg := smtp.WaitFor(t, 1, 10*time.Second)[0]
+	link := webtest.ConfirmLink(t, baseURL, msg)
+	res, err := http.PostForm(baseURL+link, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: %d", res.StatusCode)
+	}
+
+	res, err = http.Get(baseURL + "/api/v1/letters/" + sampleSlug + "/signatories")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var list struct {
+		Signatories []struct{ Name, Country string } `json:"signatories"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Signatories) != 1 || list.Signatories[0].Name != "Grace Hopper" {
+		t.Fatalf("signatories = %s (%v)", body, err)
+	}
+
+	info, err := os.Stat(filepath.Join(dataDir, "secret.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("secret key file: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "undersigned.db")); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
+func TestServeWritesMailToFilesByDefault(t *testing.T) {
+	baseURL, dataDir, logs := startServer(t)
+	sign(t, baseURL, "grace@example.org")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(dataDir, "mail", "*.eml"))
+		if len(files) == 1 {
+			raw, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := mailtest.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := webtest.ConfirmLink(t, baseURL, m)
+			if !strings.Contains(logs.String(), link) {
+				t.Errorf("the confirmation link is not in the log:\n%s", logs)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no .eml file written; log:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMigrateIsRepeatable(t *testing.T) {
+	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}
+	for i := range 2 {
+		if err := run(t.Context(), []string{"--config", "../../config.yaml", "migrate"}, env, io.Discard); err != nil {
+			t.Fatalf("migrate run %d: %v", i+1, err)
+		}
+	}
+}
+
+func TestBadConfigurationNamesTheKey(t *testing.T) {
+	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir(), "UNDERSIGNED_MAIL_TRANSPORT=pigeon"}
+	err := run(t.Context(), []string{"--config", "../../config.yaml"}, env, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "mail.transport") || !strings.Contains(err.Error(), "UNDERSIGNED_MAIL_TRANSPORT") {
+		t.Errorf("err = %v, want it to name mail.transport and its variable", err)
+	}
+	if err := run(t.Context(), []string{"--config", "missing.yaml"}, nil, io.Discard); err == nil {
+		t.Error("a missing config file was accepted")
+	}
+	if err := run(t.Context(), []string{"--config", "../../config.yaml", "fly"}, []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}, io.Discard); err == nil {
+		t.Error("an unknown command was accepted")
+	}
+}

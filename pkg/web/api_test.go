@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+func TestHealthz(t *testing.T) {
+	h := webtest.New(t)
+	res := h.Get("/healthz")
+	if res.Status != http.StatusOK || !strings.Contains(res.Body, `"ok"`) {
+		t.Errorf("healthz = %d %s", res.Status, res.Body)
+	}
+	if err := h.App.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res := h.Get("/healthz"); res.Status != http.StatusServiceUnavailable {
+		t.Errorf("healthz with the database closed = %d, want 503", res.Status)
+	}
+}
+
+func TestAPIErrorsAreJSONWithStableCodes(t *testing.T) {
+	h := webtest.New(t)
+	base := "/api/v1/letters/" + webtest.LetterSlug
+	tests := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/v1/letters/nope", http.StatusNotFound, "not_found"},
+		{"/api/v1/letters/nope/signatories", http.StatusNotFound, "not_found"},
+		{base + "/signatories?country=XX", http.StatusBadRequest, "invalid_country"},
+		{base + "/signatories?country=gb", http.StatusBadRequest, "invalid_country"},
+		{base + "/signatories?kind=robot", http.StatusBadRequest, "invalid_kind"},
+		{base + "/signatories?page=0", http.StatusBadRequest, "invalid_page"},
+		{base + "/signatories?page=two", http.StatusBadRequest, "invalid_page"},
+		{base + "/signatories?q=" + strings.Repeat("x", 101), http.StatusBadRequest, "invalid_query"},
+		{"/api/v1/nothing-here", http.StatusNotFound, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res := h.Get(tt.path)
+			var body struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, res.Body)
+			}
+			if res.Status != tt.status || body.Error.Code != tt.code || body.Error.Message == "" {
+				t.Errorf("= %d %+v, want %d %s with a message", res.Status, body.Error, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+func TestSignatoriesFilterAndPaginate(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	for i := range 103 {
+		form := webtest.SignForm(fmt.Sprintf("person%03d@example.org", i))
+		form.Set("name", fmt.Sprintf("Person %03d", i))
+		if i%2 == 0 {
+			form.Set("country", "DE")
+		}
+		if i == 7 {
+			form.Set("affiliation", "Chaos Research 100%")
+		}
+		h.Sign(form)
+	}
+	h.DrainOutbox()
+	for _, m := range h.SMTP.Messages() {
+		if res := h.PostForm(webtest.ConfirmLink(t, h.URL, m), nil); res.Status != http.StatusOK {
+			t.Fatalf("confirm: %d", res.Status)
+		}
+	}
+	base := "/api/v1/letters/" + webtest.LetterSlug + "/signatories"
+	first := getJSON[signatoriesJSON](t, h, base)
+	if len(first.Signatories) != 100 || first.NextPage == nil || *first.NextPage != 2 {
+		t.Fatalf("page 1: %d signatories, next %v", len(first.Signatories), first.NextPage)
+	}
+	second := getJSON[signatoriesJSON](t, h, base+"?page=2")
+	if len(second.Signatories) != 3 || second.NextPage != nil || second.Signatories[2].Name != "Person 102" {
+		t.Fatalf("page 2: %+v", second)
+	}
+	if de := getJSON[signatoriesJSON](t, h, base+"?country=DE"); len(de.Signatories) != 52 {
+		t.Errorf("DE: %d, want 52", len(de.Signatories))
+	}
+	search := getJSON[signatoriesJSON](t, h, base+"?q=chaos+research+100%25")
+	if len(search.Signatories) != 1 || search.Signatories[0].Name != "Person 007" {
+		t.Errorf("search by affiliation: %+v", search.Signatories)
+	}
+	if none := getJSON[signatoriesJSON](t, h, base+"?q=%25%25%25"); len(none.Signatories) != 0 {
+		t.Errorf("a search of %% wildcards matched %d", len(none.Signatories))
+	}
+	if orgs := getJSON[signatoriesJSON](t, h, base+"?kind=organisation"); len(orgs.Signatories) != 0 {
+		t.Errorf("kind=organisation: %d", len(orgs.Signatories))
+	}
+	letter := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug)
+	if letter.Total != 103 || letter.Countries[0].Code != "DE" || letter.Countries[0].Total != 52 {
+		t.Errorf("letter: total %d, first country %+v", letter.Total, letter.Countries[0])
+	}
+}
+
+func TestFailedSendStaysQueuedAndIsRetried(t *testing.T) {
+	h := webtest.New(t)
+	h.SMTP.RefuseNext(1)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	if sent := h.DrainOutbox(); sent != 0 {
+		t.Fatalf("sent %d while the relay refuses", sent)
+	}
+	var job struct {
+		Status    string
+		Attempts  int
+		LastError string
+	}
+	if err := h.App.Store.Read(t.Context()).Table("mail_jobs").Select("status, attempts, last_error").Take(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	if job.Status != "queued" || job.Attempts != 1 || !strings.Contains(job.LastError, "451") {
+		t.Fatalf("job after a refusal = %+v", job)
+	}
+	if sent := h.DrainOutbox(); sent != 0 {
+		t.Errorf("retried before its backoff: sent %d", sent)
+	}
+	h.Clock.Advance(h.App.Config.Mail.Outbox.RetryMin)
+	if sent := h.DrainOutbox(); sent != 1 {
+		t.Fatalf("after the backoff sent %d, want 1", sent)
+	}
+	if msgs := h.SMTP.Messages(); len(msgs) != 1 || !strings.HasPrefix(msgs[0].Subject, "Confirm") {
+		t.Errorf("delivered %d mails", len(msgs))
+	}
+}
+
+func TestResendForm(t *testing.T) {
+	h := webtest.New(t)
+	path := "/letters/" + webtest.LetterSlug + "/resend"
+	bad := h.PostForm(path, map[string][]string{"email": {"nope"}})
+	if bad.Status != http.StatusUnprocessableEntity || !strings.Contains(bad.Doc().Find("#f-email-error").Text(), "right format") {
+		t.Errorf("bad address: %d", bad.Status)
+	}
+	if v, _ := bad.Doc().Find("#f-email").Attr("value"); v != "nope" {
+		t.Errorf("typed address came back as %q", v)
+	}
+	unknown := h.PostForm(path, map[string][]string{"email": {"stranger@example.org"}})
+	if unknown.Status != http.StatusSeeOther || h.DrainOutbox() != 0 {
+		t.Errorf("unknown address: %d, or a mail was sent", unknown.Status)
+	}
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	known := h.PostForm(path, map[string][]string{"email": {"ada@example.org"}})
+	if known.Status != unknown.Status || known.Header.Get("Location") != unknown.Header.Get("Location") {
+		t.Errorf("known and unknown addresses answer differently: %d vs %d", known.Status, unknown.Status)
+	}
+	if h.DrainOutbox() != 1 {
+		t.Error("no new link sent to a known, unconfirmed address")
+	}
+}

@@ -1,0 +1,282 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+type letterJSON struct {
+	Slug          string `json:"slug"`
+	Title         string `json:"title"`
+	Total         int64  `json:"total"`
+	Organisations int64  `json:"organisations"`
+	Individuals   int64  `json:"individuals"`
+	Countries     []struct {
+		Code          string `json:"code"`
+		Name          string `json:"name"`
+		Total         int64  `json:"total"`
+		Organisations int64  `json:"organisations"`
+		Individuals   int64  `json:"individuals"`
+	} `json:"countries"`
+}
+
+type signatoriesJSON struct {
+	Signatories []struct {
+		Kind        string `json:"kind"`
+		Name        string `json:"name"`
+		Affiliation string `json:"affiliation"`
+		Website     string `json:"website"`
+		Country     string `json:"country"`
+		CountryName string `json:"country_name"`
+	} `json:"signatories"`
+	Page     int  `json:"page"`
+	NextPage *int `json:"next_page"`
+}
+
+func getJSON[T any](t *testing.T, h *webtest.Harness, path string) T {
+	t.Helper()
+	res := h.Get(path)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("GET %s: content type %q", path, ct)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(res.Body), &v); err != nil {
+		t.Fatalf("GET %s: %v\n%s", path, err, res.Body)
+	}
+	return v
+}
+
+// signAndConfirm signs with form, follows the mailed link and presses the button.
+func signAndConfirm(t *testing.T, h *webtest.Harness, form url.Values) *webtest.Response {
+	t.Helper()
+	before := len(h.SMTP.Messages())
+	h.Sign(form)
+	h.DrainOutbox()
+	var link string
+	for _, m := range h.SMTP.WaitFor(t, before+1, 5*time.Second)[before:] {
+		if len(m.To) == 1 && m.To[0] == form.Get("email") {
+			link = webtest.ConfirmLink(t, h.URL, m)
+		}
+	}
+	if link == "" {
+		t.Fatalf("no mail to %s", form.Get("email"))
+	}
+	if res := h.Get(link); res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, res.Status)
+	}
+	return h.PostForm(link, nil)
+}
+
+func TestSignConfirmAndAppearEndToEnd(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+
+	inbox := h.Get("/letters/" + webtest.LetterSlug + "/check-inbox")
+	if inbox.Status != http.StatusOK || !strings.Contains(inbox.Body, "Check your inbox") {
+		t.Fatalf("check-inbox page: %d", inbox.Status)
+	}
+	if sent := h.DrainOutbox(); sent != 1 {
+		t.Fatalf("outbox sent %d mails, want 1", sent)
+	}
+	msg := h.SMTP.WaitFor(t, 1, 5*time.Second)[0]
+	if len(msg.To) != 1 || msg.To[0] != "ada@example.org" {
+		t.Errorf("mail to %v", msg.To)
+	}
+	if msg.Subject != "Confirm your signature: Keep encryption strong" {
+		t.Errorf("subject = %q", msg.Subject)
+	}
+	if msg.Text == "" || msg.HTML == "" {
+		t.Fatalf("want a text and an HTML part; text %d bytes, HTML %d bytes", len(msg.Text), len(msg.HTML))
+	}
+	link := webtest.ConfirmLink(t, h.URL, msg)
+
+	// Opening the link changes nothing: it shows a button.
+	page := h.Get(link)
+	if page.Status != http.StatusOK {
+		t.Fatalf("confirm page: %d", page.Status)
+	}
+	if page.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("token page Referrer-Policy = %q", page.Header.Get("Referrer-Policy"))
+	}
+	button := page.Doc().Find("form[method=post][action='" + link + "'] button")
+	if strings.TrimSpace(button.Text()) != "Confirm my signature" {
+		t.Fatalf("no confirm button on the page:\n%s", page.Body)
+	}
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 0 {
+		t.Fatalf("total before confirming = %d, want 0", got.Total)
+	}
+
+	done := h.PostForm(link, nil)
+	if done.Status != http.StatusOK || !strings.Contains(done.Body, "now counts on the letter") {
+		t.Fatalf("after confirming: %d\n%s", done.Status, done.Body)
+	}
+
+	letter := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug)
+	if letter.Slug != webtest.LetterSlug || letter.Title != "Keep encryption strong" || letter.Total != 1 ||
+		letter.Individuals != 1 || letter.Organisations != 0 || len(letter.Countries) != 1 {
+		t.Fatalf("letter JSON = %+v", letter)
+	}
+	if c := letter.Countries[0]; c.Code != "GB" || c.Name != "United Kingdom" || c.Total != 1 || c.Individuals != 1 {
+		t.Errorf("country = %+v", c)
+	}
+	list := getJSON[signatoriesJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug+"/signatories")
+	if len(list.Signatories) != 1 || list.Signatories[0].Name != "Ada Lovelace" ||
+		list.Signatories[0].Affiliation != "Analytical Society" || list.Signatories[0].Country != "GB" {
+		t.Fatalf("signatories = %+v", list)
+	}
+	if strings.Contains(h.Get("/api/v1/letters/"+webtest.LetterSlug+"/signatories").Body, "ada@example.org") {
+		t.Error("the public API shows the email address")
+	}
+
+	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
+	if got := doc.Find("#country-GB .names li").First().Text(); !strings.Contains(got, "Ada Lovelace") {
+		t.Errorf("letter page lists %q under GB", got)
+	}
+
+	again := h.PostForm(link, nil)
+	if again.Status != http.StatusOK || !strings.Contains(again.Body, "already been used") {
+		t.Errorf("second press: %d\n%s", again.Status, again.Body)
+	}
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 1 {
+		t.Errorf("total after a second press = %d, want 1", got.Total)
+	}
+}
+
+func TestOrganisationWaitsForReview(t *testing.T) {
+	h := webtest.New(t)
+	res := signAndConfirm(t, h, url.Values{"kind": {"organisation"}, "name": {"Open Rights Lab"}, "website": {"openrights.example"},
+		"org_type": {"ngo"}, "country": {"DE"}, "contact_name": {"Kim Park"}, "email": {"kim@openrights.example"}, "consent": {"yes"}})
+	if !strings.Contains(res.Body, "review") {
+		t.Errorf("confirmation page does not mention review:\n%s", res.Body)
+	}
+	var sig store.Signature
+	if err := h.App.Store.Read(t.Context()).First(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.Status != store.StatusPendingReview || sig.ConfirmedAt == nil || sig.Website != "https://openrights.example" {
+		t.Errorf("signature: status %s, confirmed %v, website %q", sig.Status, sig.ConfirmedAt, sig.Website)
+	}
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 0 {
+		t.Errorf("pending organisation counted: total %d", got.Total)
+	}
+}
+
+func TestIndividualsNeedReviewWhenTheLetterSaysSo(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = []string{"organisation", "individual"} })
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 0 {
+		t.Errorf("reviewed individual counted before approval: %d", got.Total)
+	}
+}
+
+func TestUnnamedIndividualIsCountedButNotNamed(t *testing.T) {
+	h := webtest.New(t)
+	form := webtest.SignForm("quiet@example.org")
+	form.Del("show_name")
+	form.Set("name", "Quiet Person")
+	signAndConfirm(t, h, form)
+	named := webtest.SignForm("ada@example.org")
+	signAndConfirm(t, h, named)
+
+	letter := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug)
+	if letter.Total != 2 || letter.Countries[0].Individuals != 2 {
+		t.Errorf("letter = %+v, want 2 individuals from GB", letter)
+	}
+	body := h.Get("/api/v1/letters/" + webtest.LetterSlug + "/signatories").Body
+	if strings.Contains(body, "Quiet Person") {
+		t.Error("unnamed signer listed in the API")
+	}
+	page := h.Get("/letters/" + webtest.LetterSlug)
+	if strings.Contains(page.Body, "Quiet Person") {
+		t.Error("unnamed signer listed on the page")
+	}
+	if got := page.Doc().Find("#country-GB .others").Text(); got != "and 1 other person who chose not to be named" {
+		t.Errorf("others line = %q", got)
+	}
+}
+
+func TestExpiredLinkOffersANewOne(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	old := webtest.ConfirmLink(t, h.URL, h.SMTP.Messages()[0])
+
+	h.Clock.Advance(7*24*time.Hour + time.Second)
+	page := h.Get(old)
+	if page.Status != http.StatusGone || !strings.Contains(page.Body, "expired") {
+		t.Fatalf("expired link page: %d\n%s", page.Status, page.Body)
+	}
+	if res := h.PostForm(old, nil); res.Status != http.StatusGone {
+		t.Fatalf("confirming with an expired link: %d, want 410", res.Status)
+	}
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 0 {
+		t.Fatalf("expired link confirmed: total %d", got.Total)
+	}
+	newLink := page.Doc().Find("form[action='" + old + "/resend'] button")
+	if newLink.Length() != 1 {
+		t.Fatalf("no button for a new link:\n%s", page.Body)
+	}
+	res := h.PostForm(old+"/resend", nil)
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("asking for a new link: %d", res.Status)
+	}
+	h.DrainOutbox()
+	fresh := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, 2, 5*time.Second)[1])
+	if fresh == old {
+		t.Fatal("the new mail carries the old link")
+	}
+	if res := h.PostForm(fresh, nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "now counts") {
+		t.Fatalf("confirming with the new link: %d", res.Status)
+	}
+}
+
+func TestUnknownLinksGetAnExplainingNotFoundPage(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{
+		"/confirm/" + strings.Repeat("A", 43), // well formed, unknown
+		"/confirm/not-a-token",
+		"/confirm/" + url.PathEscape("<script>"),
+	} {
+		res := h.Get(path)
+		if res.Status != http.StatusNotFound || !strings.Contains(res.Body, "We do not recognise this link") {
+			t.Errorf("GET %s: %d\n%s", path, res.Status, res.Body)
+		}
+		if res := h.PostForm(path, nil); res.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, res.Status)
+		}
+		if res := h.PostForm(path+"/resend", nil); res.Status != http.StatusNotFound {
+			t.Errorf("POST %s/resend: %d", path, res.Status)
+		}
+	}
+}
+
+func TestExpireDeletesUnconfirmedAfterGrace(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	bob := webtest.SignForm("bob@example.org")
+	bob.Set("name", "Bob Babbage")
+	signAndConfirm(t, h, bob)
+	h.Clock.Advance(14*24*time.Hour + time.Minute)
+	n, err := h.App.Signing.Expire(t.Context())
+	if err != nil || n != 1 {
+		t.Fatalf("Expire = %d, %v; want 1 deleted", n, err)
+	}
+	var left []store.Signature
+	if err := h.App.Store.Read(t.Context()).Find(&left).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Status != store.StatusPublished || left[0].Name != "Bob Babbage" {
+		t.Errorf("left %+v, want only the confirmed signature", left)
+	}
+}

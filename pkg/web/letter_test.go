@@ -1,0 +1,227 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+// checkPageBasics checks what every page must have: a language, a title, one
+// h1, a label for each form control, nothing loaded from another origin, no
+// inline script or style, and the security headers.
+func checkPageBasics(t *testing.T, path string, res *webtest.Response) {
+	t.Helper()
+	doc := res.Doc()
+	if lang, _ := doc.Find("html").Attr("lang"); lang == "" {
+		t.Errorf("%s: <html> has no lang", path)
+	}
+	if strings.TrimSpace(doc.Find("title").Text()) == "" {
+		t.Errorf("%s: empty <title>", path)
+	}
+	if n := doc.Find("h1").Length(); n != 1 {
+		t.Errorf("%s: %d h1 elements, want 1", path, n)
+	}
+	doc.Find("input, select, textarea").Each(func(_ int, s *goquery.Selection) {
+		if typ, _ := s.Attr("type"); typ == "hidden" {
+			return
+		}
+		id, _ := s.Attr("id")
+		if id == "" || doc.Find("label[for='"+id+"']").Length() != 1 {
+			name, _ := s.Attr("name")
+			t.Errorf("%s: control %q has no visible label", path, name)
+		}
+	})
+	doc.Find("[src], link[href]").Each(func(_ int, s *goquery.Selection) {
+		ref, ok := s.Attr("src")
+		if !ok {
+			ref, _ = s.Attr("href")
+		}
+		if !strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "//") {
+			t.Errorf("%s: loads %q from elsewhere", path, ref)
+		}
+	})
+	if doc.Find("script:not([src]), style, [style]").Length() > 0 {
+		t.Errorf("%s: inline script or style (the CSP forbids it)", path)
+	}
+	ids := map[string]bool{}
+	doc.Find("[id]").Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("id")
+		if ids[id] {
+			t.Errorf("%s: duplicate id %q", path, id)
+		}
+		ids[id] = true
+	})
+	for header, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := res.Header.Get(header); !strings.Contains(got, want) {
+			t.Errorf("%s: %s = %q, want %q", path, header, got, want)
+		}
+	}
+}
+
+func TestPagesAreAccessibleAndSelfContained(t *testing.T) {
+	h := webtest.New(t)
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	h.Sign(webtest.SignForm("bob@example.org"))
+	h.DrainOutbox()
+	link := webtest.ConfirmLink(t, h.URL, h.SMTP.Messages()[1])
+	pages := []struct {
+		path   string
+		status int
+	}{
+		{"/letters/" + webtest.LetterSlug, http.StatusOK},
+		{"/letters/" + webtest.LetterSlug + "?kind=organisation", http.StatusOK},
+		{"/letters/" + webtest.LetterSlug + "/check-inbox", http.StatusOK},
+		{"/letters/" + webtest.LetterSlug + "/resend", http.StatusOK},
+		{link, http.StatusOK},
+		{"/privacy", http.StatusOK},
+		{"/letters/no-such-letter", http.StatusNotFound},
+		{"/confirm/unknown", http.StatusNotFound},
+	}
+	for _, p := range pages {
+		t.Run(p.path, func(t *testing.T) {
+			res := h.Get(p.path)
+			if res.Status != p.status {
+				t.Fatalf("status %d, want %d", res.Status, p.status)
+			}
+			checkPageBasics(t, p.path, res)
+		})
+	}
+}
+
+func TestLetterPageShowsTheFormForEachKind(t *testing.T) {
+	h := webtest.New(t)
+	labels := func(path string) []string {
+		var out []string
+		h.Get(path).Doc().Find("form[action$='/sign'] label").Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.TrimSpace(s.Contents().First().Text()))
+		})
+		return out
+	}
+	individual := strings.Join(labels("/letters/"+webtest.LetterSlug), "|")
+	for _, want := range []string{"Full name", "Affiliation", "Country", "Email address", "Show my name"} {
+		if !strings.Contains(individual, want) {
+			t.Errorf("individual form lacks %q: %s", want, individual)
+		}
+	}
+	organisation := strings.Join(labels("/letters/"+webtest.LetterSlug+"?kind=organisation"), "|")
+	for _, want := range []string{"Organisation name", "Organisation website", "Type of organisation", "Country", "Your name", "Your work email address", "privacy notice"} {
+		if !strings.Contains(organisation, want) {
+			t.Errorf("organisation form lacks %q: %s", want, organisation)
+		}
+	}
+	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
+	if _, ticked := doc.Find("#f-show-name").Attr("checked"); ticked {
+		t.Error("show_name is ticked by default")
+	}
+	if hint := doc.Find("#f-affiliation-hint").Text(); !strings.Contains(hint, "For identification only") {
+		t.Errorf("affiliation hint = %q", hint)
+	}
+	var countries []string
+	doc.Find("#f-country option").Each(func(_ int, s *goquery.Selection) { countries = append(countries, s.Text()) })
+	if len(countries) != 250 || countries[1] != "Afghanistan" || countries[len(countries)-1] != "Zimbabwe" {
+		t.Errorf("country list: %d entries, from %q to %q", len(countries), countries[1], countries[len(countries)-1])
+	}
+	if h.Get("/privacy").Status != http.StatusOK {
+		t.Error("privacy notice missing")
+	}
+}
+
+func TestLetterPageGroupsSignatoriesByCountry(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	for _, s := range []struct{ email, name, country, kind string }{
+		{"a@example.org", "Ada", "GB", "individual"},
+		{"b@example.org", "Bea", "DE", "individual"},
+		{"c@example.org", "Cem", "DE", "individual"},
+		{"d@example.org", "Digital Rights DE", "DE", "organisation"},
+	} {
+		form := webtest.SignForm(s.email)
+		form.Set("name", s.name)
+		form.Set("country", s.country)
+		form.Set("kind", s.kind)
+		if s.kind == "organisation" {
+			form.Set("website", "https://digitalrights.example")
+			form.Set("org_type", "ngo")
+			form.Set("contact_name", "Dana")
+		}
+		signAndConfirm(t, h, form)
+	}
+	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
+	var order []string
+	doc.Find("section.country h3").Each(func(_ int, s *goquery.Selection) { order = append(order, s.Text()) })
+	if strings.Join(order, "|") != "Germany (3)|United Kingdom (1)" {
+		t.Errorf("countries = %v, want Germany (3) first", order)
+	}
+	de := doc.Find("#country-DE")
+	if got := de.Find("ul.names").First().Text(); got != "Digital Rights DE" {
+		t.Errorf("first list under Germany = %q, want the organisation", got)
+	}
+	if got := de.Find("ul.names").Last().Text(); got != "Bea, Analytical SocietyCem, Analytical Society" {
+		t.Errorf("individuals under Germany = %q", got)
+	}
+	if got := strings.Join(strings.Fields(doc.Find(".totals-line").Text()), " "); got != "4 signatures 1 organisation 3 individuals 2 countries" {
+		t.Errorf("totals = %q", got)
+	}
+}
+
+func TestClosedLetterTakesNoSignatures(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].ClosesAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	})
+	page := h.Get("/letters/" + webtest.LetterSlug)
+	if page.Doc().Find("form[action$='/sign']").Length() != 0 || !strings.Contains(page.Body, "not open for signatures") {
+		t.Error("closed letter still shows the sign form")
+	}
+	res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("ada@example.org"))
+	if res.Status != http.StatusForbidden {
+		t.Errorf("signing a closed letter: %d, want 403", res.Status)
+	}
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("%d signatures stored on a closed letter", n)
+	}
+}
+
+func TestEmbargoedLetterCollectsButDoesNotShow(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].PublishAt = time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+		c.Letters[0].Review = nil
+	})
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	page := h.Get("/letters/" + webtest.LetterSlug)
+	if strings.Contains(page.Body, "Ada Lovelace") || !strings.Contains(page.Body, "10 December 2026") {
+		t.Errorf("embargoed page shows names or lacks the date:\n%s", page.Body)
+	}
+	res := h.Get("/api/v1/letters/" + webtest.LetterSlug)
+	if res.Status != http.StatusNotFound || !strings.Contains(res.Body, `"code":"not_public"`) {
+		t.Errorf("API during embargo: %d %s", res.Status, res.Body)
+	}
+	h.Clock.Advance(15 * 24 * time.Hour)
+	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 1 {
+		t.Errorf("after publication total = %d, want 1", got.Total)
+	}
+}
+
+func TestHomeLeadsToTheLetter(t *testing.T) {
+	h := webtest.New(t)
+	res := h.Get("/")
+	if res.Status != http.StatusFound || res.Header.Get("Location") != "/letters/"+webtest.LetterSlug {
+		t.Errorf("GET / = %d to %q", res.Status, res.Header.Get("Location"))
+	}
+}
+
+func TestStaticFilesAreServed(t *testing.T) {
+	h := webtest.New(t)
+	res := h.Get("/static/css/site.css")
+	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+}
