@@ -39,6 +39,19 @@ func (s *Service) Inspect(ctx context.Context, plain string) (Link, error) {
 // no review on this letter is published at once and counted, in the same
 // transaction; others wait for staff as pending_review.
 func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
+	return s.onToken(ctx, plain, "confirm", func(tx *gorm.DB, sig *store.Signature, link *Link) error {
+		if err := s.tokenState(sig); err != nil {
+			return err
+		}
+		var err error
+		link.Status, err = s.confirm(tx, sig, link.Letter)
+		return err
+	})
+}
+
+// onToken runs fn in one transaction on the signature behind a token. Token
+// errors come back as they are, for the caller to show; others are wrapped.
+func (s *Service) onToken(ctx context.Context, plain, action string, fn func(tx *gorm.DB, sig *store.Signature, link *Link) error) (Link, error) {
 	var link Link
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		sig, err := s.findByToken(tx, plain)
@@ -48,14 +61,10 @@ func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
 		if link, err = s.linkFor(sig); err != nil {
 			return err
 		}
-		if err := s.tokenState(sig); err != nil {
-			return err
-		}
-		link.Status, err = s.confirm(tx, sig, link.Letter)
-		return err
+		return fn(tx, sig, &link)
 	})
 	if err != nil && !isTokenError(err) {
-		return Link{}, fmt.Errorf("signing: confirm: %w", err)
+		return Link{}, fmt.Errorf("signing: %s: %w", action, err)
 	}
 	return link, err
 }
@@ -86,15 +95,7 @@ func (s *Service) confirm(tx *gorm.DB, sig *store.Signature, letter *letters.Let
 // ResendByToken sends a new confirmation link to the address behind an expired
 // (or still valid) token; the page for an expired link offers it.
 func (s *Service) ResendByToken(ctx context.Context, plain string) (Link, error) {
-	var link Link
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		sig, err := s.findByToken(tx, plain)
-		if err != nil {
-			return err
-		}
-		if link, err = s.linkFor(sig); err != nil {
-			return err
-		}
+	link, err := s.onToken(ctx, plain, "resend by token", func(tx *gorm.DB, sig *store.Signature, _ *Link) error {
 		if sig.Status != store.StatusUnconfirmed {
 			return ErrTokenUsed
 		}
@@ -104,9 +105,6 @@ func (s *Service) ResendByToken(ctx context.Context, plain string) (Link, error)
 		}
 		return s.enqueueWithToken(tx, store.MailConfirm, sig.ID, t)
 	})
-	if err != nil && !isTokenError(err) {
-		return Link{}, fmt.Errorf("signing: resend by token: %w", err)
-	}
 	if err == nil {
 		s.wakeOutbox()
 	}

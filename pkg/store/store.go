@@ -86,30 +86,16 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 		"_synchronous":  {"FULL"},
 		"_txlock":       {"immediate"},
 	}
-	dsn := "file:" + path + "?" + params.Encode()
-	writer, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	writer, err := openSQLitePool(path, params, gcfg, 1)
 	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		return nil, err
 	}
-	wdb, err := writer.DB()
-	if err != nil {
-		return nil, fmt.Errorf("store: sqlite writer pool: %w", err)
-	}
-	wdb.SetMaxOpenConns(1)
-	wdb.SetConnMaxIdleTime(0)
-
 	params.Set("_query_only", "1")
 	params.Set("_txlock", "deferred")
-	reader, err := gorm.Open(sqlite.Open("file:"+path+"?"+params.Encode()), gcfg)
+	reader, err := openSQLitePool(path, params, gcfg, 8)
 	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite reader %s: %w", path, err)
+		return nil, err
 	}
-	rdb, err := reader.DB()
-	if err != nil {
-		return nil, fmt.Errorf("store: sqlite reader pool: %w", err)
-	}
-	rdb.SetMaxOpenConns(8)
-	rdb.SetMaxIdleConns(8)
 	return &Store{Driver: "sqlite", writer: writer, reader: reader}, nil
 }
 
@@ -146,4 +132,20 @@ func (s *Store) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// openSQLitePool opens one connection pool on the file with at most conns connections.
+func openSQLitePool(path string, params url.Values, gcfg *gorm.Config, conns int) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+params.Encode()), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite pool for %s: %w", path, err)
+	}
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	sqlDB.SetConnMaxIdleTime(0)
+	return db, nil
 }

@@ -1,0 +1,221 @@
+package signing
+
+import (
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+func validCountry(c string) bool { return c == "DE" || c == "GB" }
+
+func orgRequest() Request {
+	return Request{
+		Kind:        store.KindOrganisation,
+		Name:        "Open Rights Group",
+		Website:     "https://example.org",
+		OrgType:     "ngo",
+		ContactName: "Ada Lovelace",
+		Country:     "GB",
+		Email:       "ada@example.org",
+		Consent:     true,
+	}
+}
+
+func individualRequest() Request {
+	return Request{
+		Kind:        store.KindIndividual,
+		Name:        "Ada Lovelace",
+		Affiliation: "University of London",
+		Country:     "DE",
+		Email:       "ada@example.org",
+		ShowName:    true,
+		Consent:     true,
+	}
+}
+
+func TestValidateAcceptsValidRequests(t *testing.T) {
+	tests := []struct {
+		name string
+		req  Request
+	}{
+		{"organisation", orgRequest()},
+		{"individual", individualRequest()},
+		{"individual without affiliation", func() Request { r := individualRequest(); r.Affiliation = ""; return r }()},
+		{"organisation with http website", func() Request { r := orgRequest(); r.Website = "http://example.org/about"; return r }()},
+		{"name of exactly 200 characters", func() Request { r := individualRequest(); r.Name = strings.Repeat("é", 200); return r }()},
+	}
+	for _, orgType := range OrgTypes() {
+		r := orgRequest()
+		r.OrgType = orgType
+		tests = append(tests, struct {
+			name string
+			req  Request
+		}{"org type " + orgType, r})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if errs := Validate(&tt.req, validCountry); len(errs) != 0 {
+				t.Errorf("Validate = %v, want no errors", errs)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEachError(t *testing.T) {
+	org := func(f func(*Request)) Request { r := orgRequest(); f(&r); return r }
+	ind := func(f func(*Request)) Request { r := individualRequest(); f(&r); return r }
+	tests := []struct {
+		name  string
+		req   Request
+		field string
+		msg   string
+	}{
+		{"no kind", org(func(r *Request) { r.Kind = "" }), "kind", "error.kind.choose"},
+		{"unknown kind", org(func(r *Request) { r.Kind = "robot" }), "kind", "error.kind.choose"},
+		{"organisation without name", org(func(r *Request) { r.Name = "   " }), "name", "error.name.required"},
+		{"individual without name", ind(func(r *Request) { r.Name = "" }), "name", "error.name.required"},
+		{"no contact name", org(func(r *Request) { r.ContactName = "" }), "contact_name", "error.contact_name.required"},
+		{"control character in name", ind(func(r *Request) { r.Name = "Ada\x07 Lovelace" }), "name", "error.text.control"},
+		{"bidi override in name", ind(func(r *Request) { r.Name = "Ada \u202eecalevoL" }), "name", "error.text.control"},
+		{"zero-width space in contact name", org(func(r *Request) { r.ContactName = "Ada\u200b" }), "contact_name", "error.text.control"},
+		{"invalid UTF-8 in affiliation", ind(func(r *Request) { r.Affiliation = "Uni \xff" }), "affiliation", "error.text.control"},
+		{"name of 201 characters", ind(func(r *Request) { r.Name = strings.Repeat("é", 201) }), "name", "error.text.too_long"},
+		{"affiliation of 201 characters", ind(func(r *Request) { r.Affiliation = strings.Repeat("a", 201) }), "affiliation", "error.text.too_long"},
+		{"website of 301 characters", org(func(r *Request) { r.Website = "https://example.org/" + strings.Repeat("a", 281) }), "website", "error.text.too_long"},
+		{"no website", org(func(r *Request) { r.Website = " " }), "website", "error.website.required"},
+		{"ftp website", org(func(r *Request) { r.Website = "ftp://x.org" }), "website", "error.website.invalid"},
+		{"javascript website", org(func(r *Request) { r.Website = "javascript:alert(1)" }), "website", "error.website.invalid"},
+		{"website without dot", org(func(r *Request) { r.Website = "https://localhost" }), "website", "error.website.invalid"},
+		{"website with space", org(func(r *Request) { r.Website = "http://exa mple.org" }), "website", "error.website.invalid"},
+		{"website with user info", org(func(r *Request) { r.Website = "https://user@example.org" }), "website", "error.website.invalid"},
+		{"no org type", org(func(r *Request) { r.OrgType = "" }), "org_type", "error.org_type.choose"},
+		{"unknown org type", org(func(r *Request) { r.OrgType = "charity" }), "org_type", "error.org_type.choose"},
+		{"no country", ind(func(r *Request) { r.Country = "" }), "country", "error.country.choose"},
+		{"unassigned country", ind(func(r *Request) { r.Country = "XX" }), "country", "error.country.choose"},
+		{"no email", ind(func(r *Request) { r.Email = "  " }), "email", "error.email.required"},
+		{"email without dot in domain", ind(func(r *Request) { r.Email = "a@b" }), "email", "error.email.invalid"},
+		{"email with two @", ind(func(r *Request) { r.Email = "a@@b.org" }), "email", "error.email.invalid"},
+		{"email with display name", ind(func(r *Request) { r.Email = "Ada <a@b.org>" }), "email", "error.email.invalid"},
+		{"email with trailing dot", ind(func(r *Request) { r.Email = "a@b.org." }), "email", "error.email.invalid"},
+		{"email of 255 characters", ind(func(r *Request) { r.Email = strings.Repeat("a", 249) + "@b.org" }), "email", "error.email.invalid"},
+		{"email with literal IP domain", ind(func(r *Request) { r.Email = "a@[192.0.2.1]" }), "email", "error.email.invalid"},
+		{"no consent", ind(func(r *Request) { r.Consent = false }), "consent", "error.consent.required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := Validate(&tt.req, validCountry)
+			want := FieldErrors{tt.field: tt.msg}
+			if !maps.Equal(errs, want) {
+				t.Errorf("Validate = %v, want %v", errs, want)
+			}
+		})
+	}
+}
+
+// fieldCase is a normalised field and the value it should have.
+type fieldCase struct{ field, got, want string }
+
+func checkFields(t *testing.T, tests []fieldCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.field, tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateNormalisesOrganisation(t *testing.T) {
+	r := orgRequest()
+	r.Name = "  Cafe\u0301 Collective \n"
+	r.ContactName = " Ada "
+	r.Website = " example.org "
+	r.Country = " gb "
+	r.Email = " ada@example.org "
+	r.Affiliation = "ignored"
+	r.ShowName = false
+	if errs := Validate(&r, validCountry); len(errs) != 0 {
+		t.Fatalf("Validate = %v, want no errors", errs)
+	}
+	tests := []fieldCase{
+		{"Name", r.Name, "Caf\u00e9 Collective"},
+		{"ContactName", r.ContactName, "Ada"},
+		{"Website", r.Website, "https://example.org"},
+		{"Country", r.Country, "GB"},
+		{"Email", r.Email, "ada@example.org"},
+		{"Affiliation", r.Affiliation, ""},
+	}
+	checkFields(t, tests)
+	if !r.ShowName {
+		t.Error("ShowName = false; an organisation is always listed by name")
+	}
+}
+
+func TestValidateNormalisesIndividual(t *testing.T) {
+	r := individualRequest()
+	r.Name = "Zoe\u0308 "
+	r.Country = "de"
+	r.Website = "https://example.org"
+	r.OrgType = "ngo"
+	r.ContactName = "Someone"
+	r.ShowName = false
+	if errs := Validate(&r, validCountry); len(errs) != 0 {
+		t.Fatalf("Validate = %v, want no errors", errs)
+	}
+	tests := []fieldCase{
+		{"Name", r.Name, "Zo\u00eb"},
+		{"Country", r.Country, "DE"},
+		{"Website", r.Website, ""},
+		{"OrgType", r.OrgType, ""},
+		{"ContactName", r.ContactName, ""},
+	}
+	checkFields(t, tests)
+	if r.ShowName {
+		t.Error("ShowName = true; an individual's choice not to be named must be kept")
+	}
+}
+
+func TestValidateDropsMangledRef(t *testing.T) {
+	tests := []struct {
+		ref, want string
+	}{
+		{" partner-1 ", "partner-1"},
+		{strings.Repeat("r", 64), strings.Repeat("r", 64)},
+		{strings.Repeat("r", 65), ""},
+		{"bad\x00ref", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			r := individualRequest()
+			r.Ref = tt.ref
+			if errs := Validate(&r, validCountry); len(errs) != 0 {
+				t.Fatalf("a referral code must never fail validation: %v", errs)
+			}
+			if r.Ref != tt.want {
+				t.Errorf("Ref = %q, want %q", r.Ref, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanonicalEmail(t *testing.T) {
+	tests := map[string]string{
+		" Ada@Example.ORG ": "ada@example.org",
+		"ada@example.org":   "ada@example.org",
+	}
+	for in, want := range tests {
+		if got := CanonicalEmail(in); got != want {
+			t.Errorf("CanonicalEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidationErrorListsFieldsInOrder(t *testing.T) {
+	err := &ValidationError{Fields: FieldErrors{"email": "x", "consent": "y", "name": "z"}}
+	if got, want := err.Error(), "signing: invalid fields: consent, email, name"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
