@@ -76,6 +76,15 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
 	}
+	// Create the file private before SQLite does; its -wal and -shm files take
+	// the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	// WAL lets readers go on while the writer commits; busy_timeout waits out the
 	// rare lock instead of failing; _txlock=immediate takes the write lock at BEGIN
 	// so a transaction never has to upgrade (and deadlock) half way through.

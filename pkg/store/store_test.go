@@ -1,0 +1,96 @@
+package store_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+func openTemp(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(store.Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st, filepath.Join(dir, "undersigned.db")
+}
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	_, path := openTemp(t)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database file mode = %v, want 0600", perm)
+	}
+}
+
+func TestMigrateTwiceChangesNothing(t *testing.T) {
+	st, _ := openTemp(t)
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+}
+
+// TestConcurrentCountChangesAreNotLost adds to one count from many goroutines at
+// once; a read-modify-write would lose some of them.
+func TestConcurrentCountChangesAreNotLost(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	letter := store.Letter{Slug: "l", Title: "L", Body: "b", Lang: "en", VersionHash: "v"}
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return store.UpsertLetter(tx, &letter) }); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 20, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for range each {
+				err := st.Write(ctx, func(tx *gorm.DB) error {
+					return store.AddToCount(tx, letter.ID, "DE", store.KindIndividual, w%2 == 0, 1)
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rows, err := store.CountsForLetter(st.Read(ctx), letter.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Count != writers*each || rows[0].Named != writers*each/2 {
+		t.Errorf("counts = %+v, want one row with count %d, named %d", rows, writers*each, writers*each/2)
+	}
+	err = st.Write(ctx, func(tx *gorm.DB) error { return store.AddToCount(tx, letter.ID, "DE", store.KindIndividual, true, -1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = store.CountsForLetter(st.Read(ctx), letter.ID)
+	if rows[0].Count != writers*each-1 || rows[0].Named != writers*each/2-1 {
+		t.Errorf("after -1: %+v", rows[0])
+	}
+}
+
+func TestReaderCannotWrite(t *testing.T) {
+	st, _ := openTemp(t)
+	err := st.Read(context.Background()).Exec("INSERT INTO letters (slug, title, body, lang, version_hash) VALUES ('x','x','x','en','v')").Error
+	if err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
