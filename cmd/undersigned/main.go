@@ -24,8 +24,12 @@ import (
 const usage = `Usage: undersigned [--config FILE] [COMMAND]
 
 Commands:
-  serve     serve the letters over HTTP (the default)
-  migrate   bring the database schema up to date and exit
+  serve                                       serve the letters over HTTP (the default)
+  migrate                                     bring the database schema up to date and exit
+  staff add EMAIL --role admin|moderator      add a staff account; the password is read from
+                                              standard input, or prompted for on a terminal
+  staff list                                  list staff accounts
+  staff disable EMAIL                         disable an account and end its sessions
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -33,15 +37,23 @@ Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Environ(), console{in: os.Stdin, out: os.Stdout, err: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "undersigned:", err)
 		os.Exit(1)
 	}
 }
 
+// console is the process's standard streams.
+type console struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+}
+
 // run is main without the process: tests call it with their own arguments,
-// environment and context.
-func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+// environment, streams and context.
+func run(ctx context.Context, args, environ []string, con console) error {
+	stderr := con.err
 	flags := flag.NewFlagSet("undersigned", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() { fmt.Fprint(stderr, usage); flags.PrintDefaults() }
@@ -68,6 +80,12 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 		}
 		log.Info("database is up to date")
 		return a.Close()
+	case "staff":
+		a, err := build(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return errors.Join(staffCommand(ctx, a.Staff, flags.Args()[1:], con), a.Close())
 	default:
 		flags.Usage()
 		return fmt.Errorf("unknown command %q", command)

@@ -61,7 +61,7 @@ func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *sy
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", "../../config.yaml"}, env, logs) }()
+	go func() { done <- run(ctx, []string{"--config", "../../config.yaml"}, env, console{in: strings.NewReader(""), out: logs, err: logs}) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -186,7 +186,7 @@ func TestServeWritesMailToFilesByDefault(t *testing.T) {
 func TestMigrateIsRepeatable(t *testing.T) {
 	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}
 	for i := range 2 {
-		if err := run(t.Context(), []string{"--config", "../../config.yaml", "migrate"}, env, io.Discard); err != nil {
+		if err := run(t.Context(), []string{"--config", "../../config.yaml", "migrate"}, env, quiet()); err != nil {
 			t.Fatalf("migrate run %d: %v", i+1, err)
 		}
 	}
@@ -194,14 +194,16 @@ func TestMigrateIsRepeatable(t *testing.T) {
 
 func TestBadConfigurationNamesTheKey(t *testing.T) {
 	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir(), "UNDERSIGNED_MAIL_TRANSPORT=pigeon"}
-	err := run(t.Context(), []string{"--config", "../../config.yaml"}, env, io.Discard)
+	err := run(t.Context(), []string{"--config", "../../config.yaml"}, env, quiet())
 	if err == nil || !strings.Contains(err.Error(), "mail.transport") || !strings.Contains(err.Error(), "UNDERSIGNED_MAIL_TRANSPORT") {
 		t.Errorf("err = %v, want it to name mail.transport and its variable", err)
 	}
-	if err := run(t.Context(), []string{"--config", "missing.yaml"}, nil, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"--config", "missing.yaml"}, nil, quiet()); err == nil {
 		t.Error("a missing config file was accepted")
 	}
-	if err := run(t.Context(), []string{"--config", "../../config.yaml", "fly"}, []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"--config", "../../config.yaml", "fly"}, []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}, quiet()); err == nil {
 		t.Error("an unknown command was accepted")
 	}
 }
+
+func quiet() console { return console{in: strings.NewReader(""), out: io.Discard, err: io.Discard} }

@@ -23,7 +23,9 @@ import (
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/mail"
+	"github.com/undersigned/undersigned/pkg/moderation"
 	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 	"github.com/undersigned/undersigned/pkg/web"
@@ -40,14 +42,16 @@ type Options struct {
 
 // App is an assembled Undersigned instance.
 type App struct {
-	Config  config.Config
-	Store   *store.Store
-	Vault   *vault.Vault
-	Letters *letters.Registry
-	Signing *signing.Service
-	Outbox  *mail.Worker
-	Web     *web.App
-	log     *slog.Logger
+	Config    config.Config
+	Store     *store.Store
+	Vault     *vault.Vault
+	Letters   *letters.Registry
+	Signing   *signing.Service
+	Staff     *staff.Service
+	Moderator *moderation.Service
+	Outbox    *mail.Worker
+	Web       *web.App
+	log       *slog.Logger
 }
 
 // Build opens the database, migrates it, syncs the letters and wires the
@@ -98,20 +102,28 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	countries := geo.New()
 	outbox := mail.NewWorker(mail.WorkerDeps{
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
-		Config: cfg.Mail, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Log: opts.Log,
+		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Log: opts.Log,
 	})
 	signer := signing.New(signing.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
 		Now: opts.Now, Random: opts.Random, Outbox: outbox,
 	})
+	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random})
+	if err != nil {
+		return nil, err
+	}
+	moderator := moderation.New(moderation.Deps{
+		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox,
+	})
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Board: live.NewBoard(st, countries),
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Board: live.NewBoard(st, countries),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Outbox: outbox, Web: webApp, log: opts.Log}, nil
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator,
+		Outbox: outbox, Web: webApp, log: opts.Log}, nil
 }
 
 // Close closes the database.

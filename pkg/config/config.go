@@ -28,16 +28,18 @@ const EnvPrefix = "UNDERSIGNED_"
 // Config is the whole configuration of one Undersigned instance. Every key can be
 // set in config.yaml or by environment (EnvName gives the variable's name).
 type Config struct {
-	BaseURL   string   `koanf:"base_url"`
-	DataDir   string   `koanf:"data_dir"`
-	SecretKey string   `koanf:"secret_key"`
-	Site      Site     `koanf:"site"`
-	Server    Server   `koanf:"server"`
-	Database  Database `koanf:"database"`
-	Mail      Mail     `koanf:"mail"`
-	Signing   Signing  `koanf:"signing"`
-	Log       Log      `koanf:"log"`
-	Letters   []Letter `koanf:"letters"`
+	BaseURL    string     `koanf:"base_url"`
+	DataDir    string     `koanf:"data_dir"`
+	SecretKey  string     `koanf:"secret_key"`
+	Site       Site       `koanf:"site"`
+	Server     Server     `koanf:"server"`
+	Database   Database   `koanf:"database"`
+	Mail       Mail       `koanf:"mail"`
+	Signing    Signing    `koanf:"signing"`
+	Staff      Staff      `koanf:"staff"`
+	Moderation Moderation `koanf:"moderation"`
+	Log        Log        `koanf:"log"`
+	Letters    []Letter   `koanf:"letters"`
 }
 
 // Site names who runs this instance; the privacy notice and mails show it.
@@ -96,6 +98,26 @@ type Signing struct {
 	ConsentVersion   string        `koanf:"consent_version"`
 }
 
+// Staff tunes staff sessions and the lock-out after failed logins.
+type Staff struct {
+	SessionIdle     time.Duration `koanf:"session_idle"`
+	SessionMax      time.Duration `koanf:"session_max"`
+	LockoutFailures int           `koanf:"lockout_failures"`
+	LockoutWindow   time.Duration `koanf:"lockout_window"`
+}
+
+// Moderation configures the staff console.
+type Moderation struct {
+	PageSize int      `koanf:"page_size"`
+	Reasons  []Reason `koanf:"reasons"`
+}
+
+// Reason is a rejection reason: a stable code and the text the signer is sent.
+type Reason struct {
+	Code string `koanf:"code"`
+	Text string `koanf:"text"`
+}
+
 // Log sets the level and format of the server's structured log.
 type Log struct {
 	Level  string `koanf:"level"`
@@ -146,7 +168,25 @@ func Default() Config {
 			UnconfirmedGrace: 7 * 24 * time.Hour,
 			ConsentVersion:   "2026-11",
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Staff: Staff{
+			SessionIdle:     30 * time.Minute,
+			SessionMax:      12 * time.Hour,
+			LockoutFailures: 10,
+			LockoutWindow:   15 * time.Minute,
+		},
+		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
+		Log:        Log{Level: "info", Format: "text"},
+	}
+}
+
+// DefaultReasons are the rejection reasons used when config.yaml lists none.
+func DefaultReasons() []Reason {
+	return []Reason{
+		{Code: "unverifiable", Text: "We could not verify that the signature comes from the organisation named."},
+		{Code: "duplicate", Text: "The organisation has already signed the letter."},
+		{Code: "out_of_scope", Text: "The signatory does not fit the scope of this letter."},
+		{Code: "inappropriate", Text: "The name or details are inappropriate for a public list."},
+		{Code: "other", Text: "The campaign team decided not to publish this signature."},
 	}
 }
 
@@ -273,6 +313,7 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		bad("log.format", `must be "text" or "json", got %q`, c.Log.Format)
 	}
+	c.validateStaff(bad)
 	c.validateLetters(bad)
 	return errors.Join(errs...)
 }
@@ -303,6 +344,38 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.RetryMin <= 0 || c.Mail.Outbox.RetryMax < c.Mail.Outbox.RetryMin {
 		bad("mail.outbox.retry_max", "must be at least mail.outbox.retry_min, which must be positive")
+	}
+}
+
+func (c Config) validateStaff(bad func(key, format string, args ...any)) {
+	if c.Staff.SessionIdle < time.Minute {
+		bad("staff.session_idle", "must be at least 1m, got %s", c.Staff.SessionIdle)
+	}
+	if c.Staff.SessionMax < c.Staff.SessionIdle {
+		bad("staff.session_max", "must be at least staff.session_idle")
+	}
+	if c.Staff.LockoutFailures < 1 {
+		bad("staff.lockout_failures", "must be at least 1, got %d", c.Staff.LockoutFailures)
+	}
+	if c.Staff.LockoutWindow < time.Second {
+		bad("staff.lockout_window", "must be at least 1s, got %s", c.Staff.LockoutWindow)
+	}
+	if c.Moderation.PageSize < 1 || c.Moderation.PageSize > 1000 {
+		bad("moderation.page_size", "must be 1-1000, got %d", c.Moderation.PageSize)
+	}
+	if len(c.Moderation.Reasons) == 0 {
+		bad("moderation.reasons", "at least one rejection reason is required")
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Moderation.Reasons {
+		key := fmt.Sprintf("moderation.reasons[%d]", i)
+		if !slugPattern.MatchString(strings.ReplaceAll(r.Code, "_", "-")) || seen[r.Code] {
+			bad(key+".code", "must be a unique code of lower-case letters, digits and underscores, got %q", r.Code)
+		}
+		seen[r.Code] = true
+		if strings.TrimSpace(r.Text) == "" {
+			bad(key+".text", "must not be empty")
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ type Content struct {
 	ExpiresAt   string
 	Status      store.Status
 	SiteName    string
+	ReasonText  string // rejections: why, in the campaign's words
 	l           *i18n.Localizer
 }
 

@@ -25,6 +25,7 @@ type WorkerDeps struct {
 	Renderer  *Renderer
 	Transport Transport
 	Config    config.Mail
+	Reasons   []config.Reason // rejection reasons, whose text rejection mails carry
 	BaseURL   string
 	SiteName  string
 	Now       func() time.Time
@@ -152,6 +153,7 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 		ExpiresAt:   sig.TokenExpiresAt.UTC().Format("2 January 2006, 15:04 MST"),
 		Status:      sig.Status,
 		SiteName:    w.d.SiteName,
+		ReasonText:  w.reasonText(sig.ReasonCode),
 	}
 	if job.Secret != nil {
 		token, err := w.d.Vault.Open(vault.PurposeToken, job.Secret)
@@ -166,4 +168,13 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 	}
 	msg.From, msg.To = w.d.Config.From, to
 	return msg, nil
+}
+
+func (w *Worker) reasonText(code string) string {
+	for _, r := range w.d.Reasons {
+		if r.Code == code {
+			return r.Text
+		}
+	}
+	return ""
 }

@@ -71,27 +71,11 @@ func Validate(r *Request, validCountry func(string) bool) FieldErrors {
 	r.Country = strings.ToUpper(strings.TrimSpace(r.Country))
 	r.Ref = strings.TrimSpace(r.Ref)
 
-	switch r.Kind {
-	case store.KindOrganisation:
-		checkText(errs, "name", r.Name, maxName, true)
+	validatePublic(r, validCountry, errs)
+	if r.Kind == store.KindOrganisation {
 		checkText(errs, "contact_name", r.ContactName, maxName, true)
-		r.Website = strings.TrimSpace(r.Website)
-		if msg := checkWebsite(&r.Website); msg != "" {
-			errs["website"] = msg
-		}
-		if !slices.Contains(OrgTypes(), r.OrgType) {
-			errs["org_type"] = "error.org_type.choose"
-		}
-		r.Affiliation, r.ShowName = "", true
-	case store.KindIndividual:
-		checkText(errs, "name", r.Name, maxName, true)
-		checkText(errs, "affiliation", r.Affiliation, maxAffiliation, false)
-		r.Website, r.OrgType, r.ContactName = "", "", ""
-	default:
-		errs["kind"] = "error.kind.choose"
-	}
-	if !validCountry(r.Country) {
-		errs["country"] = "error.country.choose"
+	} else {
+		r.ContactName = ""
 	}
 	if msg := checkEmail(r.Email); msg != "" {
 		errs["email"] = msg
@@ -103,6 +87,42 @@ func Validate(r *Request, validCountry func(string) bool) FieldErrors {
 		r.Ref = "" // a mangled referral code is not the signer's fault; drop it
 	}
 	return errs
+}
+
+// ValidatePublicFields normalises and checks only what the public list shows:
+// kind, name, affiliation, website, organisation type and country. Staff
+// editing a signature go through it.
+func ValidatePublicFields(r *Request, validCountry func(string) bool) FieldErrors {
+	errs := FieldErrors{}
+	r.Name = cleanText(r.Name)
+	r.Affiliation = cleanText(r.Affiliation)
+	r.Country = strings.ToUpper(strings.TrimSpace(r.Country))
+	validatePublic(r, validCountry, errs)
+	return errs
+}
+
+func validatePublic(r *Request, validCountry func(string) bool, errs FieldErrors) {
+	switch r.Kind {
+	case store.KindOrganisation:
+		checkText(errs, "name", r.Name, maxName, true)
+		r.Website = strings.TrimSpace(r.Website)
+		if msg := checkWebsite(&r.Website); msg != "" {
+			errs["website"] = msg
+		}
+		if !slices.Contains(OrgTypes(), r.OrgType) {
+			errs["org_type"] = "error.org_type.choose"
+		}
+		r.Affiliation, r.ShowName = "", true
+	case store.KindIndividual:
+		checkText(errs, "name", r.Name, maxName, true)
+		checkText(errs, "affiliation", r.Affiliation, maxAffiliation, false)
+		r.Website, r.OrgType = "", ""
+	default:
+		errs["kind"] = "error.kind.choose"
+	}
+	if !validCountry(r.Country) {
+		errs["country"] = "error.country.choose"
+	}
 }
 
 // cleanText trims s and puts it in Unicode NFC, so the same name typed on two

@@ -14,6 +14,8 @@ type MailKind string
 const (
 	MailConfirm       MailKind = "confirm"
 	MailAlreadySigned MailKind = "already_signed"
+	MailPublished     MailKind = "published"
+	MailRejected      MailKind = "rejected"
 )
 
 // JobStatus is where a mail job stands.

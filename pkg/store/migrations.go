@@ -10,7 +10,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -18,7 +18,14 @@ func models() []any {
 // as having run all of them; an existing one runs those it has not. Append a
 // step for every change to a model; never edit one that has shipped.
 func migrations() []*gormigrate.Migration {
-	return []*gormigrate.Migration{}
+	return []*gormigrate.Migration{
+		{
+			ID: "202611261700_staff",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{})
+			},
+		},
+	}
 }
 
 func initSchema(tx *gorm.DB) error {

@@ -129,7 +129,7 @@ func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]Publ
 		q = q.Where("kind = ?", f.Kind)
 	}
 	if f.Query != "" {
-		like := "%" + escapeLike(f.Query) + "%"
+		like := "%" + EscapeLike(f.Query) + "%"
 		q = q.Where("(LOWER(name) LIKE LOWER(?) ESCAPE '\\' OR LOWER(affiliation) LIKE LOWER(?) ESCAPE '\\')", like, like)
 	}
 	if f.Limit > 0 {
@@ -142,7 +142,8 @@ func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]Publ
 	return out, nil
 }
 
-func escapeLike(s string) string {
+// EscapeLike escapes the LIKE wildcards in s with a backslash, for ESCAPE.
+func EscapeLike(s string) string {
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
 		if r == '%' || r == '_' || r == '\\' {

@@ -55,9 +55,6 @@ func errorWithCode(status int, code string) error { return &codedError{status: s
 // handleError is the one error handler: it logs server faults with their cause
 // and answers with the error page, or JSON for the API, never internal text.
 func (a *App) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
 	status, code := http.StatusInternalServerError, ""
 	var he *echo.HTTPError
 	var ce *codedError
@@ -74,6 +71,9 @@ func (a *App) handleError(err error, c echo.Context) {
 	}
 	if status >= 500 {
 		a.d.Log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+	}
+	if c.Response().Committed {
+		return // too late to answer with an error page; the log has it
 	}
 	l := a.localizer(c)
 	message := l.T("error." + code)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/store"
 )
 
 // Page is what every page template can use: the reader's language and the site.
@@ -23,7 +24,14 @@ type Page struct {
 	Title string
 	// Canonical is the absolute URL of the page, for links and meta tags.
 	Canonical string
+	// Staff is the logged-in staff member on console pages, nil elsewhere.
+	Staff *store.Staff
+	// CSRF is the token every console form carries.
+	CSRF string
 }
+
+// IsAdmin tells console templates whether to offer admin-only things.
+func (p *Page) IsAdmin() bool { return p.Staff != nil && p.Staff.Role == store.RoleAdmin }
 
 // T translates a message id in the reader's language.
 func (p *Page) T(id string, kv ...any) string { return p.L.T(id, kv...) }
@@ -39,6 +47,14 @@ func parseTemplates(files fs.FS) (*templates, error) {
 		// field returns the form field's id, for label for= and aria-describedby.
 		"field": func(name string) string { return "f-" + strings.ReplaceAll(name, "_", "-") },
 		"add":   func(a, b int) int { return a + b },
+		// dict passes several values to a partial: dict "Key" value "Key2" value2.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layouts/*.html", "templates/partials/*.html")
 	if err != nil {
@@ -75,11 +91,14 @@ func (a *App) render(c echo.Context, status int, name string, view any) error {
 
 // page starts the view of a page for the current request.
 func (a *App) page(c echo.Context, title string) *Page {
+	csrf, _ := c.Get(csrfKey).(string)
 	return &Page{
 		L:         a.localizer(c),
 		Site:      a.d.Config.Site,
 		Title:     title,
 		Canonical: a.d.Config.BaseURL + c.Request().URL.Path,
+		Staff:     currentStaff(c),
+		CSRF:      csrf,
 	}
 }
 

@@ -33,5 +33,21 @@ func (a *App) routes(static fs.FS) {
 	api.GET("/letters/:slug", a.apiShowLetter)
 	api.GET("/letters/:slug/signatories", a.apiListSignatories)
 
+	admin := e.Group("/admin", a.csrfProtection())
+	admin.GET("/login", a.showLogin)
+	admin.POST("/login", a.createSession)
+	console := admin.Group("", a.requireStaff)
+	console.POST("/logout", a.deleteSession)
+	console.GET("", a.showQueue)
+	console.POST("/signatures/actions", a.createDecision)
+	console.GET("/signatures/:id", a.showSignature)
+	console.POST("/signatures/:id", a.updateSignature)
+	console.GET("/audit", a.showAudit)
+	console.GET("/export", a.showExport)
+	console.POST("/export", a.createExport)
+	console.GET("/staff", a.showStaff, requireAdmin)
+	console.POST("/staff", a.createStaff, requireAdmin)
+	console.POST("/staff/disable", a.disableStaff, requireAdmin)
+
 	e.StaticFS("/static", static)
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/moderation"
 	"github.com/undersigned/undersigned/pkg/signing"
+	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -27,6 +29,8 @@ type Deps struct {
 	Store     *store.Store
 	Letters   *letters.Registry
 	Signing   *signing.Service
+	Staff     *staff.Service
+	Moderator *moderation.Service
 	Board     *live.Board
 	Countries *geo.Countries
 	Catalog   *i18n.Catalog

@@ -192,7 +192,12 @@ func (h *Harness) PostForm(path string, values url.Values) *Response {
 // Do sends req and reads the whole response.
 func (h *Harness) Do(req *http.Request) *Response {
 	h.t.Helper()
-	res, err := h.Client.Do(req)
+	return h.doWith(h.Client, req)
+}
+
+func (h *Harness) doWith(client *http.Client, req *http.Request) *Response {
+	h.t.Helper()
+	res, err := client.Do(req)
 	if err != nil {
 		h.t.Fatalf("webtest: %s %s: %v", req.Method, req.URL.Path, err)
 	}

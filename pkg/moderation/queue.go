@@ -1,0 +1,176 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
+)
+
+// Filter narrows the queue. The zero Status means pending_review.
+type Filter struct {
+	LetterID uint
+	Kind     store.Kind
+	Country  string
+	Status   store.Status
+	Query    string
+	Page     int // from 1
+}
+
+// Item is one row of the queue: what the public would see, plus the private
+// contact and a hint when the website and the email's domains differ.
+type Item struct {
+	store.Signature
+	Email          string
+	ContactName    string
+	DomainMismatch bool
+}
+
+// Page is one page of the queue.
+type Page struct {
+	Items   []Item
+	Page    int
+	HasMore bool
+}
+
+// Statuses are the states the queue can be filtered by.
+func Statuses() []store.Status { return store.ConfirmedStatuses() }
+
+// Queue lists confirmed signatures matching f, newest confirmation first.
+func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
+	if f.Status == "" {
+		f.Status = store.StatusPendingReview
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	size := s.d.Config.PageSize
+	q := s.d.Store.Read(ctx).Where("status = ?", f.Status)
+	if f.LetterID != 0 {
+		q = q.Where("letter_id = ?", f.LetterID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Country != "" {
+		q = q.Where("country = ?", f.Country)
+	}
+	if f.Query != "" {
+		like := "%" + store.EscapeLike(strings.ToLower(f.Query)) + "%"
+		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(affiliation) LIKE ? ESCAPE '\\' OR LOWER(website) LIKE ? ESCAPE '\\')", like, like, like)
+	}
+	var sigs []store.Signature
+	err := q.Order("confirmed_at DESC, id DESC").Limit(size + 1).Offset((f.Page - 1) * size).Find(&sigs).Error
+	if err != nil {
+		return Page{}, fmt.Errorf("moderation: queue: %w", err)
+	}
+	page := Page{Page: f.Page, HasMore: len(sigs) > size}
+	if page.HasMore {
+		sigs = sigs[:size]
+	}
+	for _, sig := range sigs {
+		item, err := s.item(sig)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, item)
+	}
+	return page, nil
+}
+
+// Get returns one confirmed signature as a queue item.
+func (s *Service) Get(ctx context.Context, id uint64) (Item, error) {
+	sig, err := store.FindSignature(s.d.Store.Read(ctx), "id = ? AND status <> ?", id, store.StatusUnconfirmed)
+	if errors.Is(err, store.ErrNotFound) {
+		return Item{}, ErrNotFound
+	}
+	if err != nil {
+		return Item{}, fmt.Errorf("moderation: get %d: %w", id, err)
+	}
+	return s.item(*sig)
+}
+
+func (s *Service) item(sig store.Signature) (Item, error) {
+	item := Item{Signature: sig}
+	if sig.EmailSealed == nil {
+		return item, nil // withdrawn: personal data erased
+	}
+	var err error
+	if item.Email, err = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed); err != nil {
+		return Item{}, fmt.Errorf("moderation: open email of %d: %w", sig.ID, err)
+	}
+	if sig.ContactSealed != nil {
+		if item.ContactName, err = s.d.Vault.Open(vault.PurposeContact, sig.ContactSealed); err != nil {
+			return Item{}, fmt.Errorf("moderation: open contact of %d: %w", sig.ID, err)
+		}
+	}
+	item.DomainMismatch = sig.Kind == store.KindOrganisation && !sameOrganisation(sig.Website, item.Email)
+	return item, nil
+}
+
+// sameOrganisation reports whether a website and an email address belong to
+// the same registrable domain (www.ngo.example and press@ngo.example do).
+func sameOrganisation(website, email string) bool {
+	u, err := url.Parse(website)
+	at := strings.LastIndexByte(email, '@')
+	if err != nil || at < 0 {
+		return false
+	}
+	site, err1 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(u.Hostname()))
+	mail, err2 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(email[at+1:]))
+	return err1 == nil && err2 == nil && site == mail
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	Action      string
+	StaffEmail  string
+	SignatureID uint64
+	Page        int
+}
+
+// AuditLog lists audit events matching f, newest first.
+func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]store.AuditEvent, bool, error) {
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	size := s.d.Config.PageSize
+	q := s.d.Store.Read(ctx).Model(&store.AuditEvent{})
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.StaffEmail != "" {
+		q = q.Where("staff_email = ?", strings.ToLower(strings.TrimSpace(f.StaffEmail)))
+	}
+	if f.SignatureID != 0 {
+		q = q.Where("signature_id = ?", f.SignatureID)
+	}
+	var events []store.AuditEvent
+	if err := q.Order("id DESC").Limit(size + 1).Offset((f.Page - 1) * size).Find(&events).Error; err != nil {
+		return nil, false, fmt.Errorf("moderation: audit log: %w", err)
+	}
+	more := len(events) > size
+	if more {
+		events = events[:size]
+	}
+	return events, more, nil
+}
+
+// AuditStaff records an action on something other than a signature (staff
+// accounts, exports).
+func (s *Service) AuditStaff(ctx context.Context, actor *store.Staff, action, subject string) error {
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		return store.Audit(tx, store.AuditEvent{StaffID: &actor.ID, StaffEmail: actor.Email, Action: action, Subject: subject, CreatedAt: s.d.Now()})
+	})
+	if err != nil {
+		return fmt.Errorf("moderation: audit %s: %w", action, err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package staff keeps the campaign staff: accounts with argon2id passwords,
+// server-side sessions, and the lock-out after repeated failed logins. It
+// knows nothing of HTTP or cookies: a session is a token handed to the caller.
+package staff
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// MinPasswordLength is the shortest password accepted, in characters.
+const MinPasswordLength = 12
+
+// Errors the callers show to people.
+var (
+	ErrInvalidEmail   = errors.New("staff: not a valid email address")
+	ErrInvalidRole    = errors.New("staff: role must be admin or moderator")
+	ErrWeakPassword   = fmt.Errorf("staff: password must have at least %d characters", MinPasswordLength)
+	ErrEmailTaken     = errors.New("staff: an account with this email exists")
+	ErrNotFound       = errors.New("staff: no such account")
+	ErrBadCredentials = errors.New("staff: wrong email or password")
+	ErrLockedOut      = errors.New("staff: too many failed logins; try again later")
+	ErrNoSession      = errors.New("staff: not logged in or session expired")
+)
+
+// passwordParams are argon2id's costs: 19 MiB of memory, two passes (the OWASP
+// recommendation), one lane.
+func passwordParams() *argon2id.Params {
+	return &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+}
+
+// Deps are what a Service is built from.
+type Deps struct {
+	Store  *store.Store
+	Config config.Staff
+	Now    func() time.Time
+	Random io.Reader // crypto/rand.Reader outside tests
+}
+
+// Service manages staff accounts and sessions.
+type Service struct {
+	d Deps
+	// dummyHash is compared against when an email is unknown, so a failed login
+	// takes as long whether or not the account exists.
+	dummyHash string
+}
+
+// New returns a Service over d.
+func New(d Deps) (*Service, error) {
+	dummy, err := argon2id.CreateHash("not a real password", passwordParams())
+	if err != nil {
+		return nil, fmt.Errorf("staff: hash: %w", err)
+	}
+	return &Service{d: d, dummyHash: dummy}, nil
+}
+
+// NormaliseEmail is the form in which staff emails are stored and looked up.
+func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Add creates an account.
+func (s *Service) Add(ctx context.Context, email string, role store.Role, password string) (*store.Staff, error) {
+	email = NormaliseEmail(email)
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return nil, ErrInvalidEmail
+	}
+	if role != store.RoleAdmin && role != store.RoleModerator {
+		return nil, ErrInvalidRole
+	}
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return nil, ErrWeakPassword
+	}
+	hash, err := argon2id.CreateHash(password, passwordParams())
+	if err != nil {
+		return nil, fmt.Errorf("staff: hash password: %w", err)
+	}
+	member := &store.Staff{Email: email, Role: role, PasswordHash: hash}
+	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return tx.Create(member).Error })
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrEmailTaken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff: add %s: %w", email, err)
+	}
+	return member, nil
+}
+
+// List returns every account, by email.
+func (s *Service) List(ctx context.Context) ([]store.Staff, error) {
+	var all []store.Staff
+	if err := s.d.Store.Read(ctx).Order("email").Find(&all).Error; err != nil {
+		return nil, fmt.Errorf("staff: list: %w", err)
+	}
+	return all, nil
+}
+
+// Disable stops an account from logging in and ends all its sessions at once.
+func (s *Service) Disable(ctx context.Context, email string) (*store.Staff, error) {
+	var member *store.Staff
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		var err error
+		if member, err = store.FindStaff(tx, "email = ?", NormaliseEmail(email)); err != nil {
+			return err
+		}
+		if err := tx.Model(member).Update("disabled", true).Error; err != nil {
+			return err
+		}
+		return tx.Where("staff_id = ?", member.ID).Delete(&store.Session{}).Error
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff: disable %s: %w", email, err)
+	}
+	return member, nil
+}
+
+// hashToken is how session tokens are stored.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.d.Random, b); err != nil {
+		return "", fmt.Errorf("staff: read random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

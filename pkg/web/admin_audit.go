@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+type auditView struct {
+	*Page
+	Filters []formField
+	Events  []store.AuditEvent
+	PrevURL string
+	NextURL string
+}
+
+// showAudit is the audit log: every staff action, newest first, filterable by
+// action, staff member and signature.
+func (a *App) showAudit(c echo.Context) error {
+	l := a.localizer(c)
+	q := c.QueryParams()
+	f := moderation.AuditFilter{Action: q.Get("action"), StaffEmail: q.Get("staff")}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
+	if s := q.Get("signature"); s != "" {
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return echo.ErrBadRequest
+		}
+		f.SignatureID = id
+	}
+	events, more, err := a.d.Moderator.AuditLog(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	actions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
+	for _, act := range []string{"approve", "reject", "hide", "restore", "edit", "export", "export_emails", "staff_add", "staff_disable"} {
+		actions = append(actions, fieldOption{Value: act, Label: l.T("admin.audit.action." + act), Selected: act == f.Action})
+	}
+	v := &auditView{Page: a.page(c, l.T("admin.audit.title")), Events: events, Filters: []formField{
+		{Name: "action", Type: "select", Label: l.T("admin.audit.filter_action"), Options: actions},
+		{Name: "staff", Type: "email", Label: l.T("admin.audit.filter_staff"), Value: f.StaffEmail},
+		{Name: "signature", Type: "text", Label: l.T("admin.audit.filter_signature"), Value: q.Get("signature")},
+	}}
+	page := max(f.Page, 1)
+	if page > 1 {
+		v.PrevURL = auditPageURL(q, page-1)
+	}
+	if more {
+		v.NextURL = auditPageURL(q, page+1)
+	}
+	return a.render(c, http.StatusOK, "admin_audit", v)
+}
+
+func auditPageURL(q url.Values, page int) string {
+	next := url.Values{}
+	for k, v := range q {
+		next[k] = v
+	}
+	next.Set("page", strconv.Itoa(page))
+	return "/admin/audit?" + next.Encode()
+}

@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+func TestConsoleNeedsALogin(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{"/admin", "/admin/audit", "/admin/export", "/admin/staff", "/admin/signatures/1"} {
+		res := h.Get(path)
+		if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/login?next=") {
+			t.Errorf("GET %s without login: %d to %q", path, res.Status, res.Header.Get("Location"))
+		}
+	}
+}
+
+func TestLoginRightAndWrong(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+
+	wrong := b.Login("mod@campaign.example", "not the password")
+	unknown := b.Login("nobody@campaign.example", webtest.StaffPassword)
+	for _, res := range []*webtest.Response{wrong, unknown} {
+		if res.Status != http.StatusUnauthorized || !strings.Contains(res.Body, "The email address or password is wrong.") {
+			t.Errorf("failed login: %d", res.Status)
+		}
+	}
+	if wrong.Doc().Find(".error-summary").Text() != unknown.Doc().Find(".error-summary").Text() {
+		t.Error("unknown email and wrong password answer differently")
+	}
+	if v, _ := wrong.Doc().Find("#f-password").Attr("value"); v != "" {
+		t.Error("the password was echoed back into the form")
+	}
+
+	right := b.Login("MOD@campaign.example ", webtest.StaffPassword)
+	if right.Status != http.StatusSeeOther || right.Header.Get("Location") != "/admin" {
+		t.Fatalf("login: %d to %q", right.Status, right.Header.Get("Location"))
+	}
+	var cookie string
+	for _, c := range right.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "undersigned_staff=") {
+			cookie = c
+		}
+	}
+	for _, want := range []string{"undersigned_staff=", "HttpOnly", "SameSite=Lax", "Path=/admin"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("session cookie %q lacks %s", cookie, want)
+		}
+	}
+	if strings.Contains(cookie, "Secure") {
+		t.Error("cookie marked Secure on an http base URL")
+	}
+	queue := b.Get("/admin")
+	if queue.Status != http.StatusOK || !strings.Contains(queue.Body, "Review queue") {
+		t.Fatalf("queue after login: %d", queue.Status)
+	}
+	if queue.Header.Get("Cache-Control") != "no-store" {
+		t.Error("console pages may be cached")
+	}
+}
+
+func TestLoginRedirectStaysInTheConsole(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	for next, want := range map[string]string{
+		"/admin/audit?action=approve": "/admin/audit?action=approve",
+		"https://evil.example/admin":  "/admin",
+		"//evil.example":              "/admin",
+		"/admin/login":                "/admin",
+	} {
+		b := h.NewBrowser()
+		b.Get("/admin/login?next=" + url.QueryEscape(next))
+		res := b.Post("/admin/login", url.Values{"email": {"mod@campaign.example"}, "password": {webtest.StaffPassword}, "next": {next}})
+		if got := res.Header.Get("Location"); got != want {
+			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+		}
+	}
+}
+
+func TestRepeatedFailuresLockTheAccountOut(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	for i := range 10 {
+		if res := b.Login("mod@campaign.example", fmt.Sprintf("guess %d", i)); res.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, res.Status)
+		}
+	}
+	locked := b.Login("mod@campaign.example", webtest.StaffPassword)
+	if locked.Status != http.StatusTooManyRequests || !strings.Contains(locked.Body, "Too many failed attempts") {
+		t.Fatalf("11th attempt with the right password: %d, want 429", locked.Status)
+	}
+	h.Clock.Advance(14 * time.Minute)
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("still inside the window: %d, want 429", res.Status)
+	}
+	h.Clock.Advance(time.Minute + time.Second)
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusSeeOther {
+		t.Errorf("after the window: %d, want a login", res.Status)
+	}
+}
+
+func TestRepeatedFailuresFromOneAddressLockItOut(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	for i := range 10 {
+		b.Login(fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
+	}
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("login from an address with 10 failures on other accounts: %d, want 429", res.Status)
+	}
+}
+
+func TestSessionsExpireWhenIdleAndAtTheLatestAfterTwelveHours(t *testing.T) {
+	h := webtest.New(t)
+	idle := h.LoginAs("idle@campaign.example", store.RoleModerator)
+	h.Clock.Advance(29 * time.Minute)
+	if res := idle.Get("/admin"); res.Status != http.StatusOK {
+		t.Fatalf("after 29 idle minutes: %d", res.Status)
+	}
+	h.Clock.Advance(31 * time.Minute)
+	if res := idle.Get("/admin"); res.Status != http.StatusSeeOther {
+		t.Errorf("after 31 idle minutes: %d, want a redirect to login", res.Status)
+	}
+
+	busy := h.LoginAs("busy@campaign.example", store.RoleModerator)
+	for elapsed := 20 * time.Minute; elapsed < 12*time.Hour; elapsed += 20 * time.Minute {
+		h.Clock.Advance(20 * time.Minute)
+		if res := busy.Get("/admin"); res.Status != http.StatusOK {
+			t.Fatalf("active session ended after %s", elapsed)
+		}
+	}
+	h.Clock.Advance(20 * time.Minute)
+	if res := busy.Get("/admin"); res.Status != http.StatusSeeOther {
+		t.Errorf("session alive after 12 hours: %d", res.Status)
+	}
+}
+
+func TestLogoutEndsTheSession(t *testing.T) {
+	h := webtest.New(t)
+	b := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	u, _ := url.Parse(h.URL + "/admin")
+	stolen := b.Client.Jar.Cookies(u)
+	if res := b.Post("/admin/logout", nil); res.Status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", res.Status)
+	}
+	replay := h.NewBrowser()
+	replay.Client.Jar.SetCookies(u, stolen)
+	if res := replay.Get("/admin"); res.Status != http.StatusSeeOther {
+		t.Errorf("the old session cookie still works after logout: %d", res.Status)
+	}
+}
+
+func TestLoginIssuesANewToken(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	first, second := h.NewBrowser(), h.NewBrowser()
+	first.Login("mod@campaign.example", webtest.StaffPassword)
+	second.Login("mod@campaign.example", webtest.StaffPassword)
+	u, _ := url.Parse(h.URL + "/admin")
+	token := func(b *webtest.Browser) string {
+		for _, c := range b.Client.Jar.Cookies(u) {
+			if c.Name == "undersigned_staff" {
+				return c.Value
+			}
+		}
+		return ""
+	}
+	if token(first) == "" || token(first) == token(second) {
+		t.Error("two logins share a session token")
+	}
+}
+
+func TestFormsWithoutTheCSRFTokenAreRefused(t *testing.T) {
+	h := webtest.New(t)
+	ids := h.SeedPending(1, "DE")
+	b := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	approve := url.Values{"ids": {fmt.Sprint(ids[0])}, "action": {"approve"}}
+	if res := b.PostRaw("/admin/signatures/actions", approve); res.Status != http.StatusForbidden {
+		t.Errorf("no token: %d, want 403", res.Status)
+	}
+	approve.Set("csrf", "forged")
+	if res := b.PostRaw("/admin/signatures/actions", approve); res.Status != http.StatusForbidden {
+		t.Errorf("wrong token: %d, want 403", res.Status)
+	}
+	if res := h.NewBrowser().PostRaw("/admin/login", url.Values{"email": {"mod@campaign.example"}, "password": {webtest.StaffPassword}}); res.Status != http.StatusForbidden {
+		t.Errorf("login without a token: %d, want 403", res.Status)
+	}
+	var sig store.Signature
+	h.App.Store.Read(t.Context()).First(&sig, ids[0])
+	if sig.Status != store.StatusPendingReview {
+		t.Errorf("a forged form changed the signature to %s", sig.Status)
+	}
+	if res := b.Post("/admin/signatures/actions", url.Values{"ids": {fmt.Sprint(ids[0])}, "action": {"approve"}}); res.Status != http.StatusSeeOther {
+		t.Errorf("with the token: %d", res.Status)
+	}
+}
+
+func TestDisablingStaffEndsTheirSessions(t *testing.T) {
+	h := webtest.New(t)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	mod := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	if res := admin.Post("/admin/staff/disable", url.Values{"email": {"mod@campaign.example"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.Status)
+	}
+	if res := mod.Get("/admin"); res.Status != http.StatusSeeOther {
+		t.Errorf("disabled moderator still in: %d", res.Status)
+	}
+	if res := h.NewBrowser().Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusUnauthorized {
+		t.Errorf("disabled moderator can log in: %d", res.Status)
+	}
+}

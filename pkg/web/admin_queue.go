@@ -1,0 +1,126 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// queueView is the moderation queue: filters, the matching signatures, and the
+// bulk actions.
+type queueView struct {
+	*Page
+	Filters []formField
+	Rows    []queueRow
+	PageNo  int
+	PrevURL string
+	NextURL string
+	Flash   string
+	Return  string
+	Actions []fieldOption
+	Reasons []config.Reason
+}
+
+// queueRow is one signature as the queue shows it.
+type queueRow struct {
+	moderation.Item
+	CountryName string
+	StatusLabel string
+	Confirmed   string
+}
+
+// showQueue is the console's home: confirmed signatures awaiting review, or
+// any other state, filtered by kind, country and a search.
+func (a *App) showQueue(c echo.Context) error {
+	l := a.localizer(c)
+	q := c.QueryParams()
+	filter := moderation.Filter{Kind: store.Kind(q.Get("kind")), Country: q.Get("country"), Status: store.Status(q.Get("status")), Query: q.Get("q")}
+	filter.Page, _ = strconv.Atoi(q.Get("page"))
+	if filter.Status == "" {
+		filter.Status = store.StatusPendingReview
+	}
+	if !a.validQueueFilter(filter) {
+		return echo.ErrBadRequest
+	}
+	page, err := a.d.Moderator.Queue(c.Request().Context(), filter)
+	if err != nil {
+		return err
+	}
+	v := &queueView{Page: a.page(c, l.T("admin.queue.title")), PageNo: page.Page, Return: c.Request().URL.RequestURI(),
+		Filters: a.queueFilters(l, filter), Flash: flashMessage(l, q), Reasons: a.d.Moderator.Reasons()}
+	for _, act := range moderation.Actions() {
+		v.Actions = append(v.Actions, fieldOption{Value: string(act), Label: l.T("admin.action." + string(act))})
+	}
+	for _, item := range page.Items {
+		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
+			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)})
+	}
+	if page.Page > 1 {
+		v.PrevURL = pageURL(q, page.Page-1)
+	}
+	if page.HasMore {
+		v.NextURL = pageURL(q, page.Page+1)
+	}
+	return a.render(c, http.StatusOK, "admin_queue", v)
+}
+
+func (a *App) validQueueFilter(f moderation.Filter) bool {
+	kindOK := f.Kind == "" || f.Kind == store.KindOrganisation || f.Kind == store.KindIndividual
+	countryOK := f.Country == "" || a.d.Countries.Valid(f.Country)
+	statusOK := false
+	for _, s := range moderation.Statuses() {
+		statusOK = statusOK || s == f.Status
+	}
+	return kindOK && countryOK && statusOK && len(f.Query) <= 200 && f.Page >= 0
+}
+
+func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter) []formField {
+	statuses := []fieldOption{}
+	for _, s := range moderation.Statuses() {
+		statuses = append(statuses, fieldOption{Value: string(s), Label: l.T("status." + string(s)), Selected: s == f.Status})
+	}
+	kinds := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
+	for _, k := range store.Kinds() {
+		kinds = append(kinds, fieldOption{Value: string(k), Label: l.T("kind." + string(k)), Selected: k == f.Kind})
+	}
+	countries := a.countryOptions(l, f.Country)
+	countries[0].Label = l.T("admin.filter.any")
+	return []formField{
+		{Name: "status", Type: "select", Label: l.T("admin.filter.status"), Options: statuses},
+		{Name: "kind", Type: "select", Label: l.T("admin.filter.kind"), Options: kinds},
+		{Name: "country", Type: "select", Label: l.T("admin.filter.country"), Options: countries},
+		{Name: "q", Type: "search", Label: l.T("admin.filter.search"), Value: f.Query, MaxLength: 200},
+	}
+}
+
+// flashMessage reports the outcome of the last action, carried in the
+// redirect's query string.
+func flashMessage(l *i18n.Localizer, q url.Values) string {
+	switch {
+	case q.Has("changed"):
+		changed, _ := strconv.Atoi(q.Get("changed"))
+		skipped, _ := strconv.Atoi(q.Get("skipped"))
+		return l.T("admin.flash.applied", "Changed", changed, "Skipped", skipped)
+	case q.Has("saved"):
+		return l.T("admin.flash.saved")
+	}
+	return ""
+}
+
+func pageURL(q url.Values, page int) string {
+	next := url.Values{}
+	for k, v := range q {
+		if k != "changed" && k != "skipped" && k != "saved" {
+			next[k] = v
+		}
+	}
+	next.Set("page", strconv.Itoa(page))
+	return "/admin?" + next.Encode()
+}
