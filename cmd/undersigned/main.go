@@ -93,7 +93,7 @@ func run(ctx context.Context, args, environ []string, con console) error {
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.App, error) {
-	return app.Build(ctx, cfg, app.Options{Files: undersigned.Files(), Log: log, Now: time.Now, Random: rand.Reader})
+	return app.Build(ctx, cfg, app.Options{Files: undersigned.Files(), Log: log, Now: utcNow, Random: rand.Reader})
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) (err error) {
@@ -118,3 +118,7 @@ func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// utcNow is the clock: UTC, so that times stored as text compare correctly
+// whatever the machine's time zone.
+func utcNow() time.Time { return time.Now().UTC() }

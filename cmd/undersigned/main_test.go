@@ -61,7 +61,9 @@ func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *sy
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", "../../config.yaml"}, env, console{in: strings.NewReader(""), out: logs, err: logs}) }()
+	go func() {
+		done <- run(ctx, []string{"--config", "../../config.yaml"}, env, console{in: strings.NewReader(""), out: logs, err: logs})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -207,3 +209,43 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 }
 
 func quiet() console { return console{in: strings.NewReader(""), out: io.Discard, err: io.Discard} }
+
+func TestStaffCommands(t *testing.T) {
+	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}
+	cfg := []string{"--config", "../../config.yaml"}
+	runWith := func(stdin string, args ...string) (string, error) {
+		var out strings.Builder
+		err := run(t.Context(), append(cfg, args...), env, console{in: strings.NewReader(stdin), out: &out, err: io.Discard})
+		return out.String(), err
+	}
+	if _, err := runWith("a long enough password\n", "staff", "add", "Admin@Campaign.example", "--role", "admin"); err != nil {
+		t.Fatalf("staff add: %v", err)
+	}
+	if _, err := runWith("another long password\n", "staff", "add", "--role", "moderator", "mod@campaign.example"); err != nil {
+		t.Fatalf("staff add with the flag first: %v", err)
+	}
+	if _, err := runWith("short\n", "staff", "add", "weak@campaign.example", "--role", "moderator"); err == nil || !strings.Contains(err.Error(), "12") {
+		t.Errorf("a short password was accepted: %v", err)
+	}
+	if _, err := runWith("a long enough password\n", "staff", "add", "who@campaign.example", "--role", "owner"); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+	if _, err := runWith("", "staff", "add", "empty@campaign.example", "--role", "admin"); err == nil {
+		t.Error("an empty standard input was taken as a password")
+	}
+	if _, err := runWith("", "staff", "disable", "mod@campaign.example"); err != nil {
+		t.Fatalf("staff disable: %v", err)
+	}
+	out, err := runWith("", "staff", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "admin@campaign.example") || !strings.Contains(lines[1], "admin") ||
+		!strings.Contains(lines[2], "mod@campaign.example") || !strings.Contains(lines[2], "disabled") {
+		t.Errorf("staff list:\n%s", out)
+	}
+	if _, err := runWith("", "staff", "disable", "nobody@campaign.example"); err == nil {
+		t.Error("disabling an unknown account succeeded")
+	}
+}

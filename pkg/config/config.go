@@ -95,6 +95,7 @@ type Outbox struct {
 type Signing struct {
 	ConfirmTTL       time.Duration `koanf:"confirm_ttl"`
 	UnconfirmedGrace time.Duration `koanf:"unconfirmed_grace"`
+	ResendCooldown   time.Duration `koanf:"resend_cooldown"`
 	ConsentVersion   string        `koanf:"consent_version"`
 }
 
@@ -166,6 +167,7 @@ func Default() Config {
 		Signing: Signing{
 			ConfirmTTL:       7 * 24 * time.Hour,
 			UnconfirmedGrace: 7 * 24 * time.Hour,
+			ResendCooldown:   5 * time.Minute,
 			ConsentVersion:   "2026-11",
 		},
 		Staff: Staff{
@@ -291,6 +293,15 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
 		bad("server.addr", "must be host:port, got %q", c.Server.Addr)
 	}
+	for key, d := range map[string]time.Duration{
+		"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout,
+		"server.idle_timeout": c.Server.IdleTimeout, "server.shutdown_timeout": c.Server.ShutdownTimeout,
+		"mail.smtp.timeout": c.Mail.SMTP.Timeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be a positive duration such as 10s, got %s", d)
+		}
+	}
 	if c.Server.MaxBodyBytes < 1024 {
 		bad("server.max_body_bytes", "must be at least 1024, got %d", c.Server.MaxBodyBytes)
 	}
@@ -303,6 +314,9 @@ func (c Config) Validate() error {
 	c.validateMail(bad)
 	if c.Signing.ConfirmTTL < time.Minute {
 		bad("signing.confirm_ttl", "must be at least 1m, got %s", c.Signing.ConfirmTTL)
+	}
+	if c.Signing.ResendCooldown < 0 {
+		bad("signing.resend_cooldown", "must not be negative")
 	}
 	if c.Signing.UnconfirmedGrace < 0 {
 		bad("signing.unconfirmed_grace", "must not be negative")

@@ -41,7 +41,7 @@ func NewTransport(cfg config.Mail, dataDir string, log *slog.Logger, now func() 
 	case "file":
 		return &FileTransport{Dir: filepath.Join(dataDir, "mail"), Log: log, Now: now}, nil
 	case "smtp":
-		return NewSMTPTransport(cfg.SMTP), nil
+		return NewSMTPTransport(cfg.SMTP, now), nil
 	default:
 		return nil, fmt.Errorf("mail: unknown transport %q", cfg.Transport)
 	}
@@ -71,20 +71,23 @@ func build(m *Message, now time.Time) (*gomail.Msg, error) {
 // SMTPTransport sends through an SMTP relay with go-mail.
 type SMTPTransport struct {
 	cfg config.SMTP
+	now func() time.Time
 }
 
-// NewSMTPTransport returns a transport for the relay in cfg.
-func NewSMTPTransport(cfg config.SMTP) *SMTPTransport {
-	return &SMTPTransport{cfg: cfg}
+// NewSMTPTransport returns a transport for the relay in cfg; now dates the mail.
+func NewSMTPTransport(cfg config.SMTP, now func() time.Time) *SMTPTransport {
+	return &SMTPTransport{cfg: cfg, now: now}
 }
 
-func (t *SMTPTransport) options() []gomail.Option {
-	opts := []gomail.Option{gomail.WithPort(t.cfg.Port), gomail.WithTimeout(t.cfg.Timeout)}
+// client builds a go-mail client for the relay. The port is set last, so
+// that no TLS option can move it (go-mail turns 25 into 587 for STARTTLS).
+func (t *SMTPTransport) client() (*gomail.Client, error) {
+	opts := []gomail.Option{gomail.WithTimeout(t.cfg.Timeout)}
 	switch t.cfg.TLS {
 	case "none":
-		opts = append(opts, gomail.WithTLSPortPolicy(gomail.NoTLS))
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	case "starttls":
-		opts = append(opts, gomail.WithTLSPortPolicy(gomail.TLSMandatory))
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case "tls":
 		opts = append(opts, gomail.WithSSL())
 	}
@@ -98,18 +101,23 @@ func (t *SMTPTransport) options() []gomail.Option {
 		}
 		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(t.cfg.Username), gomail.WithPassword(t.cfg.Password))
 	}
-	return opts
+	opts = append(opts, gomail.WithPort(t.cfg.Port))
+	client, err := gomail.NewClient(t.cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mail: smtp client for %s: %w", t.cfg.Host, err)
+	}
+	return client, nil
 }
 
 // Send delivers m over one SMTP session.
 func (t *SMTPTransport) Send(ctx context.Context, m *Message) error {
-	msg, err := build(m, time.Now())
+	msg, err := build(m, t.now())
 	if err != nil {
 		return err
 	}
-	client, err := gomail.NewClient(t.cfg.Host, t.options()...)
+	client, err := t.client()
 	if err != nil {
-		return fmt.Errorf("mail: smtp client for %s: %w", t.cfg.Host, err)
+		return err
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		return fmt.Errorf("mail: send via %s:%d: %w", t.cfg.Host, t.cfg.Port, err)

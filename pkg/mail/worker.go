@@ -99,18 +99,23 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 // returned; a failure to send is recorded on the job.
 func (w *Worker) process(ctx context.Context, job store.MailJob) (bool, error) {
 	msg, err := w.compose(ctx, job)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errObsolete) {
 		return false, w.record(ctx, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
 	}
 	if err == nil {
 		err = w.d.Transport.Send(ctx, msg)
 	}
-	if err != nil {
-		next := w.d.Now().Add(w.backoff(job.Attempts))
-		w.d.Log.Warn("outbox: send failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts+1, "next", next, "err", err)
-		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, err.Error()) })
+	if err == nil {
+		return true, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailSent(tx, job.ID, w.d.Now()) })
 	}
-	return true, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailSent(tx, job.ID, w.d.Now()) })
+	f := classify(err)
+	if f.permanent {
+		w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
+		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
+	}
+	next := w.d.Now().Add(w.backoff(job.Attempts))
+	w.d.Log.Warn("outbox: send failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts+1, "next", next, "err", f.summary)
+	return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, f.summary) })
 }
 
 func (w *Worker) record(ctx context.Context, fn func(tx *gorm.DB) error) error {
@@ -130,11 +135,18 @@ func (w *Worker) backoff(attempts int) time.Duration {
 	return min(wait, w.d.Config.Outbox.RetryMax)
 }
 
+// errObsolete marks a job whose mail no longer makes sense, such as a
+// confirmation link for a signature confirmed meanwhile.
+var errObsolete = errors.New("mail: job is obsolete")
+
 // compose renders the job's message from the signature as it is now.
 func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, error) {
 	sig, err := store.FindSignature(w.d.Store.Read(ctx), "id = ?", job.SignatureID)
 	if err != nil {
 		return nil, err
+	}
+	if job.Kind == store.MailConfirm && sig.Status != store.StatusUnconfirmed {
+		return nil, errObsolete
 	}
 	letter, ok := w.d.Letters.ByID(sig.LetterID)
 	if !ok {
@@ -144,10 +156,16 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 	if err != nil {
 		return nil, fmt.Errorf("mail: open address of signature %d: %w", sig.ID, err)
 	}
+	greet := sig.Name
+	if sig.ContactSealed != nil { // an organisation: greet the person who signed for it
+		if greet, err = w.d.Vault.Open(vault.PurposeContact, sig.ContactSealed); err != nil {
+			return nil, fmt.Errorf("mail: open contact of signature %d: %w", sig.ID, err)
+		}
+	}
 	l := w.d.Catalog.Localizer(sig.Locale, letter.Lang)
 	content := Content{
 		Kind:        job.Kind,
-		Name:        sig.Name,
+		Name:        greet,
 		LetterTitle: letter.Title,
 		LetterURL:   w.d.BaseURL + "/letters/" + letter.Slug,
 		ExpiresAt:   sig.TokenExpiresAt.UTC().Format("2 January 2006, 15:04 MST"),
@@ -155,10 +173,10 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 		SiteName:    w.d.SiteName,
 		ReasonText:  w.reasonText(sig.ReasonCode),
 	}
-	if job.Secret != nil {
-		token, err := w.d.Vault.Open(vault.PurposeToken, job.Secret)
+	if sig.Status == store.StatusUnconfirmed && sig.TokenSealed != nil {
+		token, err := w.d.Vault.Open(vault.PurposeToken, sig.TokenSealed)
 		if err != nil {
-			return nil, fmt.Errorf("mail: open token of job %d: %w", job.ID, err)
+			return nil, fmt.Errorf("mail: open token of signature %d: %w", sig.ID, err)
 		}
 		content.ConfirmURL = w.d.BaseURL + "/confirm/" + token
 	}

@@ -101,9 +101,9 @@ func (s *Service) move(tx *gorm.DB, actor *store.Staff, sig *store.Signature, to
 	}
 	switch {
 	case d.Action == ActionApprove, d.Action == ActionRestore && wasRejected:
-		return store.EnqueueMail(tx, store.MailPublished, sig.ID, nil, now)
+		return store.EnqueueMail(tx, store.MailPublished, sig.ID, now)
 	case d.Action == ActionReject:
-		return store.EnqueueMail(tx, store.MailRejected, sig.ID, nil, now)
+		return store.EnqueueMail(tx, store.MailRejected, sig.ID, now)
 	}
 	return nil
 }

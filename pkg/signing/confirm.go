@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -71,7 +72,7 @@ func (s *Service) onToken(ctx context.Context, plain, action string, fn func(tx 
 
 func (s *Service) confirm(tx *gorm.DB, sig *store.Signature, letter *letters.Letter) (store.Status, error) {
 	now := s.d.Now()
-	fields := map[string]any{"confirmed_at": now, "status": store.StatusPendingReview}
+	fields := map[string]any{"confirmed_at": now, "status": store.StatusPendingReview, "token_sealed": nil}
 	if !letter.NeedsReview(sig.Kind) {
 		fields["status"], fields["published_at"] = store.StatusPublished, now
 	}
@@ -99,11 +100,7 @@ func (s *Service) ResendByToken(ctx context.Context, plain string) (Link, error)
 		if sig.Status != store.StatusUnconfirmed {
 			return ErrTokenUsed
 		}
-		t, err := s.rotateToken(tx, sig)
-		if err != nil {
-			return err
-		}
-		return s.enqueueWithToken(tx, store.MailConfirm, sig.ID, t)
+		return s.remind(tx, sig, store.MailConfirm)
 	})
 	if err == nil {
 		s.wakeOutbox()
@@ -119,8 +116,9 @@ func (s *Service) Resend(ctx context.Context, slug, email string) error {
 	if !ok {
 		return ErrLetterNotFound
 	}
-	if checkEmail(email) != "" {
-		return &ValidationError{Fields: FieldErrors{"email": "error.email.invalid"}}
+	email = strings.TrimSpace(email)
+	if msg := checkEmail(email); msg != "" {
+		return &ValidationError{Fields: FieldErrors{"email": msg}}
 	}
 	emailHash := s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(email))
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
@@ -131,7 +129,7 @@ func (s *Service) Resend(ctx context.Context, slug, email string) error {
 		if err != nil {
 			return err
 		}
-		return s.queueAlreadySigned(tx, sig)
+		return s.remind(tx, sig, store.MailAlreadySigned)
 	})
 	if err != nil {
 		return fmt.Errorf("signing: resend for letter %q: %w", slug, err)

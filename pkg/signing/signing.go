@@ -81,7 +81,7 @@ func (s *Service) sign(tx *gorm.DB, letter *letters.Letter, r Request, emailHash
 	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", letter.ID, emailHash)
 	switch {
 	case err == nil:
-		return s.queueAlreadySigned(tx, existing)
+		return s.remind(tx, existing, store.MailAlreadySigned)
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
@@ -89,15 +89,18 @@ func (s *Service) sign(tx *gorm.DB, letter *letters.Letter, r Request, emailHash
 	if err != nil {
 		return err
 	}
-	token, err := s.newToken()
+	t, err := s.newToken()
 	if err != nil {
 		return err
 	}
-	sig.TokenHash, sig.TokenExpiresAt = token.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
+	if sig.TokenSealed, err = s.d.Vault.Seal(vault.PurposeToken, t.plain); err != nil {
+		return err
+	}
+	sig.TokenHash, sig.TokenExpiresAt = t.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
 	if err := tx.Create(sig).Error; err != nil {
 		return fmt.Errorf("create signature: %w", err)
 	}
-	return s.enqueueWithToken(tx, store.MailConfirm, sig.ID, token)
+	return store.EnqueueMail(tx, store.MailConfirm, sig.ID, s.d.Now())
 }
 
 func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash string) (*store.Signature, error) {
@@ -131,51 +134,50 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 	}, nil
 }
 
-// queueAlreadySigned tells the owner of an address that signed before. An
-// unconfirmed signature gets a fresh link in that mail. While any mail to the
-// signer still waits in the outbox nothing is added, so repeated submissions
-// cannot flood an inbox and the waiting mail's link stays the valid one.
-func (s *Service) queueAlreadySigned(tx *gorm.DB, sig *store.Signature) error {
-	var waiting int64
+// remind queues a mail of kind to a signer who is already known: "you have
+// already signed", or a new confirmation link. An unconfirmed signature's mail
+// carries its link, the same one as before while it is valid, a new one once
+// it has expired. While a mail to the signer waits in the outbox, or one went
+// out less than signing.resend_cooldown ago, nothing is queued: repeated
+// submissions cannot flood an inbox or break the link already sent.
+func (s *Service) remind(tx *gorm.DB, sig *store.Signature, kind store.MailKind) error {
+	now := s.d.Now()
+	var recent int64
 	err := tx.Model(&store.MailJob{}).
-		Where("signature_id = ? AND status = ?", sig.ID, store.JobQueued).
-		Count(&waiting).Error
-	if err != nil || waiting > 0 {
+		Where("signature_id = ? AND (status = ? OR sent_at > ?)", sig.ID, store.JobQueued, now.Add(-s.d.Config.ResendCooldown)).
+		Count(&recent).Error
+	if err != nil || recent > 0 {
 		return err
 	}
-	if sig.Status != store.StatusUnconfirmed {
-		return store.EnqueueMail(tx, store.MailAlreadySigned, sig.ID, nil, s.d.Now())
+	if sig.Status == store.StatusUnconfirmed && !now.Before(sig.TokenExpiresAt) {
+		if err := s.renewToken(tx, sig); err != nil {
+			return err
+		}
 	}
-	token, err := s.rotateToken(tx, sig)
-	if err != nil {
-		return err
-	}
-	return s.enqueueWithToken(tx, store.MailAlreadySigned, sig.ID, token)
+	return store.EnqueueMail(tx, kind, sig.ID, now)
 }
 
-func (s *Service) enqueueWithToken(tx *gorm.DB, kind store.MailKind, signatureID uint64, t token) error {
-	secret, err := s.d.Vault.Seal(vault.PurposeToken, t.plain)
-	if err != nil {
-		return err
-	}
-	return store.EnqueueMail(tx, kind, signatureID, secret, s.d.Now())
-}
-
-func (s *Service) rotateToken(tx *gorm.DB, sig *store.Signature) (token, error) {
+// renewToken gives an unconfirmed signature a new token, valid ConfirmTTL from
+// now; the old one stops working.
+func (s *Service) renewToken(tx *gorm.DB, sig *store.Signature) error {
 	t, err := s.newToken()
 	if err != nil {
-		return token{}, err
+		return err
+	}
+	sealed, err := s.d.Vault.Seal(vault.PurposeToken, t.plain)
+	if err != nil {
+		return err
 	}
 	changed, err := store.UpdateSignatureFrom(tx, sig.ID, store.StatusUnconfirmed, map[string]any{
-		"token_hash": t.hash, "token_expires_at": s.d.Now().Add(s.d.Config.ConfirmTTL),
+		"token_hash": t.hash, "token_sealed": sealed, "token_expires_at": s.d.Now().Add(s.d.Config.ConfirmTTL),
 	})
 	if err != nil {
-		return token{}, err
+		return err
 	}
 	if !changed {
-		return token{}, ErrTokenUsed
+		return ErrTokenUsed
 	}
-	return t, nil
+	return nil
 }
 
 func (s *Service) wakeOutbox() {

@@ -51,6 +51,7 @@ type FieldErrors map[string]string
 // ValidationError is returned by Sign when the request has FieldErrors.
 type ValidationError struct{ Fields FieldErrors }
 
+// Error lists the fields that are wrong.
 func (e *ValidationError) Error() string {
 	names := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
@@ -138,7 +139,7 @@ func checkText(errs FieldErrors, field, value string, max int, required bool) {
 	case required && value == "":
 		errs[field] = "error." + field + ".required"
 	case utf8.RuneCountInString(value) > max:
-		errs[field] = "error.text.too_long"
+		errs[field] = "error." + field + ".too_long"
 	}
 }
 
@@ -155,7 +156,7 @@ func checkWebsite(website *string) string {
 		return "error.website.required"
 	}
 	if utf8.RuneCountInString(w) > maxWebsite {
-		return "error.text.too_long"
+		return "error.website.too_long"
 	}
 	if !strings.Contains(w, "://") {
 		w = "https://" + w
@@ -165,7 +166,11 @@ func checkWebsite(website *string) string {
 		!strings.Contains(u.Hostname(), ".") || strings.ContainsFunc(w, forbiddenRune) || strings.ContainsAny(w, " <>\"") {
 		return "error.website.invalid"
 	}
-	*website = u.String()
+	if normal := u.String(); utf8.RuneCountInString(normal) > maxWebsite {
+		return "error.website.too_long"
+	} else {
+		*website = normal
+	}
 	return ""
 }
 
@@ -173,7 +178,10 @@ func checkEmail(email string) string {
 	if email == "" {
 		return "error.email.required"
 	}
-	if len(email) > maxEmail || strings.ContainsFunc(email, forbiddenRune) {
+	if len(email) > maxEmail {
+		return "error.email.too_long"
+	}
+	if strings.ContainsFunc(email, forbiddenRune) {
 		return "error.email.invalid"
 	}
 	addr, err := mail.ParseAddress(email)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -30,8 +31,7 @@ const (
 
 // MailJob is a row of the mail_jobs table, the outbox. It is inserted in the
 // transaction that causes the mail and names the signature, not its address:
-// the worker renders the message at send time. Secret holds the sealed
-// confirmation token while the mail waits, and is erased once it is sent.
+// the worker renders the message at send time, confirmation link included.
 type MailJob struct {
 	ID            uint64    `gorm:"primaryKey"`
 	Kind          MailKind  `gorm:"size:40;not null"`
@@ -41,15 +41,14 @@ type MailJob struct {
 	Attempts      int       `gorm:"not null;default:0"`
 	NextAttemptAt time.Time `gorm:"not null;index:idx_mail_jobs_due,priority:2"`
 	LastError     string    `gorm:"size:1000;not null;default:''"`
-	Secret        []byte
 	SentAt        *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
 
 // EnqueueMail inserts a queued job due now.
-func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, secret []byte, now time.Time) error {
-	job := MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now, Secret: secret}
+func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, now time.Time) error {
+	job := MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now}
 	if err := tx.Create(&job).Error; err != nil {
 		return fmt.Errorf("store: enqueue %s mail for signature %d: %w", kind, signatureID, err)
 	}
@@ -67,10 +66,10 @@ func DueMailJobs(tx *gorm.DB, now time.Time, limit int) ([]MailJob, error) {
 	return jobs, nil
 }
 
-// MarkMailSent records a delivered job and erases its secret.
+// MarkMailSent records a delivered job.
 func MarkMailSent(tx *gorm.DB, id uint64, now time.Time) error {
 	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
-		"status": JobSent, "sent_at": now, "secret": nil, "attempts": gorm.Expr("attempts + 1"), "last_error": "",
+		"status": JobSent, "sent_at": now, "attempts": gorm.Expr("attempts + 1"), "last_error": "",
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: mark mail job %d sent: %w", id, err)
@@ -78,16 +77,32 @@ func MarkMailSent(tx *gorm.DB, id uint64, now time.Time) error {
 	return nil
 }
 
+// MarkMailFailed gives up on a job the relay refused for good.
+func MarkMailFailed(tx *gorm.DB, id uint64, cause string) error {
+	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
+		"status": JobFailed, "attempts": gorm.Expr("attempts + 1"), "last_error": truncateUTF8(cause, 1000),
+	}).Error
+	if err != nil {
+		return fmt.Errorf("store: mark mail job %d failed: %w", id, err)
+	}
+	return nil
+}
+
 // MarkMailRetry keeps a job queued after a failed attempt, due again at next.
 func MarkMailRetry(tx *gorm.DB, id uint64, next time.Time, cause string) error {
-	if len(cause) > 1000 {
-		cause = cause[:1000]
-	}
 	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
-		"next_attempt_at": next, "attempts": gorm.Expr("attempts + 1"), "last_error": cause,
+		"next_attempt_at": next, "attempts": gorm.Expr("attempts + 1"), "last_error": truncateUTF8(cause, 1000),
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: reschedule mail job %d: %w", id, err)
 	}
 	return nil
+}
+
+// truncateUTF8 cuts s to at most max bytes without splitting a character.
+func truncateUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "")
 }

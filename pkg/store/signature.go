@@ -42,21 +42,25 @@ func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
 // vault; EmailHash is a keyed hash used to find a signer again without
 // storing the address in the clear.
 type Signature struct {
-	ID             uint64 `gorm:"primaryKey"`
-	LetterID       uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
-	Letter         Letter `gorm:"constraint:OnDelete:CASCADE"`
-	Kind           Kind   `gorm:"size:20;not null"`
-	Name           string `gorm:"size:200;not null"`
-	Affiliation    string `gorm:"size:200;not null;default:''"`
-	Website        string `gorm:"size:300;not null;default:''"`
-	OrgType        string `gorm:"size:40;not null;default:''"`
-	Country        string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
-	ShowName       bool   `gorm:"not null"`
-	ContactSealed  []byte // organisations: the contact person's name
-	EmailSealed    []byte `gorm:"not null"`
-	EmailHash      string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
-	Status         Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
-	TokenHash      string `gorm:"size:64;not null;index"`
+	ID            uint64 `gorm:"primaryKey"`
+	LetterID      uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
+	Letter        Letter `gorm:"constraint:OnDelete:CASCADE"`
+	Kind          Kind   `gorm:"size:20;not null"`
+	Name          string `gorm:"size:200;not null"`
+	Affiliation   string `gorm:"size:200;not null;default:''"`
+	Website       string `gorm:"size:300;not null;default:''"`
+	OrgType       string `gorm:"size:40;not null;default:''"`
+	Country       string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
+	ShowName      bool   `gorm:"not null"`
+	ContactSealed []byte // organisations: the contact person's name
+	EmailSealed   []byte `gorm:"not null"`
+	EmailHash     string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
+	Status        Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
+	TokenHash     string `gorm:"size:64;not null;index"`
+	// TokenSealed is the confirmation token itself, sealed, while it can still
+	// be used: every mail until confirmation repeats the same link. It is
+	// erased at confirmation.
+	TokenSealed    []byte
 	TokenExpiresAt time.Time
 	ConfirmedAt    *time.Time
 	PublishedAt    *time.Time

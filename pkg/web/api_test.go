@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
@@ -152,11 +154,38 @@ func TestResendForm(t *testing.T) {
 	}
 	h.Sign(webtest.SignForm("ada@example.org"))
 	h.DrainOutbox()
-	known := h.PostForm(path, map[string][]string{"email": {"ada@example.org"}})
+	if res := h.PostForm(path, map[string][]string{"email": {"ada@example.org"}}); res.Status != http.StatusSeeOther || h.DrainOutbox() != 0 {
+		t.Errorf("within the cooldown: %d, or a mail was sent", res.Status)
+	}
+	h.Clock.Advance(6 * time.Minute)
+	known := h.PostForm(path, map[string][]string{"email": {" ada@example.org "}})
 	if known.Status != unknown.Status || known.Header.Get("Location") != unknown.Header.Get("Location") {
 		t.Errorf("known and unknown addresses answer differently: %d vs %d", known.Status, unknown.Status)
 	}
 	if h.DrainOutbox() != 1 {
 		t.Error("no new link sent to a known, unconfirmed address")
+	}
+}
+
+func TestRefusedRecipientFailsForGoodWithoutStoringTheAddress(t *testing.T) {
+	h := webtest.New(t)
+	h.SMTP.RefuseRecipient("nobody@example.org")
+	h.Sign(webtest.SignForm("nobody@example.org"))
+	if sent := h.DrainOutbox(); sent != 0 {
+		t.Fatalf("sent %d", sent)
+	}
+	var job store.MailJob
+	if err := h.App.Store.Read(t.Context()).Take(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	if job.Status != store.JobFailed || !strings.Contains(job.LastError, "550") {
+		t.Errorf("job = %s %q, want failed with the 550", job.Status, job.LastError)
+	}
+	if strings.Contains(job.LastError, "nobody") {
+		t.Errorf("the address is in last_error: %q", job.LastError)
+	}
+	h.Clock.Advance(24 * time.Hour)
+	if sent := h.DrainOutbox(); sent != 0 {
+		t.Error("a permanent failure was retried")
 	}
 }

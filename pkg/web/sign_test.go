@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
@@ -141,6 +142,7 @@ func TestSigningTwiceCreatesNothingNewAndSaysSo(t *testing.T) {
 	h := webtest.New(t)
 	h.Sign(webtest.SignForm("ada@example.org"))
 	h.DrainOutbox()
+	h.Clock.Advance(6 * time.Minute) // past the resend cooldown
 	again := webtest.SignForm("  Ada@EXAMPLE.org ")
 	again.Set("name", "Someone Else")
 	h.Sign(again) // same page as a first signature: no enumeration
@@ -161,35 +163,63 @@ func TestSigningTwiceCreatesNothingNewAndSaysSo(t *testing.T) {
 	if !strings.Contains(msgs[1].Text, "Hello Ada Lovelace") {
 		t.Errorf("already-signed mail should greet the original signer, not the new input:\n%s", msgs[1].Text)
 	}
-	// Not yet confirmed: the reminder carries a fresh link, and only that one works.
+	// Not yet confirmed: the reminder repeats the link, which still works.
 	first := webtest.ConfirmLink(t, h.URL, msgs[0])
-	second := webtest.ConfirmLink(t, h.URL, msgs[1])
-	if res := h.Get(first); res.Status != http.StatusNotFound {
-		t.Errorf("the replaced link answers %d, want 404", res.Status)
+	if second := webtest.ConfirmLink(t, h.URL, msgs[1]); second != first {
+		t.Errorf("the reminder carries another link (%s) than the first mail (%s)", second, first)
 	}
-	if res := h.PostForm(second, nil); res.Status != http.StatusOK {
-		t.Fatalf("confirm with the new link: %d", res.Status)
+	if res := h.PostForm(first, nil); res.Status != http.StatusOK {
+		t.Fatalf("confirm: %d", res.Status)
 	}
 	// Confirmed: signing again sends a reminder without a link.
+	h.Clock.Advance(6 * time.Minute)
 	h.Sign(webtest.SignForm("ada@example.org"))
 	h.DrainOutbox()
 	msgs = h.SMTP.Messages()
 	last := msgs[len(msgs)-1]
-	if !strings.HasPrefix(last.Subject, "You have already signed") || strings.Contains(last.Text, "/confirm/") {
-		t.Errorf("reminder after confirmation: subject %q, text:\n%s", last.Subject, last.Text)
+	if len(msgs) != 3 || !strings.HasPrefix(last.Subject, "You have already signed") || strings.Contains(last.Text, "/confirm/") {
+		t.Errorf("reminder after confirmation: %d mails, subject %q, text:\n%s", len(msgs), last.Subject, last.Text)
 	}
 	if !strings.Contains(last.Text, "/letters/"+webtest.LetterSlug) {
 		t.Errorf("reminder should link to the letter:\n%s", last.Text)
 	}
 }
 
+func TestSigningAgainAfterExpiryRenewsTheLink(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	old := webtest.ConfirmLink(t, h.URL, h.SMTP.Messages()[0])
+	h.Clock.Advance(8 * 24 * time.Hour)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	fresh := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, 2, 5*time.Second)[1])
+	if fresh == old {
+		t.Fatal("an expired link was sent again")
+	}
+	if res := h.Get(old); res.Status != http.StatusNotFound {
+		t.Errorf("the replaced link answers %d, want 404", res.Status)
+	}
+	if res := h.PostForm(fresh, nil); res.Status != http.StatusOK {
+		t.Errorf("the new link: %d", res.Status)
+	}
+}
+
 func TestRepeatedSigningDoesNotFloodTheInbox(t *testing.T) {
 	h := webtest.New(t)
+	sent := 0
 	for range 5 {
-		h.Sign(webtest.SignForm("ada@example.org"))
+		h.Sign(webtest.SignForm("victim@example.org"))
+		h.Clock.Advance(30 * time.Second)
+		sent += h.DrainOutbox()
 	}
-	if sent := h.DrainOutbox(); sent != 1 {
-		t.Errorf("%d mails sent for five quick submissions, want 1: the confirmation still waiting covers them", sent)
+	if sent != 1 {
+		t.Errorf("%d mails for five submissions within the cooldown, want 1", sent)
+	}
+	h.Clock.Advance(5 * time.Minute)
+	h.Sign(webtest.SignForm("victim@example.org"))
+	if n := h.DrainOutbox(); n != 1 {
+		t.Errorf("after the cooldown: %d mails, want 1", n)
 	}
 }
 

@@ -44,7 +44,8 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	arrived  chan struct{}
-	refuse   int // refuse this many more DATA commands with a temporary error
+	refuse   int             // refuse this many more DATA commands with a temporary error
+	unknown  map[string]bool // recipients refused for good, as a relay does for a mailbox that does not exist
 }
 
 // Options configure a test server.
@@ -77,6 +78,17 @@ func (s *Server) RefuseNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuse = n
+}
+
+// RefuseRecipient makes the server refuse mail to addr with 550 5.1.1, naming
+// the address in its answer as real relays do.
+func (s *Server) RefuseRecipient(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unknown == nil {
+		s.unknown = map[string]bool{}
+	}
+	s.unknown[addr] = true
 }
 
 // Messages returns what has arrived so far.
@@ -153,6 +165,12 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.server.mu.Lock()
+	unknown := ss.server.unknown[to]
+	ss.server.mu.Unlock()
+	if unknown {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user"}
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
