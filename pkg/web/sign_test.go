@@ -51,7 +51,7 @@ func TestSignFormRejectsBadInputBesideTheField(t *testing.T) {
 			map[string]string{"name": "Ada Lovelace", "email": "ada@example.org"}},
 		{"control character", person(func(v url.Values) { v.Set("name", "Ada\x07 Lovelace") }), "name", "control", nil},
 		{"bidi override", person(func(v url.Values) { v.Set("name", "Ada \u202eecalevoL") }), "name", "invisible", nil},
-		{"name too long", person(func(v url.Values) { v.Set("name", strings.Repeat("é", 201)) }), "name", "too long", nil},
+		{"name too long", person(func(v url.Values) { v.Set("name", strings.Repeat("é", 201)) }), "name", "at most 200 characters", nil},
 		{"website not http", org(func(v url.Values) { v.Set("website", "ftp://openrights.example") }), "website", "https://",
 			map[string]string{"name": "Open Rights Lab", "contact_name": "Kim Park"}},
 		{"website javascript", org(func(v url.Values) { v.Set("website", "javascript:alert(1)") }), "website", "https://", nil},
