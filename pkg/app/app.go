@@ -136,14 +136,7 @@ const expireEvery = time.Hour
 // ctx ends; then it stops taking requests, lets those in flight finish (up to
 // server.shutdown_timeout) and stops the workers between jobs.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.Web.Handler(),
-		ReadHeaderTimeout: a.Config.Server.ReadTimeout,
-		ReadTimeout:       a.Config.Server.ReadTimeout,
-		WriteTimeout:      a.Config.Server.WriteTimeout,
-		IdleTimeout:       a.Config.Server.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-	}
+	srv := a.Web.Server()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })

@@ -55,6 +55,9 @@ func (c *Countries) Name(code string, lang language.Tag) string {
 	if err != nil {
 		return code
 	}
+	if name, ok := renamed(code, lang); ok {
+		return name
+	}
 	if name := display.Regions(lang).Name(region); name != "" {
 		return name
 	}
@@ -83,4 +86,31 @@ func (c *Countries) sortedList(lang language.Tag) []Country {
 	col := collate.New(lang)
 	slices.SortFunc(out, func(a, b Country) int { return col.CompareString(a.Name, b.Name) })
 	return out
+}
+
+// renamed gives the current name of countries renamed since the CLDR data in
+// golang.org/x/text was made, in the languages where the old name shows.
+func renamed(code string, lang language.Tag) (string, bool) {
+	base, _ := lang.Base()
+	switch base.String() + ":" + code {
+	case "en:MK":
+		return "North Macedonia", true
+	case "fr:MK":
+		return "Macédoine du Nord", true
+	case "de:MK":
+		return "Nordmazedonien", true
+	case "es:MK":
+		return "Macedonia del Norte", true
+	case "pt:MK":
+		return "Macedônia do Norte", true
+	case "ar:MK":
+		return "مقدونيا الشمالية", true
+	case "en:SZ", "fr:SZ", "de:SZ", "es:SZ", "pt:SZ":
+		return "Eswatini", true
+	case "ar:SZ":
+		return "إسواتيني", true
+	case "en:TR":
+		return "Türkiye", true
+	}
+	return "", false
 }

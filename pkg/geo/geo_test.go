@@ -49,3 +49,22 @@ func TestListIsSortedByLocalName(t *testing.T) {
 		t.Errorf("French name of DE = %q, want Allemagne", de)
 	}
 }
+
+func TestRenamedCountriesUseTheirCurrentName(t *testing.T) {
+	c := New()
+	for _, tt := range []struct {
+		code string
+		lang language.Tag
+		want string
+	}{
+		{"MK", language.English, "North Macedonia"},
+		{"SZ", language.English, "Eswatini"},
+		{"TR", language.English, "Türkiye"},
+		{"MK", language.French, "Macédoine du Nord"},
+		{"DE", language.English, "Germany"},
+	} {
+		if got := c.Name(tt.code, tt.lang); got != tt.want {
+			t.Errorf("Name(%s, %s) = %q, want %q", tt.code, tt.lang, got, tt.want)
+		}
+	}
+}

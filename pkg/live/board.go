@@ -106,6 +106,9 @@ func (b *Board) Groups(ctx context.Context, letterID uint, lang language.Tag) (T
 		groups[i].CountryTotals = c
 		index[c.Code] = i
 	}
+	// The database sorts names by bytes; people expect their alphabet's order.
+	col := collate.New(lang, collate.IgnoreCase)
+	slices.SortStableFunc(people, func(x, y store.PublicSignatory) int { return col.CompareString(x.Name, y.Name) })
 	for _, p := range people {
 		i, ok := index[p.Country]
 		if !ok {

@@ -168,7 +168,7 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 		Name:        greet,
 		LetterTitle: letter.Title,
 		LetterURL:   w.d.BaseURL + "/letters/" + letter.Slug,
-		ExpiresAt:   sig.TokenExpiresAt.UTC().Format("2 January 2006, 15:04 MST"),
+		ExpiresAt:   sig.TokenExpiresAt.UTC().Format(l.T("format.datetime")),
 		Status:      sig.Status,
 		SiteName:    w.d.SiteName,
 		ReasonText:  w.reasonText(sig.ReasonCode),

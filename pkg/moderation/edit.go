@@ -59,12 +59,14 @@ func (s *Service) applyEdit(tx *gorm.DB, actor *store.Staff, sig *store.Signatur
 		}
 	}
 	sig.Name, sig.Affiliation, sig.Website, sig.OrgType, sig.Country = r.Name, r.Affiliation, r.Website, r.OrgType, r.Country
+	sig.SetSearchText()
 	after := snapshotOf(sig)
 	if before == after {
 		return nil
 	}
 	err := tx.Model(&store.Signature{}).Where("id = ?", sig.ID).Updates(map[string]any{
 		"name": sig.Name, "affiliation": sig.Affiliation, "website": sig.Website, "org_type": sig.OrgType, "country": sig.Country,
+		"search_text": sig.SearchText,
 	}).Error
 	if err != nil {
 		return err

@@ -63,8 +63,7 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 		q = q.Where("country = ?", f.Country)
 	}
 	if f.Query != "" {
-		like := "%" + store.EscapeLike(strings.ToLower(f.Query)) + "%"
-		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(affiliation) LIKE ? ESCAPE '\\' OR LOWER(website) LIKE ? ESCAPE '\\')", like, like, like)
+		q = q.Where("search_text LIKE ? ESCAPE '\\'", "%"+store.EscapeLike(store.FoldForSearch(f.Query))+"%")
 	}
 	var sigs []store.Signature
 	err := q.Order("confirmed_at DESC, id DESC").Limit(size + 1).Offset((f.Page - 1) * size).Find(&sigs).Error

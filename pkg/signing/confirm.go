@@ -13,11 +13,17 @@ import (
 	"github.com/undersigned/undersigned/pkg/vault"
 )
 
-// Link is what a confirmation token leads to.
+// Link is what a confirmation token leads to: the letter, and the public
+// details of the signature, so the signer sees what they are confirming.
 type Link struct {
-	Letter *letters.Letter
-	Kind   store.Kind
-	Status store.Status
+	Letter      *letters.Letter
+	Kind        store.Kind
+	Status      store.Status
+	Name        string
+	Affiliation string
+	Website     string
+	Country     string
+	ShowName    bool
 }
 
 // Inspect tells what a confirmation token leads to without changing anything:
@@ -171,7 +177,8 @@ func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 	if !ok {
 		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
 	}
-	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status}, nil
+	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status, Name: sig.Name, Affiliation: sig.Affiliation,
+		Website: sig.Website, Country: sig.Country, ShowName: sig.ShowName}, nil
 }
 
 func (s *Service) tokenState(sig *store.Signature) error {

@@ -114,7 +114,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 			return nil, err
 		}
 	}
-	return &store.Signature{
+	sig := &store.Signature{
 		LetterID:       letter.ID,
 		Kind:           r.Kind,
 		Name:           r.Name,
@@ -131,7 +131,9 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		LetterVersion:  letter.Version,
 		ConsentVersion: s.d.Config.ConsentVersion,
 		Ref:            r.Ref,
-	}, nil
+	}
+	sig.SetSearchText()
+	return sig, nil
 }
 
 // remind queues a mail of kind to a signer who is already known: "you have

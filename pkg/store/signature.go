@@ -3,7 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"gorm.io/gorm"
 )
@@ -42,15 +45,19 @@ func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
 // vault; EmailHash is a keyed hash used to find a signer again without
 // storing the address in the clear.
 type Signature struct {
-	ID            uint64 `gorm:"primaryKey"`
-	LetterID      uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
-	Letter        Letter `gorm:"constraint:OnDelete:CASCADE"`
-	Kind          Kind   `gorm:"size:20;not null"`
-	Name          string `gorm:"size:200;not null"`
-	Affiliation   string `gorm:"size:200;not null;default:''"`
-	Website       string `gorm:"size:300;not null;default:''"`
-	OrgType       string `gorm:"size:40;not null;default:''"`
-	Country       string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
+	ID          uint64 `gorm:"primaryKey"`
+	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
+	Letter      Letter `gorm:"constraint:OnDelete:CASCADE"`
+	Kind        Kind   `gorm:"size:20;not null"`
+	Name        string `gorm:"size:200;not null"`
+	Affiliation string `gorm:"size:200;not null;default:''"`
+	Website     string `gorm:"size:300;not null;default:''"`
+	OrgType     string `gorm:"size:40;not null;default:''"`
+	Country     string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
+	// SearchText is name, affiliation and website folded to lower case, for
+	// searches that must match "Émile" when asked for "émile" (SQLite's LOWER
+	// folds ASCII only). SetSearchText keeps it in step.
+	SearchText    string `gorm:"size:800;not null;default:''"`
 	ShowName      bool   `gorm:"not null"`
 	ContactSealed []byte // organisations: the contact person's name
 	EmailSealed   []byte `gorm:"not null"`
@@ -73,6 +80,17 @@ type Signature struct {
 	Ref            string `gorm:"size:64;not null;default:''"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// SetSearchText recomputes SearchText from the public fields.
+func (s *Signature) SetSearchText() {
+	s.SearchText = FoldForSearch(s.Name + " " + s.Affiliation + " " + s.Website)
+}
+
+// FoldForSearch is how both stored text and queries are folded before a
+// search compares them.
+func FoldForSearch(s string) string {
+	return strings.ToLower(norm.NFC.String(s))
 }
 
 // FindSignature loads the signature matched by the given condition, or ErrNotFound.
@@ -98,6 +116,9 @@ func UpdateSignatureFrom(tx *gorm.DB, id uint64, from Status, fields map[string]
 	}
 	return res.RowsAffected == 1, nil
 }
+
+// kindOrder sorts organisations before individuals.
+const kindOrder = "CASE kind WHEN 'organisation' THEN 0 ELSE 1 END"
 
 // PublicSignatory is what the public list shows of a published signature.
 type PublicSignatory struct {
@@ -133,14 +154,13 @@ func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]Publ
 		q = q.Where("kind = ?", f.Kind)
 	}
 	if f.Query != "" {
-		like := "%" + EscapeLike(f.Query) + "%"
-		q = q.Where("(LOWER(name) LIKE LOWER(?) ESCAPE '\\' OR LOWER(affiliation) LIKE LOWER(?) ESCAPE '\\')", like, like)
+		q = q.Where("search_text LIKE ? ESCAPE '\\'", "%"+EscapeLike(FoldForSearch(f.Query))+"%")
 	}
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
 	var out []PublicSignatory
-	if err := q.Order("kind, name, id").Scan(&out).Error; err != nil {
+	if err := q.Order(kindOrder + ", name, id").Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("store: list signatories of letter %d: %w", letterID, err)
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -39,10 +40,50 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 	}
 }
 
+func schemaOf(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	var sql []string
+	if err := st.Read(context.Background()).Raw("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").Scan(&sql).Error; err != nil {
+		t.Fatal(err)
+	}
+	return sql
+}
+
 func TestMigrateTwiceChangesNothing(t *testing.T) {
 	st, _ := openTemp(t)
+	before := schemaOf(t, st)
+	if len(before) < 8 {
+		t.Fatalf("schema has %d objects; the tables were not created", len(before))
+	}
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatalf("second migrate: %v", err)
+	}
+	if after := schemaOf(t, st); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("a second migration changed the schema:\n%v\n%v", before, after)
+	}
+}
+
+// TestCountsChangeBySQLExpression checks that AddToCount never reads the count
+// to write it back: the statement itself adds to the stored value.
+func TestCountsChangeBySQLExpression(t *testing.T) {
+	st, _ := openTemp(t)
+	var stmt string
+	err := st.Write(context.Background(), func(tx *gorm.DB) error {
+		err := tx.Callback().Create().After("gorm:create").Register("test:capture", func(db *gorm.DB) {
+			stmt = db.Statement.SQL.String()
+		})
+		if err != nil {
+			return err
+		}
+		return store.AddToCount(tx.Session(&gorm.Session{DryRun: true}), 1, "DE", store.KindIndividual, true, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ON CONFLICT", "country_counts.count +", "country_counts.named +"} {
+		if !strings.Contains(stmt, want) {
+			t.Errorf("statement lacks %q: %s", want, stmt)
+		}
 	}
 }
 

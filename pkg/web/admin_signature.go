@@ -98,6 +98,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		Flash:   flashMessage(l, c.QueryParams()),
 		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
 	}
+	v.HasErrors = len(v.Errors) > 0
 	for _, act := range moderation.Actions() {
 		if moderation.CanApply(act, item.Status) {
 			v.Actions = append(v.Actions, act)

@@ -102,5 +102,6 @@ func (a *App) renderStaff(c echo.Context, status int, form staffForm, errs map[s
 		{Name: "password", Type: "password", Label: l.T("admin.staff.password"), Hint: l.T("admin.staff.password_hint"), Required: true, Autocomplete: "new-password"},
 	}, errs, l)
 	v := &staffView{Page: a.page(c, l.T("admin.staff.title")), Members: members, Fields: fields, Errors: errorSummary(fields), Flash: flashMessage(l, c.QueryParams())}
+	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, "admin_staff", v)
 }

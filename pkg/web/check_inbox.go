@@ -64,5 +64,6 @@ func (a *App) renderInbox(c echo.Context, status int, page, email string, errs s
 	fields := prepareFields([]formField{{Name: "email", Type: "email", Label: l.T("field.email.label"), Value: email,
 		Required: true, MaxLength: 254, Autocomplete: "email"}}, errs, l)
 	v := &inboxView{Page: a.page(c, l.T(page+".title")), Letter: letter, Fields: fields, Errors: errorSummary(fields)}
+	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, page, v)
 }

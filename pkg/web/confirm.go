@@ -14,10 +14,11 @@ import (
 // its states.
 type confirmView struct {
 	*Page
-	Link   signing.Link
-	Token  string
-	State  string // ready, expired, used, confirmed
-	Status store.Status
+	Link        signing.Link
+	CountryName string
+	Token       string
+	State       string // ready, expired, used, confirmed
+	Status      store.Status
 }
 
 // showConfirm is the page a signer reaches from the link in the confirmation
@@ -60,6 +61,7 @@ func (a *App) renderConfirm(c echo.Context, token string, link signing.Link, sta
 		return err
 	}
 	l := a.localizer(c)
-	v := &confirmView{Page: a.page(c, l.T("confirm."+state+".title")), Link: link, Token: token, State: state, Status: link.Status}
+	v := &confirmView{Page: a.page(c, l.T("confirm."+state+".title")), Link: link, Token: token, State: state, Status: link.Status,
+		CountryName: a.d.Countries.Name(link.Country, l.Tag)}
 	return a.render(c, status, "confirm", v)
 }

@@ -109,6 +109,15 @@ func TestSignConfirmAndAppearEndToEnd(t *testing.T) {
 	if page.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("token page Referrer-Policy = %q", page.Header.Get("Referrer-Policy"))
 	}
+	details := strings.Join(strings.Fields(page.Doc().Find("dl.details").Text()), " ")
+	for _, want := range []string{"Ada Lovelace", "Analytical Society", "United Kingdom", "Yes, shown"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("the confirm page does not show %q: %s", want, details)
+		}
+	}
+	if strings.Contains(page.Body, "ada@example.org") {
+		t.Error("the confirm page shows the email address")
+	}
 	button := page.Doc().Find("form[method=post][action='" + link + "'] button")
 	if strings.TrimSpace(button.Text()) != "Confirm my signature" {
 		t.Fatalf("no confirm button on the page:\n%s", page.Body)

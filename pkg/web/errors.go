@@ -80,7 +80,7 @@ func (a *App) handleError(err error, c echo.Context) {
 	if wantsJSON(c) {
 		err = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: message}})
 	} else {
-		err = a.render(c, status, "error", &errorView{Page: a.page(c, l.T("error.title")), Message: message, Status: status})
+		err = a.render(c, status, "error", &errorView{Page: a.page(c, l.T("error.title."+code)), Message: message, Status: status})
 	}
 	if err != nil {
 		a.d.Log.Error("writing error response failed", "err", err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -62,13 +63,23 @@ func prepareFields(fields []formField, errs signing.FieldErrors, l *i18n.Localiz
 	return fields
 }
 
-// bindForm decodes the request body into form. A body over the size limit is
-// answered with 413; any other undecodable body with 400.
+// bindForm decodes an HTML form post into form, from the body alone (the
+// query string is not mixed in). Anything but a URL-encoded form is answered
+// with 415, a body over the size limit with 413, an undecodable one with 400.
 func bindForm(c echo.Context, form any) error {
-	if err := (&echo.DefaultBinder{}).BindBody(c, form); err != nil {
-		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+	r := c.Request()
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mediaType != echo.MIMEApplicationForm {
+		return echo.ErrUnsupportedMediaType
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) || errors.As(err, &tooLarge) {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
+		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+	}
+	r.Form = r.PostForm // bind the body's fields only
+	if err := (&echo.DefaultBinder{}).BindBody(c, form); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}
 	return nil

@@ -68,6 +68,7 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		Fields:     fields,
 		Errors:     summary,
 	}
+	v.HasErrors = len(summary) > 0
 	for _, k := range store.Kinds() {
 		v.KindChoices = append(v.KindChoices, kindChoice{
 			Kind: k, Label: l.T("sign.as." + string(k)), Current: k == kind,

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +104,7 @@ func TestLetterPageShowsTheFormForEachKind(t *testing.T) {
 	h := webtest.New(t)
 	labels := func(path string) []string {
 		var out []string
-		h.Get(path).Doc().Find("form[action$='/sign'] label").Each(func(_ int, s *goquery.Selection) {
+		h.Get(path).Doc().Find("form[action*='/sign#'] label").Each(func(_ int, s *goquery.Selection) {
 			out = append(out, strings.TrimSpace(s.Contents().First().Text()))
 		})
 		return out
@@ -178,7 +180,7 @@ func TestClosedLetterTakesNoSignatures(t *testing.T) {
 		c.Letters[0].ClosesAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	})
 	page := h.Get("/letters/" + webtest.LetterSlug)
-	if page.Doc().Find("form[action$='/sign']").Length() != 0 || !strings.Contains(page.Body, "not open for signatures") {
+	if page.Doc().Find("form[action*='/sign#']").Length() != 0 || !strings.Contains(page.Body, "not open for signatures") {
 		t.Error("closed letter still shows the sign form")
 	}
 	res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("ada@example.org"))
@@ -223,5 +225,40 @@ func TestStaticFilesAreServed(t *testing.T) {
 	res := h.Get("/static/css/site.css")
 	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+}
+
+func TestListOrderAndSearchFollowPeoplesExpectations(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	for i, name := range []string{"zeta Person", "Émile Zola", "Bob Builder"} {
+		form := webtest.SignForm(fmt.Sprintf("p%d@example.org", i))
+		form.Set("name", name)
+		form.Set("affiliation", "")
+		signAndConfirm(t, h, form)
+	}
+	signAndConfirm(t, h, orgForm("Zebra Rights", "https://zebra.example", "z@zebra.example", "GB"))
+	quiet := webtest.SignForm("q@example.org")
+	quiet.Del("show_name")
+	quiet.Set("country", "FR")
+	signAndConfirm(t, h, quiet)
+
+	list := getJSON[signatoriesJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug+"/signatories")
+	if len(list.Signatories) != 4 || list.Signatories[0].Kind != "organisation" {
+		t.Fatalf("organisations should come first: %+v", list.Signatories)
+	}
+	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
+	var names []string
+	doc.Find("#country-GB ul.names").Last().Find("li").Each(func(_ int, s *goquery.Selection) { names = append(names, s.Text()) })
+	if strings.Join(names, "|") != "Bob Builder|Émile Zola|zeta Person" {
+		t.Errorf("names in the reader's alphabetical order: %v", names)
+	}
+	if got := doc.Find("#country-FR .others").Text(); got != "1 person who chose not to be named" {
+		t.Errorf("a country with only unnamed signers says %q", got)
+	}
+	for _, q := range []string{"émile", "ÉMILE", "zola"} {
+		found := getJSON[signatoriesJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug+"/signatories?q="+url.QueryEscape(q))
+		if len(found.Signatories) != 1 || found.Signatories[0].Name != "Émile Zola" {
+			t.Errorf("search %q found %+v", q, found.Signatories)
+		}
 	}
 }

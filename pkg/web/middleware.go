@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/undersigned/undersigned/pkg/i18n"
 )
@@ -81,3 +82,14 @@ func (a *App) localizer(c echo.Context) *i18n.Localizer {
 }
 
 func bodyLimit(n int64) string { return fmt.Sprintf("%dB", n) }
+
+// recoverPanics turns a panic into a 500 for the error handler, logged with
+// its stack in the app's log.
+func (a *App) recoverPanics() echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			a.d.Log.Error("panic", "route", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	})
+}

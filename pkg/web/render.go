@@ -28,6 +28,8 @@ type Page struct {
 	Staff *store.Staff
 	// CSRF is the token every console form carries.
 	CSRF string
+	// HasErrors marks a form sent back for correction; the title says so.
+	HasErrors bool
 }
 
 // IsAdmin tells console templates whether to offer admin-only things.

@@ -59,3 +59,27 @@ func headerSafe(r rune) rune {
 	}
 	return r
 }
+
+func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{"/healthz", "/letters/" + webtest.LetterSlug, "/api/v1/letters/" + webtest.LetterSlug} {
+		req, _ := http.NewRequest(http.MethodHead, h.URL+path, nil)
+		res := h.Do(req)
+		if res.Status != http.StatusOK || res.Body != "" {
+			t.Errorf("HEAD %s: %d with %d bytes of body", path, res.Status, len(res.Body))
+		}
+	}
+}
+
+func TestAFormSentBackSaysErrorInItsTitle(t *testing.T) {
+	h := webtest.New(t)
+	form := webtest.SignForm("ada@example.org")
+	form.Del("consent")
+	doc := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", form).Doc()
+	if title := doc.Find("title").Text(); !strings.HasPrefix(title, "Error: ") {
+		t.Errorf("title = %q", title)
+	}
+	if action, _ := doc.Find("form[method=post]").Attr("action"); !strings.HasSuffix(action, "#sign") {
+		t.Errorf("the form does not return to itself: %q", action)
+	}
+}

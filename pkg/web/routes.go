@@ -11,7 +11,7 @@ import (
 func (a *App) routes(static fs.FS) {
 	e := a.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.Recover(), a.logRequests, a.securityHeaders,
+	e.Use(a.recoverPanics(), a.logRequests, a.securityHeaders,
 		middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes)), a.negotiateLanguage)
 
 	e.GET("/", a.showHome)

@@ -64,5 +64,28 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-// Handler is the app as an http.Handler.
-func (a *App) Handler() http.Handler { return a.echo }
+// Server is the HTTP server for the app, with the configured timeouts.
+func (a *App) Server() *http.Server {
+	cfg := a.d.Config.Server
+	return &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: cfg.ReadTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(a.d.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Handler is the app as an http.Handler. It answers HEAD like GET, as
+// monitors and link checkers expect; the server, which still sees HEAD,
+// sends no body.
+func (a *App) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		a.echo.ServeHTTP(w, r)
+	})
+}
