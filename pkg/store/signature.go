@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -95,15 +94,7 @@ func FoldForSearch(s string) string {
 
 // FindSignature loads the signature matched by the given condition, or ErrNotFound.
 func FindSignature(tx *gorm.DB, query string, args ...any) (*Signature, error) {
-	var sig Signature
-	err := tx.Where(query, args...).Take(&sig).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: find signature where %s: %w", query, err)
-	}
-	return &sig, nil
+	return findOne[Signature](tx, "signature", query, args...)
 }
 
 // UpdateSignatureFrom sets fields on the signature with id only while it is still

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -32,15 +31,7 @@ type Staff struct {
 
 // FindStaff loads the staff member matched by the condition, or ErrNotFound.
 func FindStaff(tx *gorm.DB, query string, args ...any) (*Staff, error) {
-	var s Staff
-	err := tx.Where(query, args...).Take(&s).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: find staff where %s: %w", query, err)
-	}
-	return &s, nil
+	return findOne[Staff](tx, "staff", query, args...)
 }
 
 // Session is a row of the sessions table: a staff member logged in. Only a

@@ -158,3 +158,16 @@ func openSQLitePool(path string, params url.Values, gcfg *gorm.Config, conns int
 	sqlDB.SetConnMaxIdleTime(0)
 	return db, nil
 }
+
+// findOne loads the one row of T matched by the condition, or ErrNotFound.
+func findOne[T any](tx *gorm.DB, what, query string, args ...any) (*T, error) {
+	var row T
+	err := tx.Where(query, args...).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: find %s where %s: %w", what, query, err)
+	}
+	return &row, nil
+}
