@@ -49,6 +49,7 @@ type App struct {
 	Signing   *signing.Service
 	Staff     *staff.Service
 	Moderator *moderation.Service
+	Live      *live.Hub
 	Outbox    *mail.Worker
 	Web       *web.App
 	log       *slog.Logger
@@ -104,26 +105,28 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
 		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Log: opts.Log,
 	})
+	hub := live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale,
+		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)
 	signer := signing.New(signing.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
-		Now: opts.Now, Random: opts.Random, Outbox: outbox,
+		Now: opts.Now, Random: opts.Random, Outbox: outbox, Live: hub,
 	})
 	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random})
 	if err != nil {
 		return nil, err
 	}
 	moderator := moderation.New(moderation.Deps{
-		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox,
+		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox, Live: hub,
 	})
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Board: live.NewBoard(st, countries),
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub,
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator,
-		Outbox: outbox, Web: webApp, log: opts.Log}, nil
+		Live: hub, Outbox: outbox, Web: webApp, log: opts.Log}, nil
 }
 
 // Close closes the database.
@@ -141,6 +144,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })
 	wg.Go(func() { a.runExpiry(workCtx) })
+	wg.Go(func() { a.Live.Run(workCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -38,6 +38,7 @@ type Config struct {
 	Signing    Signing    `koanf:"signing"`
 	Staff      Staff      `koanf:"staff"`
 	Moderation Moderation `koanf:"moderation"`
+	Live       Live       `koanf:"live"`
 	Log        Log        `koanf:"log"`
 	Letters    []Letter   `koanf:"letters"`
 }
@@ -119,6 +120,13 @@ type Reason struct {
 	Text string `koanf:"text"`
 }
 
+// Live tunes the public view kept in memory and its event stream.
+type Live struct {
+	Interval        time.Duration `koanf:"interval"`
+	MaxStale        time.Duration `koanf:"max_stale"`
+	NamesPerCountry int           `koanf:"names_per_country"`
+}
+
 // Log sets the level and format of the server's structured log.
 type Log struct {
 	Level  string `koanf:"level"`
@@ -177,6 +185,7 @@ func Default() Config {
 			LockoutWindow:   15 * time.Minute,
 		},
 		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
+		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50},
 		Log:        Log{Level: "info", Format: "text"},
 	}
 }
@@ -328,6 +337,15 @@ func (c Config) Validate() error {
 		bad("log.format", `must be "text" or "json", got %q`, c.Log.Format)
 	}
 	c.validateStaff(bad)
+	if c.Live.Interval < 10*time.Millisecond {
+		bad("live.interval", "must be at least 10ms, got %s", c.Live.Interval)
+	}
+	if c.Live.MaxStale < 0 {
+		bad("live.max_stale", "must not be negative")
+	}
+	if c.Live.NamesPerCountry < 1 || c.Live.NamesPerCountry > 1000 {
+		bad("live.names_per_country", "must be 1-1000, got %d", c.Live.NamesPerCountry)
+	}
 	c.validateLetters(bad)
 	return errors.Join(errs...)
 }

@@ -32,6 +32,7 @@ type Countries struct {
 	codes  []string
 	known  map[string]bool
 	sorted sync.Map // language tag string → []Country, filled on first use
+	ranks  sync.Map // language tag string → map[code]position in sorted
 }
 
 // New builds the country list.
@@ -65,6 +66,21 @@ func (c *Countries) Name(code string, lang language.Tag) string {
 		return name
 	}
 	return code
+}
+
+// Rank gives each country's position in List(lang), for sorting countries by
+// name in the reader's collation without collating again.
+func (c *Countries) Rank(lang language.Tag) map[string]int {
+	if rank, ok := c.ranks.Load(lang.String()); ok {
+		return rank.(map[string]int)
+	}
+	list := c.List(lang)
+	rank := make(map[string]int, len(list))
+	for i, country := range list {
+		rank[country.Code] = i
+	}
+	c.ranks.Store(lang.String(), rank)
+	return rank
 }
 
 // List returns every country named in lang and sorted by lang's collation.

@@ -12,6 +12,7 @@ import (
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed locales/*.yaml
@@ -60,14 +61,18 @@ func (c *Catalog) Localizer(prefs ...string) *Localizer {
 	}
 	_, index, _ := c.matcher.Match(wanted...)
 	tag := c.tags[index]
-	return &Localizer{Tag: tag, l: goi18n.NewLocalizer(c.bundle, tag.String())}
+	return &Localizer{Tag: tag, l: goi18n.NewLocalizer(c.bundle, tag.String()), printer: message.NewPrinter(tag)}
 }
 
 // Localizer translates message ids into one language.
 type Localizer struct {
-	Tag language.Tag
-	l   *goi18n.Localizer
+	Tag     language.Tag
+	l       *goi18n.Localizer
+	printer *message.Printer
 }
+
+// Number formats n for the reader: 12,345 in English, 12 345 in French.
+func (l *Localizer) Number(n int64) string { return l.printer.Sprintf("%d", n) }
 
 // T translates id. kv are pairs of placeholder name and value; a "Count" pair
 // also chooses the plural form. A missing id comes back unchanged, so a gap

@@ -46,7 +46,9 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 		}
 	}
 	var res Result
+	changes := map[uint]*store.Change{}
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		clear(changes)
 		var sigs []store.Signature
 		if err := tx.Where("id IN ?", ids).Find(&sigs).Error; err != nil {
 			return err
@@ -61,6 +63,7 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 				return err
 			}
 			res.Changed++
+			recordChange(changes, &sigs[i], to)
 		}
 		return nil
 	})
@@ -70,7 +73,26 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 	if res.Changed > 0 {
 		s.d.Outbox.Wake()
 	}
+	for _, c := range changes {
+		s.d.Live.Notify(*c)
+	}
 	return res, nil
+}
+
+// recordChange notes, for the public view, a signature that was published or
+// unpublished.
+func recordChange(changes map[uint]*store.Change, sig *store.Signature, to store.Status) {
+	c, ok := changes[sig.LetterID]
+	if !ok {
+		c = &store.Change{LetterID: sig.LetterID}
+		changes[sig.LetterID] = c
+	}
+	if !slices.Contains(c.Countries, sig.Country) {
+		c.Countries = append(c.Countries, sig.Country)
+	}
+	if to == store.StatusPublished {
+		c.Published = append(c.Published, sig.ID)
+	}
 }
 
 // move changes one signature's state with everything that goes with it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -26,10 +27,14 @@ type PublicFields struct {
 // counts move with it.
 func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f PublicFields) (signing.FieldErrors, error) {
 	var fieldErrs signing.FieldErrors
+	var change *store.Change
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		sig, err := store.FindSignature(tx, "id = ? AND status <> ?", id, store.StatusUnconfirmed)
 		if err != nil {
 			return err
+		}
+		if sig.Status == store.StatusPublished {
+			change = &store.Change{LetterID: sig.LetterID, Countries: []string{sig.Country, strings.ToUpper(strings.TrimSpace(f.Country))}}
 		}
 		r := signing.Request{Kind: sig.Kind, Name: f.Name, Affiliation: f.Affiliation, Website: f.Website,
 			OrgType: f.OrgType, Country: f.Country, ShowName: sig.ShowName}
@@ -43,6 +48,9 @@ func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f Pub
 	}
 	if err != nil {
 		return nil, fmt.Errorf("moderation: edit signature %d: %w", id, err)
+	}
+	if change != nil && len(fieldErrs) == 0 {
+		s.d.Live.Notify(*change)
 	}
 	return fieldErrs, nil
 }
@@ -59,14 +67,14 @@ func (s *Service) applyEdit(tx *gorm.DB, actor *store.Staff, sig *store.Signatur
 		}
 	}
 	sig.Name, sig.Affiliation, sig.Website, sig.OrgType, sig.Country = r.Name, r.Affiliation, r.Website, r.OrgType, r.Country
-	sig.SetSearchText()
+	sig.SetDerived()
 	after := snapshotOf(sig)
 	if before == after {
 		return nil
 	}
 	err := tx.Model(&store.Signature{}).Where("id = ?", sig.ID).Updates(map[string]any{
 		"name": sig.Name, "affiliation": sig.Affiliation, "website": sig.Website, "org_type": sig.OrgType, "country": sig.Country,
-		"search_text": sig.SearchText,
+		"search_text": sig.SearchText, "sort_key": sig.SortKey,
 	}).Error
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 }
 
 func (s *Service) exportRecord(sig store.Signature, includeEmails bool) ([]string, error) {
-	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), cell(sig.Name), cell(sig.Affiliation), cell(sig.Website),
+	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), SafeCSVCell(sig.Name), SafeCSVCell(sig.Affiliation), SafeCSVCell(sig.Website),
 		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt)}
 	if !includeEmails {
 		return record, nil
@@ -82,11 +82,12 @@ func (s *Service) exportRecord(sig store.Signature, includeEmails bool) ([]strin
 			return nil, fmt.Errorf("moderation: open contact of %d: %w", sig.ID, err)
 		}
 	}
-	return append(record, cell(email), cell(contact)), nil
+	return append(record, SafeCSVCell(email), SafeCSVCell(contact)), nil
 }
 
-// cell defuses text a spreadsheet would run as a formula (=, +, -, @ first).
-func cell(s string) string {
+// SafeCSVCell defuses text a spreadsheet would run as a formula (=, +, -, @
+// first); every CSV the app writes passes user text through it.
+func SafeCSVCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -73,6 +73,7 @@ type Deps struct {
 	Config       config.Moderation
 	Now          func() time.Time
 	Outbox       interface{ Wake() }
+	Live         interface{ Notify(store.Change) }
 }
 
 // Service carries out staff decisions.

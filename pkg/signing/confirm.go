@@ -46,14 +46,22 @@ func (s *Service) Inspect(ctx context.Context, plain string) (Link, error) {
 // no review on this letter is published at once and counted, in the same
 // transaction; others wait for staff as pending_review.
 func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
-	return s.onToken(ctx, plain, "confirm", func(tx *gorm.DB, sig *store.Signature, link *Link) error {
+	var change *store.Change
+	link, err := s.onToken(ctx, plain, "confirm", func(tx *gorm.DB, sig *store.Signature, link *Link) error {
 		if err := s.tokenState(sig); err != nil {
 			return err
 		}
 		var err error
 		link.Status, err = s.confirm(tx, sig, link.Letter)
+		if link.Status == store.StatusPublished {
+			change = &store.Change{LetterID: sig.LetterID, Countries: []string{sig.Country}, Published: []uint64{sig.ID}}
+		}
 		return err
 	})
+	if err == nil && change != nil && s.d.Live != nil {
+		s.d.Live.Notify(*change)
+	}
+	return link, err
 }
 
 // onToken runs fn in one transaction on the signature behind a token. Token

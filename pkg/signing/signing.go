@@ -41,7 +41,12 @@ type Deps struct {
 	Now          func() time.Time
 	Random       io.Reader // crypto/rand.Reader outside tests
 	Outbox       Waker
+	Live         Notifier
 }
+
+// Notifier is told about signatures published, after the commit; the public
+// view (live.Hub) implements it.
+type Notifier interface{ Notify(store.Change) }
 
 // Service carries out the signer's transitions, each in one transaction.
 type Service struct{ d Deps }
@@ -132,7 +137,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		ConsentVersion: s.d.Config.ConsentVersion,
 		Ref:            r.Ref,
 	}
-	sig.SetSearchText()
+	sig.SetDerived()
 	return sig, nil
 }
 

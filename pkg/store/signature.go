@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 
 	"gorm.io/gorm"
@@ -47,7 +49,7 @@ type Signature struct {
 	ID          uint64 `gorm:"primaryKey"`
 	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
 	Letter      Letter `gorm:"constraint:OnDelete:CASCADE"`
-	Kind        Kind   `gorm:"size:20;not null"`
+	Kind        Kind   `gorm:"size:20;not null;index:idx_signatures_list,priority:4"`
 	Name        string `gorm:"size:200;not null"`
 	Affiliation string `gorm:"size:200;not null;default:''"`
 	Website     string `gorm:"size:300;not null;default:''"`
@@ -55,8 +57,11 @@ type Signature struct {
 	Country     string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
 	// SearchText is name, affiliation and website folded to lower case, for
 	// searches that must match "Émile" when asked for "émile" (SQLite's LOWER
-	// folds ASCII only). SetSearchText keeps it in step.
-	SearchText    string `gorm:"size:800;not null;default:''"`
+	// folds ASCII only). SetDerived keeps it in step.
+	SearchText string `gorm:"size:800;not null;default:''"`
+	// SortKey is the name's collation key (Unicode's default order), so the
+	// database sorts "Émile" with the Es, as people do, not after "Z".
+	SortKey       []byte `gorm:"index:idx_signatures_list,priority:5"`
 	ShowName      bool   `gorm:"not null"`
 	ContactSealed []byte // organisations: the contact person's name
 	EmailSealed   []byte `gorm:"not null"`
@@ -81,9 +86,18 @@ type Signature struct {
 	UpdatedAt      time.Time
 }
 
-// SetSearchText recomputes SearchText from the public fields.
-func (s *Signature) SetSearchText() {
+// SetDerived recomputes SearchText and SortKey from the public fields; call it
+// whenever they change.
+func (s *Signature) SetDerived() {
 	s.SearchText = FoldForSearch(s.Name + " " + s.Affiliation + " " + s.Website)
+	s.SortKey = SortKeyOf(s.Name)
+}
+
+// SortKeyOf is the collation key of a name in Unicode's default order, case
+// and accents a secondary difference.
+func SortKeyOf(name string) []byte {
+	var buf collate.Buffer
+	return append([]byte(nil), collate.New(language.Und, collate.IgnoreCase).KeyFromString(&buf, name)...)
 }
 
 // FoldForSearch is how both stored text and queries are folded before a
@@ -110,6 +124,16 @@ func UpdateSignatureFrom(tx *gorm.DB, id uint64, from Status, fields map[string]
 
 // kindOrder sorts organisations before individuals.
 const kindOrder = "CASE kind WHEN 'organisation' THEN 0 ELSE 1 END"
+
+// Change tells the public view that signatures of a letter were published,
+// unpublished or corrected, after the transaction that did so committed.
+type Change struct {
+	LetterID uint
+	// Countries whose published names or counts changed.
+	Countries []string
+	// Published lists signatures that became public, for the live feed.
+	Published []uint64
+}
 
 // PublicSignatory is what the public list shows of a published signature.
 type PublicSignatory struct {
@@ -151,7 +175,11 @@ func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]Publ
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
 	var out []PublicSignatory
-	if err := q.Order(kindOrder + ", name, id").Scan(&out).Error; err != nil {
+	order := kindOrder + ", sort_key, id"
+	if f.Kind != "" {
+		order = "sort_key, id" // lets the index deliver the rows in order
+	}
+	if err := q.Order(order).Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("store: list signatories of letter %d: %w", letterID, err)
 	}
 	return out, nil
@@ -167,4 +195,43 @@ func EscapeLike(s string) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// PublishedByID returns those of the given signatures that are published and
+// named, as the public list shows them.
+func PublishedByID(tx *gorm.DB, letterID uint, ids []uint64) ([]PublicSignatory, error) {
+	var out []PublicSignatory
+	err := tx.Model(&Signature{}).
+		Select("id, kind, name, affiliation, website, org_type, country, published_at").
+		Where("letter_id = ? AND id IN ? AND status = ? AND (kind = ? OR show_name = ?)", letterID, ids, StatusPublished, KindOrganisation, true).
+		Order("id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: signatories %v of letter %d: %w", ids, letterID, err)
+	}
+	return out, nil
+}
+
+// EachPublished calls fn with the letter's published, named signatories in
+// batches of size, in the order they were created, until fn fails or all are
+// seen. It walks the id index, so a million rows cost no more per batch than
+// the first.
+func EachPublished(tx *gorm.DB, letterID uint, size int, fn func([]PublicSignatory) error) error {
+	var last uint64
+	for {
+		var batch []PublicSignatory
+		err := tx.Model(&Signature{}).
+			Select("id, kind, name, affiliation, website, org_type, country, published_at").
+			Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?) AND id > ?", letterID, StatusPublished, KindOrganisation, true, last).
+			Order("id").Limit(size).Scan(&batch).Error
+		if err != nil {
+			return fmt.Errorf("store: published signatories of letter %d after %d: %w", letterID, last, err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+		last = batch[len(batch)-1].ID
+	}
 }

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -35,14 +38,19 @@ func (a *App) apiShowLetter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	totals, countries, err := a.d.Board.Counts(c.Request().Context(), letter.ID, a.localizer(c).Tag)
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
 	if err != nil {
 		return err
 	}
-	out := apiLetter{Slug: letter.Slug, Title: letter.Title, Total: totals.Total,
-		Organisations: totals.Organisations, Individuals: totals.Individuals, Countries: make([]apiCountry, len(countries))}
-	for i, ct := range countries {
-		out.Countries[i] = apiCountry{Code: ct.Code, Name: ct.Name, Total: ct.Total, Organisations: ct.Organisations, Individuals: ct.Individuals}
+	l := a.localizer(c)
+	if notModified(c, fmt.Sprintf(`W/"%d-%d-%s"`, letter.ID, snap.Seq, l.Lang()), apiLetterMaxAge) {
+		return nil
+	}
+	groups := a.countryGroups(snap, letter, l.Tag)
+	out := apiLetter{Slug: letter.Slug, Title: letter.Title, Total: snap.Totals.Total,
+		Organisations: snap.Totals.Organisations, Individuals: snap.Totals.Individuals, Countries: make([]apiCountry, len(groups))}
+	for i, g := range groups {
+		out.Countries[i] = apiCountry{Code: g.Code, Name: g.Name, Total: g.Total, Organisations: g.Organisations, Individuals: g.Individuals}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -78,6 +86,14 @@ func (a *App) apiListSignatories(c echo.Context) error {
 	filter, page, err := a.signatoryFilter(c)
 	if err != nil {
 		return err
+	}
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	if err != nil {
+		return err
+	}
+	etag := fmt.Sprintf(`W/"%d-%d-%s-%s"`, letter.ID, snap.Seq, a.localizer(c).Lang(), hashQuery(c.QueryString()))
+	if notModified(c, etag, apiSignatoriesMaxAge) {
+		return nil
 	}
 	rows, err := store.PublishedSignatories(a.d.Store.Read(c.Request().Context()), letter.ID, filter)
 	if err != nil {
@@ -130,4 +146,10 @@ func (a *App) publicLetter(c echo.Context) (*letters.Letter, error) {
 		return nil, errorWithCode(http.StatusNotFound, "not_public")
 	}
 	return letter, nil
+}
+
+// hashQuery shortens a query string for use in an ETag.
+func hashQuery(q string) string {
+	sum := sha256.Sum256([]byte(q))
+	return hex.EncodeToString(sum[:8])
 }

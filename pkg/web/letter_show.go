@@ -19,12 +19,19 @@ type letterView struct {
 	Open        bool
 	ListPublic  bool
 	Totals      live.Totals
-	Groups      []live.Group
+	Groups      []countryGroup
 	Kind        store.Kind
 	Form        signForm
 	Fields      []formField
 	Errors      formErrors
 	KindChoices []kindChoice
+	LetterURL   string
+	ShareLinks  []shareLink
+	// SearchFields is the search form over the list; Search holds its
+	// results when a search or filter is active, instead of the groups.
+	SearchFields []formField
+	Search       *searchResults
+	EmbedCode    string
 }
 
 // kindChoice is a link that switches the form between signing as an
@@ -75,9 +82,10 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 			URL: "/letters/" + letter.Slug + "?kind=" + string(k) + refParam(form.Ref) + "#sign",
 		})
 	}
+	v.LetterURL = a.d.Config.BaseURL + "/letters/" + letter.Slug
+	v.ShareLinks = shareLinks(l, letter, v.LetterURL)
 	if v.ListPublic {
-		var err error
-		if v.Totals, v.Groups, err = a.d.Board.Groups(c.Request().Context(), letter.ID, l.Tag); err != nil {
+		if err := a.fillList(c, v); err != nil {
 			return err
 		}
 	}

@@ -39,7 +39,7 @@ func checkPageBasics(t *testing.T, path string, res *webtest.Response) {
 			t.Errorf("%s: control %q has no visible label", path, name)
 		}
 	})
-	doc.Find("[src], link[href]").Each(func(_ int, s *goquery.Selection) {
+	doc.Find("[src], link[rel~=stylesheet], link[rel~=icon], link[rel~=preload]").Each(func(_ int, s *goquery.Selection) {
 		ref, ok := s.Attr("src")
 		if !ok {
 			ref, _ = s.Attr("href")

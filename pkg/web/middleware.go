@@ -15,8 +15,12 @@ const localizerKey = "localizer"
 
 // contentSecurityPolicy allows nothing from other origins and no inline script
 // or style: every page works from its own static files alone.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const (
+	cspBase = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+	contentSecurityPolicy       = cspBase + "frame-ancestors 'none'"
+	contentSecurityPolicyFramed = cspBase + "frame-ancestors *"
+)
 
 // securityHeaders sets the headers every response carries.
 func (a *App) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {

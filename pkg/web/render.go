@@ -38,6 +38,9 @@ func (p *Page) IsAdmin() bool { return p.Staff != nil && p.Staff.Role == store.R
 // T translates a message id in the reader's language.
 func (p *Page) T(id string, kv ...any) string { return p.L.T(id, kv...) }
 
+// N formats a number for the reader.
+func (p *Page) N(n int64) string { return p.L.Number(n) }
+
 // templates holds one parsed template set per page: the layout, the partials
 // and the page itself.
 type templates struct {
@@ -49,6 +52,7 @@ func parseTemplates(files fs.FS) (*templates, error) {
 		// field returns the form field's id, for label for= and aria-describedby.
 		"field": func(name string) string { return "f-" + strings.ReplaceAll(name, "_", "-") },
 		"add":   func(a, b int) int { return a + b },
+		"int64": func(n int) int64 { return int64(n) },
 		// dict passes several values to a partial: dict "Key" value "Key2" value2.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

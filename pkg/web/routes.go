@@ -19,6 +19,11 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/healthz", a.showHealth)
 
 	e.GET("/letters/:slug", a.showLetter)
+	e.GET("/letters/:slug/countries/:code", a.showCountry)
+	e.GET("/letters/:slug/events", a.streamEvents)
+	e.GET("/letters/:slug/embed", a.showEmbed, allowFraming)
+	e.GET("/letters/:slug/signatories.csv", a.downloadCSV, allowAnyOrigin)
+	e.GET("/letters/:slug/signatories.json", a.downloadJSON, allowAnyOrigin)
 	e.POST("/letters/:slug/sign", a.createSignature)
 	e.GET("/letters/:slug/check-inbox", a.showCheckInbox)
 	e.GET("/letters/:slug/resend", a.showResend)
@@ -29,7 +34,7 @@ func (a *App) routes(static fs.FS) {
 	confirm.POST("/:token", a.createConfirmation)
 	confirm.POST("/:token/resend", a.createNewLink)
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", allowAnyOrigin)
 	api.GET("/letters/:slug", a.apiShowLetter)
 	api.GET("/letters/:slug/signatories", a.apiListSignatories)
 

@@ -31,7 +31,7 @@ type Deps struct {
 	Signing   *signing.Service
 	Staff     *staff.Service
 	Moderator *moderation.Service
-	Board     *live.Board
+	Live      *live.Hub
 	Countries *geo.Countries
 	Catalog   *i18n.Catalog
 	Files     fs.FS // the embedded tree holding templates/ and static/

@@ -68,6 +68,8 @@ func Config(t testing.TB, smtp *mailtest.Server) config.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.SecretKey = strings.Repeat("ab", 32)
 	cfg.Log.Level = "warn"
+	cfg.Live.MaxStale = 0 // every request sees every change: tests need no waiting
+	cfg.Live.Interval = 50 * time.Millisecond
 	cfg.Mail.Transport = "smtp"
 	cfg.Mail.From = "Campaign <campaign@example.org>"
 	cfg.Mail.SMTP = config.SMTP{Host: smtp.Host, Port: smtp.Port, TLS: "none", Timeout: 5 * time.Second}
@@ -111,7 +113,10 @@ func New(t testing.TB, change ...func(*config.Config)) *Harness {
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	go a.Live.Run(hubCtx)
 	t.Cleanup(func() {
+		stopHub()
 		srv.Close()
 		if err := a.Close(); err != nil {
 			t.Errorf("webtest: close app: %v", err)

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/live"
+)
+
+// embedView is the counter other sites show in an iframe.
+type embedView struct {
+	*Page
+	Letter    *letters.Letter
+	LetterURL string
+	Totals    live.Totals
+}
+
+// showEmbed is the embeddable counter: the live total and a link to sign.
+// It is the one page other sites may frame.
+func (a *App) showEmbed(c echo.Context) error {
+	letter, err := a.publicLetter(c)
+	if err != nil {
+		return err
+	}
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	if err != nil {
+		return err
+	}
+	v := &embedView{Page: a.page(c, letter.Title), Letter: letter, LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Totals: snap.Totals}
+	return a.render(c, http.StatusOK, "embed", v)
+}
+
+// allowFraming lets any site frame the response, replacing the app-wide
+// refusal; only the embeddable counter uses it.
+func allowFraming(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Del("X-Frame-Options")
+		h.Set("Content-Security-Policy", contentSecurityPolicyFramed)
+		h.Del("Cross-Origin-Opener-Policy")
+		return next(c)
+	}
+}

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// heartbeat keeps idle event streams open through proxies.
+const heartbeat = 15 * time.Second
+
+// liveMessage is one event of the stream, laid out for the reader's language
+// so the page's script only has to put it in place.
+type liveMessage struct {
+	Totals    live.Totals       `json:"totals"`
+	Formatted map[string]string `json:"formatted"` // the totals, formatted for the reader
+	Labels    map[string]string `json:"labels"`    // the words after them, in the right plural
+	Countries []liveCountry     `json:"countries"`
+	Names     []liveName        `json:"names"`
+}
+
+type liveCountry struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Total     int64  `json:"total"`
+	Formatted string `json:"formatted"`
+}
+
+type liveName struct {
+	Kind        store.Kind `json:"kind"`
+	Name        string     `json:"name"`
+	Affiliation string     `json:"affiliation,omitempty"`
+	Website     string     `json:"website,omitempty"`
+	Country     string     `json:"country"`
+}
+
+// streamEvents is GET /letters/{slug}/events, a Server-Sent Events stream of
+// the letter's counts and newly published names, at most one message every
+// live.interval. A client reconnecting with Last-Event-ID gets the names it
+// missed, as far as the server remembers them.
+func (a *App) streamEvents(c echo.Context) error {
+	letter, err := a.publicLetter(c)
+	if err != nil {
+		return err
+	}
+	lastSeq, _ := strconv.ParseUint(c.Request().Header.Get("Last-Event-ID"), 10, 64)
+	ctx := c.Request().Context()
+	sub, first, err := a.d.Live.Subscribe(ctx, letter.ID, lastSeq)
+	if err != nil {
+		return err
+	}
+	defer a.d.Live.Unsubscribe(sub)
+
+	w := c.Response()
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer the stream
+	// The server's write timeout is for pages; a stream stays open.
+	_ = http.NewResponseController(w.Writer).SetWriteDeadline(time.Time{})
+	w.WriteHeader(http.StatusOK)
+
+	l := a.localizer(c)
+	if err := a.writeEvent(c, l, first, "retry: 3000\n"); err != nil {
+		return nil
+	}
+	beat := time.NewTicker(heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case u := <-sub.C:
+			if err := a.writeEvent(c, l, u, ""); err != nil {
+				return nil // the client went away
+			}
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return nil
+			}
+			w.Flush()
+		}
+	}
+}
+
+func (a *App) writeEvent(c echo.Context, l *i18n.Localizer, u live.Update, prefix string) error {
+	msg := liveMessage{
+		Totals: u.Totals,
+		Formatted: map[string]string{"total": l.Number(u.Totals.Total), "organisations": l.Number(u.Totals.Organisations),
+			"individuals": l.Number(u.Totals.Individuals), "countries": l.Number(int64(u.Totals.Countries))},
+		Labels: map[string]string{
+			"totals.signatures":    l.T("totals.signatures", "Count", u.Totals.Total),
+			"totals.organisations": l.T("totals.organisations", "Count", u.Totals.Organisations),
+			"totals.individuals":   l.T("totals.individuals", "Count", u.Totals.Individuals),
+			"totals.countries":     l.T("totals.countries", "Count", u.Totals.Countries),
+		},
+		Countries: make([]liveCountry, len(u.Countries)),
+		Names:     make([]liveName, len(u.Names)),
+	}
+	for i, ct := range u.Countries {
+		msg.Countries[i] = liveCountry{Code: ct.Code, Name: a.d.Countries.Name(ct.Code, l.Tag), Total: ct.Total, Formatted: l.Number(ct.Total)}
+	}
+	for i, n := range u.Names {
+		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	if _, err := fmt.Fprintf(w, "%sid: %d\nevent: update\ndata: %s\n\n", prefix, u.Seq, data); err != nil {
+		return err
+	}
+	w.Flush()
+	return nil
+}

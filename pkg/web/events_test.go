@@ -1,0 +1,139 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+type liveJSON struct {
+	Totals struct {
+		Total     int64 `json:"total"`
+		Countries int   `json:"countries"`
+	} `json:"totals"`
+	Formatted map[string]string `json:"formatted"`
+	Labels    map[string]string `json:"labels"`
+	Countries []struct {
+		Code  string `json:"code"`
+		Name  string `json:"name"`
+		Total int64  `json:"total"`
+	} `json:"countries"`
+	Names []struct {
+		Name    string `json:"name"`
+		Country string `json:"country"`
+		Kind    string `json:"kind"`
+	} `json:"names"`
+}
+
+func decodeLive(t *testing.T, e webtest.Event) liveJSON {
+	t.Helper()
+	if e.Name != "update" || e.ID == "" {
+		t.Fatalf("event %q with id %q", e.Name, e.ID)
+	}
+	var m liveJSON
+	if err := json.Unmarshal([]byte(e.Data), &m); err != nil {
+		t.Fatalf("event data: %v\n%s", err, e.Data)
+	}
+	return m
+}
+
+func TestEventStreamSendsCountsAndNewNames(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	stream := h.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	first := decodeLive(t, stream.Next(2*time.Second))
+	if first.Totals.Total != 0 || len(first.Names) != 0 {
+		t.Fatalf("first event: %+v", first)
+	}
+
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	e := stream.Next(2 * time.Second)
+	got := decodeLive(t, e)
+	if got.Totals.Total != 1 || got.Formatted["total"] != "1" || got.Labels["totals.signatures"] != "signature" {
+		t.Errorf("after one signature: %+v", got)
+	}
+	if len(got.Names) != 1 || got.Names[0].Name != "Ada Lovelace" || got.Names[0].Country != "GB" {
+		t.Errorf("names: %+v", got.Names)
+	}
+	if len(got.Countries) != 1 || got.Countries[0].Name != "United Kingdom" {
+		t.Errorf("countries: %+v", got.Countries)
+	}
+
+	// A client that missed updates reconnects with the last id it saw.
+	quiet := webtest.SignForm("bob@example.org")
+	quiet.Set("name", "Bob Babbage")
+	signAndConfirm(t, h, quiet)
+	stream.Close()
+	again := h.Events("/letters/"+webtest.LetterSlug+"/events", e.ID)
+	replay := decodeLive(t, again.Next(2*time.Second))
+	if replay.Totals.Total != 2 || len(replay.Names) != 1 || replay.Names[0].Name != "Bob Babbage" {
+		t.Errorf("after reconnecting from %s: %+v", e.ID, replay)
+	}
+}
+
+func TestEventStreamCoalescesBursts(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].Review = nil
+		c.Live.Interval = 400 * time.Millisecond
+	})
+	stream := h.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	stream.Next(2 * time.Second)
+	const burst = 6
+	for i := range burst {
+		form := webtest.SignForm(fmt.Sprintf("p%d@example.org", i))
+		form.Set("name", fmt.Sprintf("Person %d", i))
+		h.Sign(form)
+	}
+	h.DrainOutbox()
+	start := time.Now()
+	for _, m := range h.SMTP.Messages() {
+		if res := h.PostForm(webtest.ConfirmLink(t, h.URL, m), nil); res.Status != http.StatusOK {
+			t.Fatalf("confirm: %d", res.Status)
+		}
+	}
+	confirmed := time.Since(start)
+	messages, names := 0, 0
+	for names < burst {
+		names += len(decodeLive(t, stream.Next(3*time.Second)).Names)
+		messages++
+	}
+	// Six publications spread over `confirmed` reach the page in at most one
+	// message per interval.
+	if most := int(confirmed/(400*time.Millisecond)) + 2; messages > most {
+		t.Errorf("%d names came in %d messages over %s; want at most %d", names, messages, confirmed, most)
+	}
+}
+
+func TestEventStreamRefusesEmbargoedLetters(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].PublishAt = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) })
+	if res := h.Get("/letters/" + webtest.LetterSlug + "/events"); res.Status != http.StatusNotFound {
+		t.Errorf("events of an embargoed letter: %d", res.Status)
+	}
+	if res := h.Get("/letters/" + webtest.LetterSlug + "/embed"); res.Status != http.StatusNotFound {
+		t.Errorf("embed of an embargoed letter: %d", res.Status)
+	}
+}
+
+func TestEmbedCanBeFramedAndNothingElseCan(t *testing.T) {
+	h := webtest.New(t)
+	embed := h.Get("/letters/" + webtest.LetterSlug + "/embed")
+	if embed.Status != http.StatusOK || !strings.Contains(embed.Header.Get("Content-Security-Policy"), "frame-ancestors *") ||
+		embed.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("embed: %d, CSP %q, XFO %q", embed.Status, embed.Header.Get("Content-Security-Policy"), embed.Header.Get("X-Frame-Options"))
+	}
+	if link, _ := embed.Doc().Find("a.embed-sign").Attr("href"); !strings.HasSuffix(link, "/letters/"+webtest.LetterSlug+"#sign") {
+		t.Errorf("sign link = %q", link)
+	}
+	page := h.Get("/letters/" + webtest.LetterSlug)
+	if !strings.Contains(page.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Error("the letter page can be framed")
+	}
+	if code := page.Doc().Find("#embed-code").Text(); !strings.Contains(code, `<iframe src="`+h.URL+`/letters/`+webtest.LetterSlug+`/embed"`) {
+		t.Errorf("embed snippet: %q", code)
+	}
+}

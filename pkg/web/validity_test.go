@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+// TestPublicPagesAreValidHTML renders every page a signer or a staff member
+// can reach, in each of its states (forms with errors, lists with names,
+// links used and expired), and has the W3C Nu Html Checker validate them all
+// in one run. It is skipped where java or vnu.jar is missing, except in CI.
+func TestPublicPagesAreValidHTML(t *testing.T) {
+	h := webtest.New(t)
+	letter := "/letters/" + webtest.LetterSlug
+	pages := map[string]string{}
+	// add records a page under name after checking its status and type.
+	add := func(name string, res *webtest.Response, status int) *webtest.Response {
+		t.Helper()
+		if res.Status != status {
+			t.Errorf("%s: status %d, want %d\n%s", name, res.Status, status, res.Body)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("%s: content type %q, want HTML", name, ct)
+		}
+		if _, dup := pages[name]; dup {
+			t.Fatalf("page %q collected twice", name)
+		}
+		pages[name] = res.Body
+		return res
+	}
+	mustContain := func(name, body, want string) {
+		t.Helper()
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the page lacks %q, so it is not in the state under test", name, want)
+		}
+	}
+
+	// The letter page with nobody yet, and its sign form for each kind.
+	add("GET "+letter+"?kind=individual", h.Get(letter+"?kind=individual"), http.StatusOK)
+	add("GET "+letter+"?kind=organisation", h.Get(letter+"?kind=organisation"), http.StatusOK)
+
+	// The sign form sent back with errors beside the fields and a summary.
+	bad := webtest.SignForm("ada@@example")
+	bad.Set("name", " ")
+	bad.Del("consent")
+	res := add("POST "+letter+"/sign (individual, 422)", h.PostForm(letter+"/sign", bad), http.StatusUnprocessableEntity)
+	mustContain("POST "+letter+"/sign (individual, 422)", res.Body, "error-summary")
+	badOrg := orgForm("Open Rights Lab", "javascript:alert(1)", "kim@openrights.example", "XX")
+	badOrg.Del("contact_name")
+	add("POST "+letter+"/sign (organisation, 422)", h.PostForm(letter+"/sign", badOrg), http.StatusUnprocessableEntity)
+
+	// Two published individuals, one of them not named; and what signers see
+	// when they press the confirm button.
+	quiet := webtest.SignForm("quiet@example.org")
+	quiet.Set("name", "Quiet Person")
+	quiet.Del("show_name")
+	add("POST /confirm/{token} (individual, confirmed)", signAndConfirm(t, h, quiet), http.StatusOK)
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	res = add("GET "+letter+" (2 individuals published)", h.Get(letter), http.StatusOK)
+	mustContain("GET "+letter+" (2 individuals published)", res.Body, "Ada Lovelace")
+	mustContain("GET "+letter+" (2 individuals published)", res.Body, "chose not to be named")
+
+	// An organisation that confirmed and waits for review (the console's queue).
+	res = signAndConfirm(t, h, orgForm("Open Rights Lab", "https://openrights.example", "kim@openrights.example", "DE"))
+	add("POST /confirm/{token} (organisation, pending review)", res, http.StatusOK)
+
+	// The pages around the confirmation mail.
+	add("GET "+letter+"/check-inbox", h.Get(letter+"/check-inbox"), http.StatusOK)
+	add("GET "+letter+"/resend", h.Get(letter+"/resend"), http.StatusOK)
+	add("POST "+letter+"/resend (422)", h.PostForm(letter+"/resend", url.Values{"email": {"not an email"}}), http.StatusUnprocessableEntity)
+
+	// A link not yet used; the same link once used.
+	before := len(h.SMTP.Messages())
+	h.Sign(webtest.SignForm("grace@example.org"))
+	h.DrainOutbox()
+	fresh := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, before+1, 5*time.Second)[before])
+	res = add("GET /confirm/{token} (ready)", h.Get(fresh), http.StatusOK)
+	mustContain("GET /confirm/{token} (ready)", res.Body, "Confirm my signature")
+	before = len(h.SMTP.Messages())
+	h.Sign(webtest.SignForm("used@example.org"))
+	h.DrainOutbox()
+	used := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, before+1, 5*time.Second)[before])
+	if res := h.PostForm(used, nil); res.Status != http.StatusOK {
+		t.Fatalf("confirming %s: %d", used, res.Status)
+	}
+	res = add("GET /confirm/{token} (used)", h.Get(used), http.StatusOK)
+	mustContain("GET /confirm/{token} (used)", res.Body, "already been used")
+
+	add("GET /confirm/{unknown}", h.Get("/confirm/"+strings.Repeat("A", 43)), http.StatusNotFound)
+	add("GET /privacy", h.Get("/privacy"), http.StatusOK)
+	add("GET /letters/no-such-letter (404)", h.Get("/letters/no-such-letter"), http.StatusNotFound)
+
+	// The console, logged out and logged in as an admin.
+	add("GET /admin/login", h.Get("/admin/login"), http.StatusOK)
+	add("POST /admin/login (wrong password, 401)", h.NewBrowser().Login("nobody@campaign.example", "wrong password"), http.StatusUnauthorized)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	res = add("GET /admin (1 pending organisation)", admin.Get("/admin"), http.StatusOK)
+	if n := res.Doc().Find("table.queue tbody tr").Length(); n != 1 {
+		t.Errorf("GET /admin: %d rows in the queue, want the 1 pending organisation", n)
+	}
+	sig := signatureByName(t, h, "Open Rights Lab")
+	add("GET /admin/signatures/{id}", admin.Get(fmt.Sprintf("/admin/signatures/%d", sig.ID)), http.StatusOK)
+	add("GET /admin/audit", admin.Get("/admin/audit"), http.StatusOK)
+	add("GET /admin/export", admin.Get("/admin/export"), http.StatusOK)
+	add("GET /admin/staff", admin.Get("/admin/staff"), http.StatusOK)
+
+	// Last, as it moves the clock: the unused link once it has expired.
+	h.Clock.Advance(8 * 24 * time.Hour)
+	res = add("GET /confirm/{token} (expired, 410)", h.Get(fresh), http.StatusGone)
+	mustContain("GET /confirm/{token} (expired, 410)", res.Body, "expired")
+
+	webtest.CheckHTML(t, pages)
+}
