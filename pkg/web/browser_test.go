@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+// TestSignInABrowserAndWatchTheListUpdate signs as a person would, finding
+// each field by its label, confirms from the mail received over SMTP, and
+// watches a second tab on the letter page show the new name and total without
+// reloading.
+func TestSignInABrowserAndWatchTheListUpdate(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	signer := webtest.Chrome(t)
+	watcher, cancel := chromedp.NewContext(signer) // a second tab in the same browser
+	defer cancel()
+	letterURL := h.URL + "/letters/" + webtest.LetterSlug
+
+	// The watcher opens the letter page and marks the window, so a reload would show.
+	err := chromedp.Do(watcher,
+		chromedp.Navigate(letterURL),
+		chromedp.WaitVisible(chromedp.ID("signatories")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForSubscribers(t, h, 1)
+
+	err = chromedp.Do(signer, chromedp.Navigate(letterURL), chromedp.WaitVisible(chromedp.ID("sign")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(signer,
+		chromedp.SendKeys(webtest.LabelledField(t, signer, "Full name"), "Grace Hopper"),
+		chromedp.SendKeys(webtest.LabelledField(t, signer, "Affiliation"), "Yale University"),
+		chromedp.SetValue(webtest.LabelledField(t, signer, "Country"), "US"),
+		chromedp.SendKeys(webtest.LabelledField(t, signer, "Email address"), "grace@example.org"),
+		chromedp.Click(webtest.LabelledField(t, signer, "Show my name")),
+		chromedp.Click(webtest.LabelledField(t, signer, "I have read the privacy notice")),
+		chromedp.Click(`//form[contains(@action, "/sign")]//button[@type="submit"]`),
+		chromedp.WaitVisible(`//h1[text()="Check your inbox"]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.DrainOutbox()
+	link := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, 1, 5*time.Second)[0])
+	err = chromedp.Do(signer,
+		chromedp.Navigate(h.URL+link),
+		chromedp.Click(`//button[text()="Confirm my signature"]`),
+		chromedp.WaitVisible(`//h1[text()="Thank you for signing"]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirmed := time.Now()
+
+	// The second tab shows the name and the new total within 2 seconds, without reloading.
+	_, err = chromedp.Run(watcher, chromedp.Poll[bool](`
+		window.notReloaded === true &&
+		(document.querySelector('#country-US [data-list="individual"]') || {}).textContent === "Grace Hopper, Yale University" &&
+		document.querySelector('[data-count="total"]').textContent === "1" &&
+		document.querySelector('[data-plural="totals.signatures"]').textContent === "signature"`,
+		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(2*time.Second)))
+	if err != nil {
+		html, _ := chromedp.Run(watcher, chromedp.OuterHTML(chromedp.ID("signatories")))
+		t.Fatalf("the second tab did not show the new signature within 2s: %v\n%s", err, html)
+	}
+	t.Logf("the second tab showed the new name %s after the confirmation", time.Since(confirmed).Round(time.Millisecond))
+
+	// The signer, back on the letter, finds the name under the United States.
+	if err := chromedp.Do(signer, chromedp.Navigate(letterURL)); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(signer, chromedp.Text(chromedp.CSS(`#country-US`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Grace Hopper") {
+		t.Errorf("the letter page lists under the United States: %q", text)
+	}
+}
+
+// waitForSubscribers waits until n browsers hold the event stream open.
+func waitForSubscribers(t *testing.T, h *webtest.Harness, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.App.Live.Subscribers() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d event streams open, want %d", h.App.Live.Subscribers(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
