@@ -72,7 +72,7 @@ type Localizer struct {
 }
 
 // Number formats n for the reader: 12,345 in English, 12 345 in French.
-func (l *Localizer) Number(n int64) string { return l.printer.Sprintf("%d", n) }
+func (l *Localizer) Number(n int64) string { return l.printer.Sprint(n) }
 
 // T translates id. kv are pairs of placeholder name and value; a "Count" pair
 // also chooses the plural form. A missing id comes back unchanged, so a gap
@@ -85,7 +85,10 @@ func (l *Localizer) T(id string, kv ...any) string {
 			key := fmt.Sprint(kv[i])
 			data[key] = kv[i+1]
 			if key == "Count" {
+				// The plural form comes from the number; the text shows it
+				// formatted for the reader (1,205).
 				cfg.PluralCount = kv[i+1]
+				data[key] = l.printer.Sprint(kv[i+1])
 			}
 		}
 		cfg.TemplateData = data

@@ -93,6 +93,14 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("GET /confirm/{token} (used)", h.Get(used), http.StatusOK)
 	mustContain("GET /confirm/{token} (used)", res.Body, "already been used")
 
+	// The public list's other views: a country's own page, a search, the counter.
+	res = add("GET "+letter+"/countries/GB", h.Get(letter+"/countries/GB"), http.StatusOK)
+	mustContain("GET "+letter+"/countries/GB", res.Body, "Ada Lovelace")
+	add("GET "+letter+"/countries/FR (nobody)", h.Get(letter+"/countries/FR"), http.StatusOK)
+	res = add("GET "+letter+"?q=ada (search)", h.Get(letter+"?q=ada&filter_country=GB"), http.StatusOK)
+	mustContain("GET "+letter+"?q=ada (search)", res.Body, "search-results")
+	add("GET "+letter+"/embed", h.Get(letter+"/embed"), http.StatusOK)
+
 	add("GET /confirm/{unknown}", h.Get("/confirm/"+strings.Repeat("A", 43)), http.StatusNotFound)
 	add("GET /privacy", h.Get("/privacy"), http.StatusOK)
 	add("GET /letters/no-such-letter (404)", h.Get("/letters/no-such-letter"), http.StatusNotFound)
