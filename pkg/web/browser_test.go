@@ -80,7 +80,8 @@ func TestSignInABrowserAndWatchTheListUpdate(t *testing.T) {
 	if err := chromedp.Do(signer, chromedp.Navigate(letterURL)); err != nil {
 		t.Fatal(err)
 	}
-	text, err := chromedp.Run(signer, chromedp.Text(chromedp.CSS(`#country-US`)))
+	text, err := chromedp.Run(signer, chromedp.Poll[string](`(document.querySelector("#country-US") || {}).textContent`,
+		chromedp.WithPollingTimeout(5*time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}

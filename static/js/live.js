@@ -130,10 +130,12 @@
     msg.names.forEach(insertName);
     var groups = root.querySelector("[data-groups]");
     if (groups) {
-      // Most signatures first, as the server orders them.
-      Array.prototype.slice.call(groups.children)
-        .sort(function (a, b) { return (+b.dataset.total || 0) - (+a.dataset.total || 0); })
-        .forEach(function (el) { groups.appendChild(el); });
+      // Most signatures first, as the server orders them; move nothing that is in place.
+      var sections = Array.prototype.slice.call(groups.children);
+      var sorted = sections.slice().sort(function (a, b) { return (+b.dataset.total || 0) - (+a.dataset.total || 0); });
+      if (sorted.some(function (el, i) { return el !== sections[i]; })) {
+        sorted.forEach(function (el) { groups.appendChild(el); });
+      }
     }
   }
 
