@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -219,4 +220,39 @@ func TestDisablingStaffEndsTheirSessions(t *testing.T) {
 	if res := h.NewBrowser().Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusUnauthorized {
 		t.Errorf("disabled moderator can log in: %d", res.Status)
 	}
+}
+
+func TestCookiesAreSecureBehindTLS(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.BaseURL = "https://letters.example.org" })
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	b.Get("/admin/login")
+	csrf := ""
+	for _, c := range b.Client.Jar.Cookies(mustURL(t, h.URL+"/admin")) {
+		if c.Name == "undersigned_csrf" {
+			csrf = c.Value
+		}
+	}
+	res := b.PostRaw("/admin/login", url.Values{"email": {"mod@campaign.example"}, "password": {webtest.StaffPassword}, "csrf": {csrf}})
+	var session string
+	for _, c := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "undersigned_staff=") {
+			session = c
+		}
+	}
+	if !strings.Contains(session, "Secure") || !strings.Contains(session, "HttpOnly") {
+		t.Errorf("session cookie behind TLS: %q", session)
+	}
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("no HSTS behind TLS: %q", hsts)
+	}
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -95,7 +95,9 @@ func New(t testing.TB, change ...func(*config.Config)) *Harness {
 	if err != nil {
 		t.Fatalf("webtest: listen: %v", err)
 	}
-	cfg.BaseURL = "http://" + ln.Addr().String()
+	if !strings.HasPrefix(cfg.BaseURL, "https://") { // a test may pose as a site behind TLS
+		cfg.BaseURL = "http://" + ln.Addr().String()
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("webtest: config: %v", err)
 	}
