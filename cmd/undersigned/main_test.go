@@ -57,6 +57,9 @@ func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *sy
 	dataDir = t.TempDir()
 	addr := freeAddr(t)
 	baseURL = "http://" + addr
+	// The tests sign many times from this machine, at machine speed: no per-network
+	// limit and no minimum form time (the abuse tests in pkg/web cover those).
+	env = append([]string{"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s"}, env...)
 	env = append(env, "UNDERSIGNED_DATA_DIR="+dataDir, "UNDERSIGNED_SERVER_ADDR="+addr, "UNDERSIGNED_BASE_URL="+baseURL)
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}

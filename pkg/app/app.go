@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -109,7 +110,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)
 	signer := signing.New(signing.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
-		Now: opts.Now, Random: opts.Random, Outbox: outbox, Live: hub,
+		Now: opts.Now, Random: opts.Random, Outbox: outbox, Live: hub, NetworkRetention: cfg.Abuse.NetworkRetention,
 	})
 	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random})
 	if err != nil {
@@ -118,8 +119,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	moderator := moderation.New(moderation.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox, Live: hub,
 	})
+	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now)
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub,
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard,
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -39,6 +40,7 @@ type Config struct {
 	Staff      Staff      `koanf:"staff"`
 	Moderation Moderation `koanf:"moderation"`
 	Live       Live       `koanf:"live"`
+	Abuse      Abuse      `koanf:"abuse"`
 	Log        Log        `koanf:"log"`
 	Letters    []Letter   `koanf:"letters"`
 }
@@ -127,6 +129,25 @@ type Live struct {
 	NamesPerCountry int           `koanf:"names_per_country"`
 }
 
+// Abuse tunes the defences of the public forms.
+type Abuse struct {
+	TrustedProxies   []string      `koanf:"trusted_proxies"`
+	IPAllowlist      []string      `koanf:"ip_allowlist"`
+	DomainAllowlist  []string      `koanf:"domain_allowlist"`
+	IPLimits         RateLimit     `koanf:"ip_limits"`
+	DomainLimits     RateLimit     `koanf:"domain_limits"`
+	MinFormTime      time.Duration `koanf:"min_form_time"`
+	NetworkRetention time.Duration `koanf:"network_retention"`
+}
+
+// RateLimit is two sliding windows that must both allow an action.
+type RateLimit struct {
+	Burst           int           `koanf:"burst"`
+	BurstPeriod     time.Duration `koanf:"burst_period"`
+	Sustained       int           `koanf:"sustained"`
+	SustainedPeriod time.Duration `koanf:"sustained_period"`
+}
+
 // Log sets the level and format of the server's structured log.
 type Log struct {
 	Level  string `koanf:"level"`
@@ -186,7 +207,16 @@ func Default() Config {
 		},
 		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
 		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50},
-		Log:        Log{Level: "info", Format: "text"},
+		Abuse: Abuse{
+			IPLimits:     RateLimit{Burst: 1, BurstPeriod: time.Minute, Sustained: 5, SustainedPeriod: 5 * time.Minute},
+			DomainLimits: RateLimit{Burst: 20, BurstPeriod: time.Minute, Sustained: 100, SustainedPeriod: 5 * time.Minute},
+			DomainAllowlist: []string{"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+				"icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru",
+				"qq.com", "163.com", "aol.com", "orange.fr", "free.fr", "libero.it", "uol.com.br"},
+			MinFormTime:      3 * time.Second,
+			NetworkRetention: 30 * 24 * time.Hour,
+		},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -219,7 +249,8 @@ func Load(path string, environ []string) (Config, error) {
 	var cfg Config
 	decoder := &mapstructure.DecoderConfig{
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			emptyStringToZeroTime, mapstructure.StringToTimeDurationHookFunc(), mapstructure.TextUnmarshallerHookFunc()),
+			emptyStringToZeroTime, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","),
+			mapstructure.TextUnmarshallerHookFunc()),
 		ErrorUnused:      true, // a misspelt key in config.yaml fails instead of being ignored
 		WeaklyTypedInput: true,
 		Result:           &cfg,
@@ -337,6 +368,7 @@ func (c Config) Validate() error {
 		bad("log.format", `must be "text" or "json", got %q`, c.Log.Format)
 	}
 	c.validateStaff(bad)
+	c.validateAbuse(bad)
 	if c.Live.Interval < 10*time.Millisecond {
 		bad("live.interval", "must be at least 10ms, got %s", c.Live.Interval)
 	}
@@ -376,6 +408,27 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.RetryMin <= 0 || c.Mail.Outbox.RetryMax < c.Mail.Outbox.RetryMin {
 		bad("mail.outbox.retry_max", "must be at least mail.outbox.retry_min, which must be positive")
+	}
+}
+
+func (c Config) validateAbuse(bad func(key, format string, args ...any)) {
+	for key, list := range map[string][]string{"abuse.trusted_proxies": c.Abuse.TrustedProxies, "abuse.ip_allowlist": c.Abuse.IPAllowlist} {
+		for _, s := range list {
+			if _, err := netip.ParsePrefix(s); err != nil {
+				bad(key, "%q is not a network such as 192.0.2.0/24", s)
+			}
+		}
+	}
+	for key, l := range map[string]RateLimit{"abuse.ip_limits": c.Abuse.IPLimits, "abuse.domain_limits": c.Abuse.DomainLimits} {
+		if l.Burst < 1 || l.Sustained < 1 || l.BurstPeriod <= 0 || l.SustainedPeriod <= 0 {
+			bad(key, "needs burst, burst_period, sustained and sustained_period all above zero")
+		}
+	}
+	if c.Abuse.MinFormTime < 0 {
+		bad("abuse.min_form_time", "must not be negative")
+	}
+	if c.Abuse.NetworkRetention < time.Hour {
+		bad("abuse.network_retention", "must be at least 1h, got %s", c.Abuse.NetworkRetention)
 	}
 }
 

@@ -161,7 +161,14 @@ func (s *Service) Expire(ctx context.Context) (int64, error) {
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("status = ? AND token_expires_at < ?", store.StatusUnconfirmed, cutoff).Delete(&store.Signature{})
 		n = res.RowsAffected
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		// The network a signature came from is kept only as long as abuse
+		// is likely to be found.
+		return tx.Model(&store.Signature{}).
+			Where("network_seen_at < ?", s.d.Now().Add(-s.d.NetworkRetention)).
+			Updates(map[string]any{"network_hash": "", "network_seen_at": nil}).Error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("signing: expire unconfirmed before %s: %w", cutoff, err)

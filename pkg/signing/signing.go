@@ -42,6 +42,9 @@ type Deps struct {
 	Random       io.Reader // crypto/rand.Reader outside tests
 	Outbox       Waker
 	Live         Notifier
+	// NetworkRetention is how long a signature keeps the hash of the network
+	// it came from (abuse.network_retention).
+	NetworkRetention time.Duration
 }
 
 // Notifier is told about signatures published, after the commit; the public
@@ -136,6 +139,11 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		LetterVersion:  letter.Version,
 		ConsentVersion: s.d.Config.ConsentVersion,
 		Ref:            r.Ref,
+		NetworkHash:    r.NetworkHash,
+	}
+	if r.NetworkHash != "" {
+		now := s.d.Now()
+		sig.NetworkSeenAt = &now
 	}
 	sig.SetDerived()
 	return sig, nil

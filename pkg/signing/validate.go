@@ -37,6 +37,9 @@ type Request struct {
 	Consent     bool // agreed to the privacy notice
 	Locale      string
 	Ref         string // partner or referral code from the link that brought the signer
+	// NetworkHash is the keyed hash of the client's /24 or /48, kept for bulk
+	// invalidation instead of the address; "" when unknown.
+	NetworkHash string
 }
 
 // OrgTypes lists the kinds of organisation a signer can choose from.

@@ -82,8 +82,13 @@ type Signature struct {
 	LetterVersion  string `gorm:"size:64;not null"`
 	ConsentVersion string `gorm:"size:40;not null"`
 	Ref            string `gorm:"size:64;not null;default:''"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// NetworkHash is the keyed hash of the /24 (IPv4) or /48 (IPv6) the
+	// signature came from, never the address; erased after
+	// abuse.network_retention.
+	NetworkHash   string `gorm:"size:64;not null;default:'';index"`
+	NetworkSeenAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // SetDerived recomputes SearchText and SortKey from the public fields; call it

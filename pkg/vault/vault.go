@@ -27,6 +27,7 @@ const (
 	PurposeEmail   = "signature.email"
 	PurposeContact = "signature.contact_name"
 	PurposeToken   = "mail_job.token"
+	PurposeNetwork = "signature.network"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/signing"
 )
@@ -43,6 +44,9 @@ func (a *App) createResend(c echo.Context) error {
 	var form resendForm
 	if err := bindForm(c, &form); err != nil {
 		return err
+	}
+	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), form.Email); err != nil {
+		return a.renderInbox(c, http.StatusTooManyRequests, "resend", form.Email, signing.FieldErrors{"email": "error.rate_limited"})
 	}
 	err = a.d.Signing.Resend(c.Request().Context(), letter.Slug, form.Email)
 	var invalid *signing.ValidationError

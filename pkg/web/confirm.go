@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
 )
@@ -30,9 +31,15 @@ func (a *App) showConfirm(c echo.Context) error {
 	return a.renderConfirm(c, token, link, "ready", err)
 }
 
-// createConfirmation is the confirm button.
+// createConfirmation is the confirm button. Confirmations are rate limited
+// per network; a click on a link already used or expired is not counted.
 func (a *App) createConfirmation(c echo.Context) error {
 	token := c.Param("token")
+	if _, err := a.d.Signing.Inspect(c.Request().Context(), token); err == nil {
+		if err := a.d.Guard.Allow(abuse.ActionConfirm, c.RealIP(), ""); err != nil {
+			return echo.ErrTooManyRequests
+		}
+	}
 	link, err := a.d.Signing.Confirm(c.Request().Context(), token)
 	return a.renderConfirm(c, token, link, "confirmed", err)
 }
@@ -40,6 +47,9 @@ func (a *App) createConfirmation(c echo.Context) error {
 // createNewLink is the button on the page of an expired link: it mails a new one.
 func (a *App) createNewLink(c echo.Context) error {
 	token := c.Param("token")
+	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), ""); err != nil {
+		return echo.ErrTooManyRequests
+	}
 	link, err := a.d.Signing.ResendByToken(c.Request().Context(), token)
 	if err != nil {
 		return a.renderConfirm(c, token, link, "", err)

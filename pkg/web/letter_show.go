@@ -22,6 +22,7 @@ type letterView struct {
 	Groups      []countryGroup
 	Kind        store.Kind
 	Form        signForm
+	Stamp       string // the signed time the form was drawn, posted back
 	Fields      []formField
 	Errors      formErrors
 	KindChoices []kindChoice
@@ -65,6 +66,9 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		// The kind arrives in a hidden field; only a tampered form gets it wrong.
 		summary = append(formErrors{{Name: "kind", Label: l.T("sign.as.label"), Error: l.T(id)}}, summary...)
 	}
+	if id, ok := errs["form"]; ok { // about the whole form, such as a rate limit
+		summary = append(formErrors{{Name: "kind", Label: l.T("sign.title"), Error: l.T(id)}}, summary...)
+	}
 	v := &letterView{
 		Page:       a.page(c, letter.Title),
 		Letter:     letter,
@@ -72,6 +76,7 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		ListPublic: letter.ListIsPublic(now),
 		Kind:       kind,
 		Form:       form,
+		Stamp:      a.d.Guard.Stamp(),
 		Fields:     fields,
 		Errors:     summary,
 	}

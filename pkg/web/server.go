@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -31,6 +33,7 @@ type Deps struct {
 	Signing   *signing.Service
 	Staff     *staff.Service
 	Moderator *moderation.Service
+	Guard     *abuse.Guard
 	Live      *live.Hub
 	Countries *geo.Countries
 	Catalog   *i18n.Catalog
@@ -59,7 +62,7 @@ func New(d Deps) (*App, error) {
 	a := &App{d: d, templates: tpl, echo: echo.New()}
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.handleError
-	a.echo.IPExtractor = echo.ExtractIPDirect()
+	a.echo.IPExtractor = ipExtractor(d.Config.Abuse.TrustedProxies)
 	a.routes(static)
 	return a, nil
 }
@@ -88,4 +91,21 @@ func (a *App) Handler() http.Handler {
 		}
 		a.echo.ServeHTTP(w, r)
 	})
+}
+
+// ipExtractor finds the client's address: the connection's peer, or, when
+// that peer is a configured trusted proxy, the address it reports in
+// X-Forwarded-For. No network is trusted unless configured.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		_, network, err := net.ParseCIDR(cidr)
+		if err == nil { // config.Validate has checked them
+			opts = append(opts, echo.TrustIPRange(network))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

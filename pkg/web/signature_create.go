@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -25,6 +26,8 @@ type signForm struct {
 	ShowName    string `form:"show_name"`
 	Consent     string `form:"consent"`
 	Ref         string `form:"ref"`
+	Stamp       string `form:"stamp"`    // when the form was drawn, signed
+	Homepage    string `form:"homepage"` // the honeypot: people never see it, so never fill it
 }
 
 // kind is the kind the form is for; individuals unless organisation is chosen.
@@ -63,7 +66,21 @@ func (a *App) createSignature(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	err = a.d.Signing.Sign(c.Request().Context(), letter.Slug, form.request(a.localizer(c).Lang()))
+	checkInbox := "/letters/" + letter.Slug + "/check-inbox"
+	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) {
+		// A bot gets the page a person would, so it learns nothing.
+		a.d.Log.Info("dropped an automated signature", "letter", letter.Slug)
+		return redirect(c, checkInbox)
+	}
+	req := form.request(a.localizer(c).Lang())
+	if errs := signing.Validate(&req, a.d.Countries.Valid); len(errs) > 0 {
+		return a.renderLetter(c, http.StatusUnprocessableEntity, letter, form, errs)
+	}
+	if err := a.d.Guard.Allow(abuse.ActionSign, c.RealIP(), req.Email); err != nil {
+		return a.renderLetter(c, http.StatusTooManyRequests, letter, form, map[string]string{"form": "error.rate_limited"})
+	}
+	req.NetworkHash = a.d.Guard.HashNetwork(c.RealIP())
+	err = a.d.Signing.Sign(c.Request().Context(), letter.Slug, req)
 	var invalid *signing.ValidationError
 	switch {
 	case errors.As(err, &invalid):
@@ -73,7 +90,7 @@ func (a *App) createSignature(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+	return redirect(c, checkInbox)
 }
 
 // signFields lays out the sign form for one kind of signer, in the order shown.

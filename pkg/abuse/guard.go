@@ -1,0 +1,119 @@
+package abuse
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/vault"
+)
+
+// ErrRateLimited is returned when a client network or an email domain has
+// acted too often.
+var ErrRateLimited = errors.New("abuse: too many requests")
+
+// Action is what a client does that is rate limited.
+type Action string
+
+// The limited actions.
+const (
+	ActionSign    Action = "sign"
+	ActionResend  Action = "resend"
+	ActionConfirm Action = "confirm"
+)
+
+// Guard applies the configured defences.
+type Guard struct {
+	cfg        config.Abuse
+	vault      *vault.Vault
+	now        func() time.Time
+	byNetwork  map[Action]*Limiter
+	byDomain   map[Action]*Limiter
+	allowedIPs []netip.Prefix
+}
+
+// NewGuard builds the limiters from cfg (which Validate has checked).
+func NewGuard(cfg config.Abuse, v *vault.Vault, now func() time.Time) *Guard {
+	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{}}
+	for _, a := range []Action{ActionSign, ActionResend, ActionConfirm} {
+		g.byNetwork[a] = NewLimiter(now, windows(cfg.IPLimits)...)
+		g.byDomain[a] = NewLimiter(now, windows(cfg.DomainLimits)...)
+	}
+	for _, s := range cfg.IPAllowlist {
+		g.allowedIPs = append(g.allowedIPs, netip.MustParsePrefix(s))
+	}
+	return g
+}
+
+func windows(l config.RateLimit) []Window {
+	return []Window{{Count: l.Burst, Period: l.BurstPeriod}, {Count: l.Sustained, Period: l.SustainedPeriod}}
+}
+
+// Allow checks one action by a client (its address as text) for an email
+// address ("" when the action has none). Allow-listed networks skip the
+// per-network limit and allow-listed domains the per-domain one.
+func (g *Guard) Allow(a Action, clientIP, email string) error {
+	if addr, err := netip.ParseAddr(clientIP); err == nil && !g.ipAllowed(addr) {
+		if !g.byNetwork[a].Allow(NetworkKey(addr)) {
+			return ErrRateLimited
+		}
+	}
+	if domain := EmailDomain(email); domain != "" && !slices.Contains(g.cfg.DomainAllowlist, domain) {
+		if !g.byDomain[a].Allow(domain) {
+			return ErrRateLimited
+		}
+	}
+	return nil
+}
+
+func (g *Guard) ipAllowed(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range g.allowedIPs {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Stamp is put in the sign form when it is drawn: the time, signed, so that
+// a post can tell how long the form was open.
+func (g *Guard) Stamp() string {
+	ts := strconv.FormatInt(g.now().Unix(), 10)
+	return ts + "." + g.vault.Hash("form.stamp", ts)[:32]
+}
+
+// LooksAutomated reports whether a sign form post should be dropped
+// silently: its honeypot field was filled in, or it came back sooner than
+// a person could have filled it (or without a valid stamp).
+func (g *Guard) LooksAutomated(stamp, honeypot string) bool {
+	if honeypot != "" {
+		return true
+	}
+	if g.cfg.MinFormTime <= 0 {
+		return false
+	}
+	ts, mac, ok := strings.Cut(stamp, ".")
+	if !ok || len(mac) != 32 || g.vault.Hash("form.stamp", ts)[:32] != mac {
+		return true
+	}
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return true
+	}
+	return g.now().Sub(time.Unix(unix, 0)) < g.cfg.MinFormTime
+}
+
+// HashNetwork is the keyed hash of the /24 or /48 a client address belongs
+// to, which a signature keeps (for bulk invalidation) instead of the address.
+func (g *Guard) HashNetwork(clientIP string) string {
+	addr, err := netip.ParseAddr(clientIP)
+	if err != nil {
+		return ""
+	}
+	return g.vault.Hash(vault.PurposeNetwork, NetworkOf(addr).String())
+}
