@@ -19,6 +19,7 @@ type Content struct {
 	LetterTitle string
 	LetterURL   string
 	ConfirmURL  string // empty when the mail carries no confirmation link
+	ManageURL   string // the signer's link to correct or withdraw the signature
 	ExpiresAt   string
 	Status      store.Status
 	SiteName    string

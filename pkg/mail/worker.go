@@ -180,6 +180,13 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 		}
 		content.ConfirmURL = w.d.BaseURL + "/confirm/" + token
 	}
+	if sig.ManageSealed != nil {
+		token, err := w.d.Vault.Open(vault.PurposeManage, sig.ManageSealed)
+		if err != nil {
+			return nil, fmt.Errorf("mail: open manage link of signature %d: %w", sig.ID, err)
+		}
+		content.ManageURL = w.d.BaseURL + "/manage/" + token
+	}
 	msg, err := w.d.Renderer.Render(content, l)
 	if err != nil {
 		return nil, err

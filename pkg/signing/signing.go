@@ -105,6 +105,14 @@ func (s *Service) sign(tx *gorm.DB, letter *letters.Letter, r Request, emailHash
 		return err
 	}
 	sig.TokenHash, sig.TokenExpiresAt = t.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
+	manage, err := s.newToken()
+	if err != nil {
+		return err
+	}
+	if sig.ManageSealed, err = s.d.Vault.Seal(vault.PurposeManage, manage.plain); err != nil {
+		return err
+	}
+	sig.ManageHash = manage.hash
 	if err := tx.Create(sig).Error; err != nil {
 		return fmt.Errorf("create signature: %w", err)
 	}

@@ -64,14 +64,18 @@ type Signature struct {
 	SortKey       []byte `gorm:"index:idx_signatures_list,priority:5"`
 	ShowName      bool   `gorm:"not null"`
 	ContactSealed []byte // organisations: the contact person's name
-	EmailSealed   []byte `gorm:"not null"`
+	EmailSealed   []byte // nil once withdrawn
 	EmailHash     string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
 	Status        Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
 	TokenHash     string `gorm:"size:64;not null;index"`
 	// TokenSealed is the confirmation token itself, sealed, while it can still
 	// be used: every mail until confirmation repeats the same link. It is
 	// erased at confirmation.
-	TokenSealed    []byte
+	TokenSealed []byte
+	// ManageHash and ManageSealed are the signer's manage link, in every mail,
+	// to correct the public details or withdraw. Erased at withdrawal.
+	ManageHash     string `gorm:"size:64;not null;default:'';index"`
+	ManageSealed   []byte
 	TokenExpiresAt time.Time
 	ConfirmedAt    *time.Time
 	PublishedAt    *time.Time

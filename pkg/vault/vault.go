@@ -28,6 +28,7 @@ const (
 	PurposeContact = "signature.contact_name"
 	PurposeToken   = "mail_job.token"
 	PurposeNetwork = "signature.network"
+	PurposeManage  = "signature.manage_token"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

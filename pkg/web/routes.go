@@ -34,6 +34,11 @@ func (a *App) routes(static fs.FS) {
 	confirm.POST("/:token", a.createConfirmation)
 	confirm.POST("/:token/resend", a.createNewLink)
 
+	manage := e.Group("/manage", noReferrer)
+	manage.GET("/:token", a.showManage)
+	manage.POST("/:token", a.updateManage)
+	manage.POST("/:token/withdraw", a.createWithdrawal)
+
 	api := e.Group("/api/v1", allowAnyOrigin)
 	api.GET("/letters/:slug", a.apiShowLetter)
 	api.GET("/letters/:slug/signatories", a.apiListSignatories)

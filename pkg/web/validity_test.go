@@ -101,6 +101,12 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	mustContain("GET "+letter+"?q=ada (search)", res.Body, "search-results")
 	add("GET "+letter+"/embed", h.Get(letter+"/embed"), http.StatusOK)
 
+	// The signer's own page behind the manage link, with an error, and after withdrawing.
+	manage := manageLink(t, h, h.SMTP.Messages()[0])
+	add("GET /manage/{token}", h.Get(manage), http.StatusOK)
+	add("POST /manage/{token} (422)", h.PostForm(manage, url.Values{"name": {""}, "country": {"XX"}}), http.StatusUnprocessableEntity)
+	add("POST /manage/{token}/withdraw", h.PostForm(manage+"/withdraw", url.Values{"sure": {"yes"}}), http.StatusOK)
+
 	add("GET /confirm/{unknown}", h.Get("/confirm/"+strings.Repeat("A", 43)), http.StatusNotFound)
 	add("GET /privacy", h.Get("/privacy"), http.StatusOK)
 	add("GET /letters/no-such-letter (404)", h.Get("/letters/no-such-letter"), http.StatusNotFound)
