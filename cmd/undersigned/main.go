@@ -30,6 +30,7 @@ Commands:
                                               standard input, or prompted for on a terminal
   staff list                                  list staff accounts
   staff disable EMAIL                         disable an account and end its sessions
+  backup FILE                                 copy the SQLite database to FILE, also while serving
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -86,6 +87,8 @@ func run(ctx context.Context, args, environ []string, con console) error {
 			return err
 		}
 		return errors.Join(staffCommand(ctx, a.Staff, flags.Args()[1:], con), a.Close())
+	case "backup":
+		return backupCommand(ctx, cfg, log, flags.Args()[1:], con)
 	default:
 		flags.Usage()
 		return fmt.Errorf("unknown command %q", command)

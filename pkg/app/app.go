@@ -104,7 +104,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	countries := geo.New()
 	outbox := mail.NewWorker(mail.WorkerDeps{
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
-		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Log: opts.Log,
+		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Random: opts.Random, Log: opts.Log,
 	})
 	hub := live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale,
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)

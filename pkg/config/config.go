@@ -92,6 +92,7 @@ type Outbox struct {
 	BatchSize    int           `koanf:"batch_size"`
 	RetryMin     time.Duration `koanf:"retry_min"`
 	RetryMax     time.Duration `koanf:"retry_max"`
+	MaxAttempts  int           `koanf:"max_attempts"`
 }
 
 // Signing tunes the signature lifecycle.
@@ -191,6 +192,7 @@ func Default() Config {
 				BatchSize:    50,
 				RetryMin:     5 * time.Second,
 				RetryMax:     time.Hour,
+				MaxAttempts:  20,
 			},
 		},
 		Signing: Signing{
@@ -405,6 +407,9 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.PollInterval <= 0 {
 		bad("mail.outbox.poll_interval", "must be positive")
+	}
+	if c.Mail.Outbox.MaxAttempts < 1 {
+		bad("mail.outbox.max_attempts", "must be at least 1, got %d", c.Mail.Outbox.MaxAttempts)
 	}
 	if c.Mail.Outbox.RetryMin <= 0 || c.Mail.Outbox.RetryMax < c.Mail.Outbox.RetryMin {
 		bad("mail.outbox.retry_max", "must be at least mail.outbox.retry_min, which must be positive")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -72,6 +73,9 @@ func build(m *Message, now time.Time) (*gomail.Msg, error) {
 type SMTPTransport struct {
 	cfg config.SMTP
 	now func() time.Time
+
+	mu   sync.Mutex
+	open *gomail.Client // the connection kept between messages, or nil
 }
 
 // NewSMTPTransport returns a transport for the relay in cfg; now dates the mail.
@@ -109,20 +113,46 @@ func (t *SMTPTransport) client() (*gomail.Client, error) {
 	return client, nil
 }
 
-// Send delivers m over one SMTP session.
+// Send delivers m, over the connection the last message used when it is
+// still open: a burst of mail costs one TLS handshake and one login, not one
+// per message. After a failure the connection is dropped and the next message
+// dials afresh.
 func (t *SMTPTransport) Send(ctx context.Context, m *Message) error {
 	msg, err := build(m, t.now())
 	if err != nil {
 		return err
 	}
-	client, err := t.client()
-	if err != nil {
-		return err
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open == nil {
+		client, err := t.client()
+		if err != nil {
+			return err
+		}
+		if err := client.DialWithContext(ctx); err != nil {
+			return fmt.Errorf("mail: connect to %s:%d: %w", t.cfg.Host, t.cfg.Port, err)
+		}
+		t.open = client
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+	if err := t.open.Send(msg); err != nil {
+		_ = t.open.Close()
+		t.open = nil
 		return fmt.Errorf("mail: send via %s:%d: %w", t.cfg.Host, t.cfg.Port, err)
 	}
 	return nil
+}
+
+// Close ends the open connection, if any; the outbox worker calls it when the
+// queue is empty, so no connection idles until the relay drops it.
+func (t *SMTPTransport) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open == nil {
+		return nil
+	}
+	err := t.open.Close()
+	t.open = nil
+	return err
 }
 
 // FileTransport writes each message as an .eml file, for development: open the

@@ -2,8 +2,10 @@ package mail
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -29,6 +31,7 @@ type WorkerDeps struct {
 	BaseURL   string
 	SiteName  string
 	Now       func() time.Time
+	Random    io.Reader // for the jitter of retries
 	Log       *slog.Logger
 }
 
@@ -80,6 +83,11 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		if len(jobs) == 0 {
+			if closer, ok := w.d.Transport.(io.Closer); ok {
+				if err := closer.Close(); err != nil {
+					w.d.Log.Warn("outbox: closing the relay connection", "err", redact(err.Error()))
+				}
+			}
 			return sent, nil
 		}
 		for _, job := range jobs {
@@ -113,6 +121,10 @@ func (w *Worker) process(ctx context.Context, job store.MailJob) (bool, error) {
 		w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
 		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
 	}
+	if job.Attempts+1 >= w.d.Config.Outbox.MaxAttempts {
+		w.d.Log.Error("outbox: giving up after the last attempt", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts+1, "err", f.summary)
+		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
+	}
 	next := w.d.Now().Add(w.backoff(job.Attempts))
 	w.d.Log.Warn("outbox: send failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts+1, "next", next, "err", f.summary)
 	return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, f.summary) })
@@ -126,13 +138,21 @@ func (w *Worker) record(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return nil
 }
 
-// backoff doubles the wait after each failed attempt, from RetryMin up to RetryMax.
+// backoff doubles the wait after each failed attempt, from RetryMin up to
+// RetryMax, and spreads it by up to a quarter either way (jitter), so that
+// mail refused together is not retried together.
 func (w *Worker) backoff(attempts int) time.Duration {
 	wait := w.d.Config.Outbox.RetryMin
 	for i := 0; i < attempts && wait < w.d.Config.Outbox.RetryMax; i++ {
 		wait *= 2
 	}
-	return min(wait, w.d.Config.Outbox.RetryMax)
+	wait = min(wait, w.d.Config.Outbox.RetryMax)
+	var b [8]byte
+	if _, err := io.ReadFull(w.d.Random, b[:]); err != nil {
+		return wait
+	}
+	spread := float64(binary.LittleEndian.Uint64(b[:])>>11) / (1 << 53) // in [0, 1)
+	return time.Duration(float64(wait) * (0.75 + spread/2))
 }
 
 // errObsolete marks a job whose mail no longer makes sense, such as a

@@ -189,3 +189,31 @@ func TestRefusedRecipientFailsForGoodWithoutStoringTheAddress(t *testing.T) {
 		t.Error("a permanent failure was retried")
 	}
 }
+
+func TestBurstOfMailUsesOneConnection(t *testing.T) {
+	h := webtest.New(t)
+	for i := range 5 {
+		h.Sign(webtest.SignForm(fmt.Sprintf("p%d@example.org", i)))
+	}
+	if sent := h.DrainOutbox(); sent != 5 {
+		t.Fatalf("sent %d", sent)
+	}
+	if n := h.SMTP.Connections(); n != 1 {
+		t.Errorf("%d SMTP connections for 5 mails, want 1", n)
+	}
+}
+
+func TestMailGivesUpAfterMaxAttempts(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.MaxAttempts = 3 })
+	h.SMTP.RefuseNext(100)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	for range 5 {
+		h.DrainOutbox()
+		h.Clock.Advance(2 * time.Hour)
+	}
+	var job store.MailJob
+	h.App.Store.Read(t.Context()).Take(&job)
+	if job.Status != store.JobFailed || job.Attempts != 3 {
+		t.Errorf("job after 3 refusals: %s with %d attempts", job.Status, job.Attempts)
+	}
+}

@@ -41,11 +41,12 @@ type Server struct {
 	username string
 	password string
 
-	mu       sync.Mutex
-	messages []Message
-	arrived  chan struct{}
-	refuse   int             // refuse this many more DATA commands with a temporary error
-	unknown  map[string]bool // recipients refused for good, as a relay does for a mailbox that does not exist
+	mu          sync.Mutex
+	messages    []Message
+	connections int
+	arrived     chan struct{}
+	refuse      int             // refuse this many more DATA commands with a temporary error
+	unknown     map[string]bool // recipients refused for good, as a relay does for a mailbox that does not exist
 }
 
 // Options configure a test server.
@@ -117,7 +118,17 @@ func (s *Server) WaitFor(t testing.TB, n int, timeout time.Duration) []Message {
 
 // NewSession is called by go-smtp for each connection.
 func (s *Server) NewSession(*smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.connections++
+	s.mu.Unlock()
 	return &session{server: s}, nil
+}
+
+// Connections counts the SMTP connections made to the server so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connections
 }
 
 func (s *Server) add(m Message) error {
