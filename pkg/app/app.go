@@ -121,7 +121,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	})
 	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now)
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard,
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Outbox: outbox,
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {

@@ -106,3 +106,62 @@ func truncateUTF8(s string, max int) string {
 	}
 	return strings.ToValidUTF8(s[:max], "")
 }
+
+// MailStats summarises the outbox for the console.
+type MailStats struct {
+	Queued      int64
+	Failed      int64
+	SentLastDay int64
+	OldestQueue *time.Time // when the oldest queued job was created
+}
+
+// OutboxStats counts the outbox's jobs by state.
+func OutboxStats(tx *gorm.DB, now time.Time) (MailStats, error) {
+	var s MailStats
+	counts := []struct {
+		into  *int64
+		query string
+		args  []any
+	}{
+		{&s.Queued, "status = ?", []any{JobQueued}},
+		{&s.Failed, "status = ?", []any{JobFailed}},
+		{&s.SentLastDay, "status = ? AND sent_at > ?", []any{JobSent, now.Add(-24 * time.Hour)}},
+	}
+	for _, c := range counts {
+		if err := tx.Model(&MailJob{}).Where(c.query, c.args...).Count(c.into).Error; err != nil {
+			return s, fmt.Errorf("store: outbox stats: %w", err)
+		}
+	}
+	var oldest MailJob
+	err := tx.Where("status = ?", JobQueued).Order("created_at").Limit(1).Find(&oldest).Error
+	if err != nil {
+		return s, fmt.Errorf("store: oldest queued mail: %w", err)
+	}
+	if oldest.ID != 0 {
+		s.OldestQueue = &oldest.CreatedAt
+	}
+	return s, nil
+}
+
+// FailedMailJobs lists the most recent failed jobs.
+func FailedMailJobs(tx *gorm.DB, limit int) ([]MailJob, error) {
+	var jobs []MailJob
+	if err := tx.Where("status = ?", JobFailed).Order("updated_at DESC, id DESC").Limit(limit).Find(&jobs).Error; err != nil {
+		return nil, fmt.Errorf("store: failed mail jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// RequeueFailedMail puts failed jobs (all of them when ids is empty) back in
+// the queue, due now, with their attempts reset, and reports how many.
+func RequeueFailedMail(tx *gorm.DB, ids []uint64, now time.Time) (int64, error) {
+	q := tx.Model(&MailJob{}).Where("status = ?", JobFailed)
+	if len(ids) > 0 {
+		q = q.Where("id IN ?", ids)
+	}
+	res := q.Updates(map[string]any{"status": JobQueued, "attempts": 0, "next_attempt_at": now, "last_error": ""})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: requeue failed mail: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

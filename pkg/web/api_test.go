@@ -217,3 +217,32 @@ func TestMailGivesUpAfterMaxAttempts(t *testing.T) {
 		t.Errorf("job after 3 refusals: %s with %d attempts", job.Status, job.Attempts)
 	}
 }
+
+func TestStaffSeeFailedMailAndAdminsRequeueIt(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.MaxAttempts = 1 })
+	h.SMTP.RefuseNext(1)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	mod := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	page := mod.Get("/admin/mail")
+	checkPageBasics(t, "/admin/mail", page)
+	if failed := page.Doc().Find("dl.details dd").Eq(1).Text(); failed != "1" {
+		t.Errorf("failed mail shown as %q, want 1", failed)
+	}
+	if !strings.Contains(page.Body, "451") {
+		t.Error("the relay's answer is not shown")
+	}
+	if res := mod.Post("/admin/mail/requeue", nil); res.Status != http.StatusForbidden {
+		t.Errorf("moderator requeue: %d, want 403", res.Status)
+	}
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	if res := admin.Post("/admin/mail/requeue", nil); res.Status != http.StatusSeeOther {
+		t.Fatalf("admin requeue: %d", res.Status)
+	}
+	if sent := h.DrainOutbox(); sent != 1 {
+		t.Errorf("after requeue sent %d", sent)
+	}
+	if len(auditEvents(t, h, "mail_requeue")) != 1 {
+		t.Error("requeue not audited")
+	}
+}

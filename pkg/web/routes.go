@@ -53,6 +53,8 @@ func (a *App) routes(static fs.FS) {
 	console.GET("/signatures/:id", a.showSignature)
 	console.POST("/signatures/:id", a.updateSignature)
 	console.GET("/audit", a.showAudit)
+	console.GET("/mail", a.showMail)
+	console.POST("/mail/requeue", a.createRequeue, requireAdmin)
 	console.GET("/export", a.showExport)
 	console.POST("/export", a.createExport)
 	console.GET("/staff", a.showStaff, requireAdmin)

@@ -34,6 +34,7 @@ type Deps struct {
 	Staff     *staff.Service
 	Moderator *moderation.Service
 	Guard     *abuse.Guard
+	Outbox    interface{ Wake() }
 	Live      *live.Hub
 	Countries *geo.Countries
 	Catalog   *i18n.Catalog
