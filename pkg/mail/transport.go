@@ -175,7 +175,12 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 	}
 	id := strings.Trim(strings.Join(msg.GetGenHeader(gomail.HeaderMessageID), ""), "<>")
 	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+sanitizeFileName(id)+".eml")
-	if err := msg.WriteToFile(name); err != nil {
+	// Written aside and renamed, so a reader of the folder never sees half a message.
+	partial := name + ".part"
+	if err := msg.WriteToFile(partial); err != nil {
+		return fmt.Errorf("mail: write %s: %w", partial, err)
+	}
+	if err := os.Rename(partial, name); err != nil {
 		return fmt.Errorf("mail: write %s: %w", name, err)
 	}
 	t.Log.Info("mail written to file", "file", name, "subject", m.Subject, "links", m.Links)
