@@ -51,6 +51,7 @@ type App struct {
 	Staff     *staff.Service
 	Moderator *moderation.Service
 	Live      *live.Hub
+	Blocks    *abuse.Blocklist
 	Outbox    *mail.Worker
 	Web       *web.App
 	log       *slog.Logger
@@ -120,15 +121,19 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox, Live: hub,
 	})
 	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now)
+	blocks := abuse.NewBlocklist(st)
+	if err := blocks.Reload(ctx); err != nil {
+		return nil, err
+	}
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Outbox: outbox,
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox,
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator,
-		Live: hub, Outbox: outbox, Web: webApp, log: opts.Log}, nil
+		Live: hub, Blocks: blocks, Outbox: outbox, Web: webApp, log: opts.Log}, nil
 }
 
 // Close closes the database.
@@ -147,6 +152,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.Outbox.Run(workCtx) })
 	wg.Go(func() { a.runExpiry(workCtx) })
 	wg.Go(func() { a.Live.Run(workCtx) })
+	wg.Go(func() { a.reloadBlocks(workCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -182,6 +188,25 @@ func (a *App) runExpiry(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		}
+	}
+}
+
+// blocksEvery is how often the block list is read again, so that servers
+// sharing a database agree on it within a minute.
+const blocksEvery = time.Minute
+
+func (a *App) reloadBlocks(ctx context.Context) {
+	ticker := time.NewTicker(blocksEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := a.Blocks.Reload(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("reloading the block list failed", "err", err)
+			}
 		}
 	}
 }

@@ -136,7 +136,7 @@ func (s *Service) Withdraw(ctx context.Context, plain string) error {
 			"status": store.StatusWithdrawn, "name": "", "affiliation": "", "website": "", "contact_sealed": nil,
 			"email_sealed": nil, "email_hash": fmt.Sprintf("withdrawn:%d", sig.ID), "token_hash": "", "token_sealed": nil,
 			"manage_hash": "", "manage_sealed": nil, "network_hash": "", "network_seen_at": nil, "search_text": "",
-			"sort_key": nil, "ref": "", "reason_note": "",
+			"sort_key": nil, "ref": "", "reason_note": "", "email_domain_hash": "",
 		}).Error
 	})
 	if err != nil && !errors.Is(err, ErrManageNotFound) {

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -131,23 +132,24 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		}
 	}
 	sig := &store.Signature{
-		LetterID:       letter.ID,
-		Kind:           r.Kind,
-		Name:           r.Name,
-		Affiliation:    r.Affiliation,
-		Website:        r.Website,
-		OrgType:        r.OrgType,
-		Country:        r.Country,
-		ShowName:       r.ShowName,
-		ContactSealed:  contact,
-		EmailSealed:    email,
-		EmailHash:      emailHash,
-		Status:         store.StatusUnconfirmed,
-		Locale:         r.Locale,
-		LetterVersion:  letter.Version,
-		ConsentVersion: s.d.Config.ConsentVersion,
-		Ref:            r.Ref,
-		NetworkHash:    r.NetworkHash,
+		LetterID:        letter.ID,
+		Kind:            r.Kind,
+		Name:            r.Name,
+		Affiliation:     r.Affiliation,
+		Website:         r.Website,
+		OrgType:         r.OrgType,
+		Country:         r.Country,
+		ShowName:        r.ShowName,
+		ContactSealed:   contact,
+		EmailSealed:     email,
+		EmailHash:       emailHash,
+		Status:          store.StatusUnconfirmed,
+		Locale:          r.Locale,
+		LetterVersion:   letter.Version,
+		ConsentVersion:  s.d.Config.ConsentVersion,
+		Ref:             r.Ref,
+		NetworkHash:     r.NetworkHash,
+		EmailDomainHash: s.d.Vault.Hash(vault.PurposeDomain, abuse.EmailDomain(r.Email)),
 	}
 	if r.NetworkHash != "" {
 		now := s.d.Now()

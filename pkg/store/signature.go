@@ -91,8 +91,12 @@ type Signature struct {
 	// abuse.network_retention.
 	NetworkHash   string `gorm:"size:64;not null;default:'';index"`
 	NetworkSeenAt *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// EmailDomainHash is the keyed hash of the email's domain, so staff can
+	// find and invalidate every signature from one domain without the
+	// addresses being readable.
+	EmailDomainHash string `gorm:"size:64;not null;default:'';index"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // SetDerived recomputes SearchText and SortKey from the public fields; call it

@@ -29,6 +29,7 @@ const (
 	PurposeToken   = "mail_job.token"
 	PurposeNetwork = "signature.network"
 	PurposeManage  = "signature.manage_token"
+	PurposeDomain  = "signature.email_domain"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

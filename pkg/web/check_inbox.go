@@ -45,6 +45,9 @@ func (a *App) createResend(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
+	if a.d.Blocks.Blocked(c.RealIP(), form.Email) {
+		return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+	}
 	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), form.Email); err != nil {
 		return a.renderInbox(c, http.StatusTooManyRequests, "resend", form.Email, signing.FieldErrors{"email": "error.rate_limited"})
 	}

@@ -53,6 +53,7 @@ func parseTemplates(files fs.FS) (*templates, error) {
 		"field": func(name string) string { return "f-" + strings.ReplaceAll(name, "_", "-") },
 		"add":   func(a, b int) int { return a + b },
 		"int64": func(n int) int64 { return int64(n) },
+		"deref": func(n *int64) int64 { return *n },
 		// dict passes several values to a partial: dict "Key" value "Key2" value2.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

@@ -34,6 +34,7 @@ type Deps struct {
 	Staff     *staff.Service
 	Moderator *moderation.Service
 	Guard     *abuse.Guard
+	Blocks    *abuse.Blocklist
 	Outbox    interface{ Wake() }
 	Live      *live.Hub
 	Countries *geo.Countries

@@ -67,9 +67,9 @@ func (a *App) createSignature(c echo.Context) error {
 		return err
 	}
 	checkInbox := "/letters/" + letter.Slug + "/check-inbox"
-	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) {
+	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) || a.d.Blocks.Blocked(c.RealIP(), form.Email) {
 		// A bot gets the page a person would, so it learns nothing.
-		a.d.Log.Info("dropped an automated signature", "letter", letter.Slug)
+		a.d.Log.Info("dropped an automated or blocked signature", "letter", letter.Slug)
 		return redirect(c, checkInbox)
 	}
 	req := form.request(a.localizer(c).Lang())

@@ -124,6 +124,11 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	add("GET /admin/audit", admin.Get("/admin/audit"), http.StatusOK)
 	add("GET /admin/export", admin.Get("/admin/export"), http.StatusOK)
 	add("GET /admin/staff", admin.Get("/admin/staff"), http.StatusOK)
+	add("GET /admin/mail", admin.Get("/admin/mail"), http.StatusOK)
+	add("GET /admin/abuse", admin.Get("/admin/abuse"), http.StatusOK)
+	res = add("POST /admin/abuse/invalidate (preview)", admin.Post("/admin/abuse/invalidate",
+		url.Values{"letter": {webtest.LetterSlug}, "domain": {"example.org"}}), http.StatusOK)
+	mustContain("POST /admin/abuse/invalidate (preview)", res.Body, "match")
 
 	// Last, as it moves the clock: the unused link once it has expired.
 	h.Clock.Advance(8 * 24 * time.Hour)

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/abuse"
+	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// abuseView is the admins' page against abuse: block lists, and bulk
+// invalidation with its preview.
+type abuseView struct {
+	*Page
+	Blocks      []store.Block
+	BlockFields []formField
+	Fields      []formField
+	Errors      formErrors
+	Preview     *int64
+	Form        invalidateForm
+	Flash       string
+}
+
+type blockForm struct {
+	Kind  string `form:"kind"`
+	Value string `form:"value"`
+	Note  string `form:"note"`
+}
+
+type invalidateForm struct {
+	Letter  string `form:"letter"`
+	Domain  string `form:"domain"`
+	Network string `form:"network"`
+	From    string `form:"from"`
+	To      string `form:"to"`
+	Confirm string `form:"confirm"` // set by the button that carries the previewed count out
+}
+
+// showAbuse is /admin/abuse.
+func (a *App) showAbuse(c echo.Context) error {
+	return a.renderAbuse(c, http.StatusOK, blockForm{Kind: store.BlockDomain}, invalidateForm{}, nil, nil)
+}
+
+// createBlock adds a domain or network to the block list.
+func (a *App) createBlock(c echo.Context) error {
+	var f blockForm
+	if err := bindForm(c, &f); err != nil {
+		return err
+	}
+	value, ok := abuse.NormaliseBlock(f.Kind, strings.TrimSpace(f.Value))
+	if !ok {
+		return a.renderAbuse(c, http.StatusUnprocessableEntity, f, invalidateForm{}, map[string]string{"value": "admin.abuse.error.value"}, nil)
+	}
+	member := currentStaff(c)
+	err := a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
+		return tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: truncateRunes(f.Note, 300), StaffEmail: member.Email}).Error
+	})
+	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return err
+	}
+	return a.afterBlockChange(c, "block_add", f.Kind+" "+value)
+}
+
+type unblockForm struct {
+	ID string `form:"id"`
+}
+
+// deleteBlock removes a block.
+func (a *App) deleteBlock(c echo.Context) error {
+	var f unblockForm
+	if err := bindForm(c, &f); err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(f.ID, 10, 64)
+	if err != nil {
+		return echo.ErrBadRequest
+	}
+	var block store.Block
+	err = a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
+		if err := tx.First(&block, id).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&block).Error
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return a.afterBlockChange(c, "block_remove", block.Kind+" "+block.Value)
+}
+
+func (a *App) afterBlockChange(c echo.Context, action, subject string) error {
+	if err := a.d.Blocks.Reload(c.Request().Context()); err != nil {
+		return err
+	}
+	if err := a.d.Moderator.AuditStaff(c.Request().Context(), currentStaff(c), action, subject); err != nil {
+		return err
+	}
+	return redirect(c, "/admin/abuse?saved=1")
+}
+
+// createInvalidation previews, then carries out, a bulk invalidation.
+func (a *App) createInvalidation(c echo.Context) error {
+	var f invalidateForm
+	if err := bindForm(c, &f); err != nil {
+		return err
+	}
+	criteria, errs := a.criteria(f)
+	if len(errs) > 0 {
+		return a.renderAbuse(c, http.StatusUnprocessableEntity, blockForm{Kind: store.BlockDomain}, f, errs, nil)
+	}
+	ctx := c.Request().Context()
+	if f.Confirm == "" {
+		n, err := a.d.Moderator.PreviewInvalidation(ctx, criteria)
+		if errors.Is(err, moderation.ErrNoCriteria) {
+			return a.renderAbuse(c, http.StatusUnprocessableEntity, blockForm{Kind: store.BlockDomain}, f, map[string]string{"domain": "admin.abuse.error.criteria"}, nil)
+		}
+		if err != nil {
+			return err
+		}
+		return a.renderAbuse(c, http.StatusOK, blockForm{Kind: store.BlockDomain}, f, nil, &n)
+	}
+	n, err := a.d.Moderator.Invalidate(ctx, currentStaff(c), criteria)
+	if errors.Is(err, moderation.ErrNoCriteria) {
+		return echo.ErrBadRequest
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/admin/abuse?changed="+strconv.Itoa(n)+"&skipped=0")
+}
+
+// criteria reads the invalidation form.
+func (a *App) criteria(f invalidateForm) (moderation.Criteria, map[string]string) {
+	errs := map[string]string{}
+	var crit moderation.Criteria
+	letter, ok := a.d.Letters.BySlug(f.Letter)
+	if !ok {
+		errs["letter"] = "admin.abuse.error.letter"
+	} else {
+		crit.LetterID = letter.ID
+	}
+	if d := strings.TrimSpace(f.Domain); d != "" {
+		if norm, ok := abuse.NormaliseBlock(store.BlockDomain, d); ok {
+			crit.Domain = norm
+		} else {
+			errs["domain"] = "admin.abuse.error.value"
+		}
+	}
+	if n := strings.TrimSpace(f.Network); n != "" {
+		norm, ok := abuse.NormaliseBlock(store.BlockNetwork, n)
+		if p, err := netip.ParsePrefix(norm); ok && err == nil {
+			crit.Network = p
+		} else {
+			errs["network"] = "admin.abuse.error.value"
+		}
+	}
+	for field, raw := range map[string]string{"from": f.From, "to": f.To} {
+		if raw == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02T15:04", raw, time.UTC)
+		if err != nil {
+			errs[field] = "admin.abuse.error.time"
+			continue
+		}
+		if field == "from" {
+			crit.From = t
+		} else {
+			crit.To = t
+		}
+	}
+	return crit, errs
+}
+
+func (a *App) renderAbuse(c echo.Context, status int, bf blockForm, f invalidateForm, errs map[string]string, preview *int64) error {
+	l := a.localizer(c)
+	blocks, err := store.Blocks(a.d.Store.Read(c.Request().Context()))
+	if err != nil {
+		return err
+	}
+	kinds := []fieldOption{
+		{Value: store.BlockDomain, Label: l.T("admin.abuse.kind.domain"), Selected: bf.Kind == store.BlockDomain},
+		{Value: store.BlockNetwork, Label: l.T("admin.abuse.kind.network"), Selected: bf.Kind == store.BlockNetwork},
+	}
+	blockFields := prepareFields([]formField{
+		{Name: "kind", Type: "select", Label: l.T("admin.abuse.kind"), Options: kinds, Required: true},
+		{Name: "value", Type: "text", Label: l.T("admin.abuse.value"), Hint: l.T("admin.abuse.value_hint"), Value: bf.Value, Required: true, MaxLength: 100},
+		{Name: "note", Type: "text", Label: l.T("admin.abuse.note"), Value: bf.Note, MaxLength: 300},
+	}, errs, l)
+	fields := prepareFields(a.invalidateFields(l, f), errs, l)
+	v := &abuseView{Page: a.page(c, l.T("admin.abuse.title")), Blocks: blocks, BlockFields: blockFields, Fields: fields,
+		Errors: errorSummary(append(blockFields, fields...)), Preview: preview, Form: f, Flash: flashMessage(l, c.QueryParams())}
+	v.HasErrors = len(v.Errors) > 0
+	return a.render(c, status, "admin_abuse", v)
+}
+
+func (a *App) invalidateFields(l *i18n.Localizer, f invalidateForm) []formField {
+	var letters []fieldOption
+	for _, letter := range a.d.Letters.All() {
+		letters = append(letters, fieldOption{Value: letter.Slug, Label: letter.Title, Selected: letter.Slug == f.Letter})
+	}
+	return []formField{
+		{Name: "letter", Type: "select", Label: l.T("admin.export.letter"), Options: letters, Required: true},
+		{Name: "domain", Type: "text", Label: l.T("admin.abuse.domain"), Hint: l.T("admin.abuse.domain_hint"), Value: f.Domain, MaxLength: 100},
+		{Name: "network", Type: "text", Label: l.T("admin.abuse.network"), Hint: l.T("admin.abuse.network_hint"), Value: f.Network, MaxLength: 50},
+		{Name: "from", Type: "datetime-local", Label: l.T("admin.abuse.from"), Value: f.From},
+		{Name: "to", Type: "datetime-local", Label: l.T("admin.abuse.to"), Value: f.To},
+	}
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

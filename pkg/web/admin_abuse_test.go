@@ -1,0 +1,99 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+func TestAdminsBlockDomainsAndNetworks(t *testing.T) {
+	h := webtest.New(t)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	page := admin.Get("/admin/abuse")
+	checkPageBasics(t, "/admin/abuse", page)
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {"domain"}, "value": {"not a domain!"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad value: %d", res.Status)
+	}
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {"domain"}, "value": {"Spam.Example"}, "note": {"bot farm"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("block domain: %d", res.Status)
+	}
+	h.Sign(webtest.SignForm("bot@spam.example")) // answered like any signature...
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("...but %d stored from a blocked domain", n)
+	}
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {"network"}, "value": {"127.0.0.1"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("block network: %d", res.Status)
+	}
+	h.Sign(webtest.SignForm("person@example.org"))
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("%d stored from a blocked network", n)
+	}
+	blocks := admin.Get("/admin/abuse").Doc().Find("table.blocks tbody tr")
+	if blocks.Length() != 2 || !strings.Contains(blocks.Text(), "spam.example") || !strings.Contains(blocks.Text(), "127.0.0.1/32") {
+		t.Fatalf("block list: %q", blocks.Text())
+	}
+	id, _ := admin.Get("/admin/abuse").Doc().Find(`form[action="/admin/abuse/blocks/delete"] input[name="id"]`).First().Attr("value")
+	if res := admin.Post("/admin/abuse/blocks/delete", url.Values{"id": {id}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("unblock: %d", res.Status)
+	}
+	h.Sign(webtest.SignForm("person@example.org"))
+	if n := countSignatures(t, h); n != 1 {
+		t.Errorf("after unblocking the network: %d signatures", n)
+	}
+	if n := len(auditEvents(t, h, "block_add")) + len(auditEvents(t, h, "block_remove")); n != 3 {
+		t.Errorf("%d block changes audited, want 3", n)
+	}
+	mod := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	if res := mod.Get("/admin/abuse"); res.Status != http.StatusForbidden {
+		t.Errorf("moderator on the abuse page: %d", res.Status)
+	}
+}
+
+func TestBulkInvalidationWithPreview(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	for _, e := range []string{"a@fake.example", "b@fake.example", "c@fake.example"} {
+		signAndConfirm(t, h, webtest.SignForm(e))
+	}
+	signAndConfirm(t, h, webtest.SignForm("honest@example.org"))
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	form := url.Values{"letter": {webtest.LetterSlug}, "domain": {"fake.example"}}
+
+	if res := admin.Post("/admin/abuse/invalidate", url.Values{"letter": {webtest.LetterSlug}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("no criteria: %d", res.Status)
+	}
+	preview := admin.Post("/admin/abuse/invalidate", form)
+	if preview.Status != http.StatusOK || !strings.Contains(preview.Body, "3 signatures match") {
+		t.Fatalf("preview: %d", preview.Status)
+	}
+	if got := totals(t, h); got.Total != 4 {
+		t.Fatalf("the preview changed something: total %d", got.Total)
+	}
+	form.Set("confirm", "yes")
+	if res := admin.Post("/admin/abuse/invalidate", form); res.Status != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "changed=3") {
+		t.Fatalf("invalidate: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	if got := totals(t, h); got.Total != 1 {
+		t.Errorf("total after invalidation: %d, want the honest one", got.Total)
+	}
+	if n := len(auditEvents(t, h, "invalidate")); n != 3 {
+		t.Errorf("%d invalidations audited", n)
+	}
+	// By network: everything left came from 127.0.0.0/24.
+	byNetwork := url.Values{"letter": {webtest.LetterSlug}, "network": {"127.0.0.99"}}
+	if res := admin.Post("/admin/abuse/invalidate", byNetwork); !strings.Contains(res.Body, "1 signature matches") {
+		t.Errorf("preview by network: %s", res.Doc().Find(".notice").Text())
+	}
+	outside := url.Values{"letter": {webtest.LetterSlug}, "network": {"198.51.100.0/24"}}
+	if res := admin.Post("/admin/abuse/invalidate", outside); !strings.Contains(res.Body, "0 signatures match") {
+		t.Errorf("another network matched: %s", res.Doc().Find(".notice").Text())
+	}
+	window := url.Values{"letter": {webtest.LetterSlug}, "network": {"127.0.0.1"}, "to": {"2026-11-26T11:00"}}
+	if res := admin.Post("/admin/abuse/invalidate", window); !strings.Contains(res.Body, "0 signatures match") {
+		t.Errorf("a window before the signatures matched: %s", res.Doc().Find(".notice").Text())
+	}
+}
