@@ -301,6 +301,10 @@ func (c *Config) applyDerived() {
 		c.BaseURL = "http://" + c.Server.Addr
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err == nil { // HTTPS://Example.org is https://example.org
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		c.BaseURL = u.String()
+	}
 	for i := range c.Letters {
 		if c.Letters[i].Lang == "" {
 			c.Letters[i].Lang = "en"

@@ -36,6 +36,13 @@ func wellFormedToken(s string) bool {
 	if len(s) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return false
 	}
+	// The decoder skips \r and \n, so check the alphabet itself.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/undersigned/undersigned/pkg/store"
@@ -204,5 +205,7 @@ func checkEmail(email string) string {
 // the local part is too at every provider we know of, and treating it so stops
 // "Alice@" and "alice@" counting twice. Mail is still sent to the address as typed.
 func CanonicalEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	// Case folding first, so that "ſ" and "S" end alike; lower-casing last,
+	// which keeps the result stable (x/text folds Cherokee to upper case).
+	return strings.ToLower(cases.Fold().String(strings.TrimSpace(email)))
 }

@@ -220,3 +220,11 @@ func TestValidationErrorListsFieldsInOrder(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+func TestCanonicalEmailFoldsCase(t *testing.T) {
+	for _, pair := range [][2]string{{"ſ@x.org", "S@x.org"}, {"Ada@Example.ORG", " ada@example.org "}, {"\u212a@x.org", "k@x.org"}} {
+		if a, b := CanonicalEmail(pair[0]), CanonicalEmail(pair[1]); a != b {
+			t.Errorf("CanonicalEmail(%q) = %q but CanonicalEmail(%q) = %q", pair[0], a, pair[1], b)
+		}
+	}
+}

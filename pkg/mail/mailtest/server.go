@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -65,6 +66,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
+	s.srv.ErrorLog = log.New(io.Discard, "", 0) // clients cut off on purpose are not news
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
 	addr := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port = "127.0.0.1", addr.Port
