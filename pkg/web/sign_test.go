@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/url"
 	"strings"
@@ -247,5 +250,27 @@ func TestEmailIsSealedAtRest(t *testing.T) {
 	}
 	if sig.ConsentVersion == "" || sig.LetterVersion == "" || sig.Locale != "en" {
 		t.Errorf("consent %q, letter version %q, locale %q not recorded", sig.ConsentVersion, sig.LetterVersion, sig.Locale)
+	}
+}
+
+// TestCopiedDatabaseRevealsNoAddress reads the database files as bytes, as
+// someone with a copy would, and finds neither the address nor its domain.
+func TestCopiedDatabaseRevealsNoAddress(t *testing.T) {
+	h := webtest.New(t)
+	signAndConfirm(t, h, orgForm("Open Rights Lab", "https://openrights.example", "secret.contact@hidden-domain.example", "DE"))
+	files, _ := filepath.Glob(h.DatabasePath() + "*") // the database, its WAL and shared memory
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"secret.contact", "hidden-domain", "Kim Park"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s contains %q in the clear", filepath.Base(f), secret)
+			}
+		}
 	}
 }
