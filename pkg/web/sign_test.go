@@ -3,10 +3,10 @@ package web_test
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
