@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
+	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
@@ -69,6 +71,19 @@ type Localizer struct {
 	Tag     language.Tag
 	l       *goi18n.Localizer
 	printer *message.Printer
+}
+
+// Date formats a day for the reader from the catalog's format.date and month names.
+func (l *Localizer) Date(t time.Time) string {
+	t = t.UTC()
+	return l.T("format.date", "Day", t.Day(), "Month", l.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
+}
+
+// DateTime formats a moment for the reader (in UTC) from format.datetime.
+func (l *Localizer) DateTime(t time.Time) string {
+	t = t.UTC()
+	return l.T("format.datetime", "Day", t.Day(), "Month", l.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year(),
+		"Time", t.Format("15:04"))
 }
 
 // Number formats n for the reader: 12,345 in English, 12 345 in French.

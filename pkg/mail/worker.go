@@ -188,7 +188,7 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 		Name:        greet,
 		LetterTitle: letter.Title,
 		LetterURL:   w.d.BaseURL + "/letters/" + letter.Slug,
-		ExpiresAt:   sig.TokenExpiresAt.UTC().Format(l.T("format.datetime")),
+		ExpiresAt:   l.DateTime(sig.TokenExpiresAt),
 		Status:      sig.Status,
 		SiteName:    w.d.SiteName,
 		ReasonText:  w.reasonText(sig.ReasonCode),
