@@ -48,21 +48,23 @@ func Load() (*Catalog, error) {
 // Languages lists the loaded languages, English first.
 func (c *Catalog) Languages() []language.Tag { return c.tags }
 
-// Localizer returns a localizer for the first of prefs (tags or Accept-Language
-// values, most wanted first) that the catalog can serve.
-func (c *Catalog) Localizer(prefs ...string) *Localizer {
+// Match reports which loaded language best serves prefs, and whether any of
+// them matched at all (false means the fallback, English).
+func (c *Catalog) Match(prefs ...string) (language.Tag, bool) {
 	var wanted []language.Tag
 	for _, p := range prefs {
-		if p == "" {
-			continue
-		}
-		tags, _, err := language.ParseAcceptLanguage(p)
-		if err == nil {
+		if tags, _, err := language.ParseAcceptLanguage(p); err == nil && p != "" {
 			wanted = append(wanted, tags...)
 		}
 	}
-	_, index, _ := c.matcher.Match(wanted...)
-	tag := c.tags[index]
+	_, index, conf := c.matcher.Match(wanted...)
+	return c.tags[index], conf != language.No
+}
+
+// Localizer returns a localizer for the first of prefs (tags or Accept-Language
+// values, most wanted first) that the catalog can serve.
+func (c *Catalog) Localizer(prefs ...string) *Localizer {
+	tag, _ := c.Match(prefs...)
 	return &Localizer{Tag: tag, l: goi18n.NewLocalizer(c.bundle, tag.String()), printer: message.NewPrinter(tag)}
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -11,7 +12,10 @@ import (
 	"github.com/undersigned/undersigned/pkg/i18n"
 )
 
-const localizerKey = "localizer"
+const (
+	localizerKey = "localizer"
+	prefsKey     = "language_preferences"
+)
 
 // contentSecurityPolicy allows nothing from other origins and no inline script
 // or style: every page works from its own static files alone.
@@ -69,10 +73,41 @@ func (a *App) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// negotiateLanguage picks the reader's language for the request.
+// langCookie remembers a reader's explicit choice of language.
+const langCookie = "lang"
+
+// negotiateLanguage picks the reader's language: an explicit ?lang= (which
+// is remembered in a cookie), else the remembered choice, else the browser's
+// Accept-Language. Letter pages fall back to the letter's own language after
+// that (letterLanguage).
 func (a *App) negotiateLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Set(localizerKey, a.d.Catalog.Localizer(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language")))
+		explicit := c.QueryParam("lang")
+		if tag, ok := a.d.Catalog.Match(explicit); ok && explicit != "" {
+			c.SetCookie(&http.Cookie{Name: langCookie, Value: tag.String(), Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.d.Config.SecureCookies()})
+		}
+		remembered := ""
+		if cookie, err := c.Cookie(langCookie); err == nil {
+			remembered = cookie.Value
+		}
+		prefs := []string{explicit, remembered, c.Request().Header.Get("Accept-Language")}
+		c.Set(prefsKey, prefs)
+		c.Set(localizerKey, a.d.Catalog.Localizer(prefs...))
+		return next(c)
+	}
+}
+
+// letterLanguage serves a letter's pages in the letter's own language when
+// the reader expressed no preference the catalog can meet.
+func (a *App) letterLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		prefs, _ := c.Get(prefsKey).([]string)
+		if _, ok := a.d.Catalog.Match(prefs...); !ok {
+			if letter, found := a.d.Letters.BySlug(c.Param("slug")); found {
+				c.Set(localizerKey, a.d.Catalog.Localizer(letter.Lang))
+			}
+		}
 		return next(c)
 	}
 }

@@ -18,16 +18,19 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/privacy", a.showPrivacy)
 	e.GET("/healthz", a.showHealth)
 
-	e.GET("/letters/:slug", a.showLetter)
-	e.GET("/letters/:slug/countries/:code", a.showCountry)
-	e.GET("/letters/:slug/events", a.streamEvents)
-	e.GET("/letters/:slug/embed", a.showEmbed, allowFraming)
-	e.GET("/letters/:slug/signatories.csv", a.downloadCSV, allowAnyOrigin)
-	e.GET("/letters/:slug/signatories.json", a.downloadJSON, allowAnyOrigin)
-	e.POST("/letters/:slug/sign", a.createSignature)
-	e.GET("/letters/:slug/check-inbox", a.showCheckInbox)
-	e.GET("/letters/:slug/resend", a.showResend)
-	e.POST("/letters/:slug/resend", a.createResend)
+	// Letter pages fall back to the letter's language (not a group: a group's
+	// catch-all would answer 404 where 405 is right).
+	lang := a.letterLanguage
+	e.GET("/letters/:slug", a.showLetter, lang)
+	e.GET("/letters/:slug/countries/:code", a.showCountry, lang)
+	e.GET("/letters/:slug/events", a.streamEvents, lang)
+	e.GET("/letters/:slug/embed", a.showEmbed, lang, allowFraming)
+	e.GET("/letters/:slug/signatories.csv", a.downloadCSV, lang, allowAnyOrigin)
+	e.GET("/letters/:slug/signatories.json", a.downloadJSON, lang, allowAnyOrigin)
+	e.POST("/letters/:slug/sign", a.createSignature, lang)
+	e.GET("/letters/:slug/check-inbox", a.showCheckInbox, lang)
+	e.GET("/letters/:slug/resend", a.showResend, lang)
+	e.POST("/letters/:slug/resend", a.createResend, lang)
 
 	confirm := e.Group("/confirm", noReferrer)
 	confirm.GET("/:token", a.showConfirm)
