@@ -21,6 +21,7 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+	"golang.org/x/text/language"
 )
 
 // EnvPrefix starts every environment variable that overrides a configuration key.
@@ -167,6 +168,16 @@ type Letter struct {
 	ClosesAt  time.Time `koanf:"closes_at"`
 	PublishAt time.Time `koanf:"publish_at"`
 	Review    []string  `koanf:"review"`
+	// Translations are the letter's text in other languages, by BCP 47 tag.
+	// Every version feeds the one list of signatories.
+	Translations map[string]LetterText `koanf:"translations"`
+}
+
+// LetterText is a letter's text in one language.
+type LetterText struct {
+	Title   string `koanf:"title"`
+	Summary string `koanf:"summary"`
+	Body    string `koanf:"body"`
 }
 
 // Default is the configuration before config.yaml and the environment are read.
@@ -495,6 +506,14 @@ func (c Config) validateLetters(bad func(key, format string, args ...any)) {
 		}
 		if !l.ClosesAt.IsZero() && !l.OpensAt.IsZero() && !l.ClosesAt.After(l.OpensAt) {
 			bad(key+".closes_at", "must be after opens_at")
+		}
+		for tag, text := range l.Translations {
+			if _, err := language.Parse(tag); err != nil {
+				bad(key+".translations", "%q is not a language tag such as fr or pt-BR", tag)
+			}
+			if strings.TrimSpace(text.Title) == "" || strings.TrimSpace(text.Body) == "" {
+				bad(key+".translations."+tag, "needs a title and a body")
+			}
 		}
 		for _, kind := range l.Review {
 			if kind != "organisation" && kind != "individual" {

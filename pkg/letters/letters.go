@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,41 @@ type Letter struct {
 	ClosesAt    time.Time
 	PublishAt   time.Time
 	reviewKinds []store.Kind
+	// texts are the translations, by language tag; the fields above are the
+	// text in Lang.
+	texts map[string]Text
+}
+
+// Text is a letter's text in one language.
+type Text struct {
+	Lang     string
+	Title    string
+	Summary  string
+	BodyHTML template.HTML
+}
+
+// In returns the letter's text in lang, or in its own language when it has
+// no translation for lang.
+func (l *Letter) In(lang string) Text {
+	if t, ok := l.texts[lang]; ok {
+		return t
+	}
+	if base, _, found := strings.Cut(lang, "-"); found {
+		if t, ok := l.texts[base]; ok {
+			return t
+		}
+	}
+	return Text{Lang: l.Lang, Title: l.Title, Summary: l.Summary, BodyHTML: l.BodyHTML}
+}
+
+// Languages lists the languages the letter is written in, its own first.
+func (l *Letter) Languages() []string {
+	langs := []string{l.Lang}
+	for tag := range l.texts {
+		langs = append(langs, tag)
+	}
+	slices.Sort(langs[1:])
+	return langs
 }
 
 // NeedsReview reports whether staff must approve a confirmed signer of this kind
@@ -105,14 +141,22 @@ func Sync(ctx context.Context, st *store.Store, configured []config.Letter) (*Re
 }
 
 func toRow(c config.Letter) store.Letter {
-	sum := sha256.Sum256([]byte(c.Title + "\x00" + c.Summary + "\x00" + c.Body))
+	// The version covers every language's text: a change to any is a new version.
+	h := sha256.New()
+	h.Write([]byte(c.Title + "\x00" + c.Summary + "\x00" + c.Body))
+	tags := slices.Sorted(maps.Keys(c.Translations))
+	for _, tag := range tags {
+		t := c.Translations[tag]
+		h.Write([]byte("\x00" + tag + "\x00" + t.Title + "\x00" + t.Summary + "\x00" + t.Body))
+	}
+	sum := h.Sum(nil)
 	return store.Letter{
 		Slug:        c.Slug,
 		Title:       c.Title,
 		Summary:     c.Summary,
 		Body:        c.Body,
 		Lang:        c.Lang,
-		VersionHash: hex.EncodeToString(sum[:]),
+		VersionHash: hex.EncodeToString(sum),
 		OpensAt:     timePtr(c.OpensAt),
 		ClosesAt:    timePtr(c.ClosesAt),
 		PublishAt:   timePtr(c.PublishAt),
@@ -141,6 +185,14 @@ func render(md goldmark.Markdown, row store.Letter, c config.Letter) (*Letter, e
 	}
 	for _, k := range c.Review {
 		l.reviewKinds = append(l.reviewKinds, store.Kind(k))
+	}
+	l.texts = map[string]Text{}
+	for tag, t := range c.Translations {
+		var html bytes.Buffer
+		if err := md.Convert([]byte(t.Body), &html); err != nil {
+			return nil, fmt.Errorf("letters: render %q in %s: %w", c.Slug, tag, err)
+		}
+		l.texts[tag] = Text{Lang: tag, Title: t.Title, Summary: t.Summary, BodyHTML: template.HTML(html.String())}
 	}
 	return l, nil
 }

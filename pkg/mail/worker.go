@@ -186,7 +186,7 @@ func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, erro
 	content := Content{
 		Kind:        job.Kind,
 		Name:        greet,
-		LetterTitle: letter.Title,
+		LetterTitle: letter.In(sig.Locale).Title,
 		LetterURL:   w.d.BaseURL + "/letters/" + letter.Slug,
 		ExpiresAt:   l.DateTime(sig.TokenExpiresAt),
 		Status:      sig.Status,

@@ -42,7 +42,7 @@ func (a *App) showCountry(c echo.Context) error {
 	count, _ := snap.Country(code)
 	name := a.d.Countries.Name(code, l.Tag)
 	page, _ := strconv.Atoi(c.QueryParam("page"))
-	v := &countryView{Page: a.page(c, l.T("country.title", "Country", name, "Title", letter.Title)), Letter: letter, Country: count, CountryName: name}
+	v := &countryView{Page: a.page(c, l.T("country.title", "Country", name, "Title", letter.In(l.Lang()).Title)), Letter: letter, Country: count, CountryName: name}
 	if v.Pages, err = a.search(c, v.Page, letter, store.SignatoryFilter{Country: code}, max(page, 1)); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (a *App) showEmbed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := &embedView{Page: a.page(c, letter.Title), Letter: letter, LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Totals: snap.Totals}
+	v := &embedView{Page: a.page(c, letter.In(a.localizer(c).Lang()).Title), Letter: letter, LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Totals: snap.Totals}
 	return a.render(c, http.StatusOK, "embed", v)
 }
 

@@ -40,7 +40,7 @@ func (a *App) fillList(c echo.Context, v *letterView) error {
 	}
 	v.Totals = snap.Totals
 	v.EmbedCode = fmt.Sprintf(`<iframe src="%s/embed" title="%s" width="320" height="160" style="border:0" loading="lazy"></iframe>`,
-		v.LetterURL, template.HTMLEscapeString(l.T("embed.frame_title", "Title", v.Letter.Title)))
+		v.LetterURL, template.HTMLEscapeString(l.T("embed.frame_title", "Title", v.Text.Title)))
 	q := c.QueryParams()
 	filter := store.SignatoryFilter{Query: q.Get("q"), Kind: store.Kind(q.Get("filter_kind")), Country: q.Get("filter_country")}
 	v.SearchFields = a.searchFields(l, filter)
@@ -112,7 +112,7 @@ func (a *App) searchFields(l *i18n.Localizer, f store.SignatoryFilter) []formFie
 type shareLink struct{ Label, URL string }
 
 func shareLinks(l *i18n.Localizer, letter *letters.Letter, letterURL string) []shareLink {
-	text := letter.Title
+	text := letter.In(l.Lang()).Title
 	q := url.QueryEscape
 	return []shareLink{
 		{l.T("share.email"), "mailto:?subject=" + url.PathEscape(text) + "&body=" + url.PathEscape(text+"\n\n"+letterURL)},

@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
@@ -16,6 +18,8 @@ import (
 type letterView struct {
 	*Page
 	Letter      *letters.Letter
+	Text        letters.Text // the letter in the reader's language, or its own
+	Versions    []languageLink
 	Open        bool
 	ListPublic  bool
 	Totals      live.Totals
@@ -70,7 +74,8 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		summary = append(formErrors{{Name: "kind", Label: l.T("sign.title"), Error: l.T(id)}}, summary...)
 	}
 	v := &letterView{
-		Page:       a.page(c, letter.Title),
+		Page:       a.page(c, letter.In(l.Lang()).Title),
+		Text:       letter.In(l.Lang()),
 		Letter:     letter,
 		Open:       letter.OpenForSigning(now),
 		ListPublic: letter.ListIsPublic(now),
@@ -88,6 +93,13 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		})
 	}
 	v.LetterURL = a.d.Config.BaseURL + "/letters/" + letter.Slug
+	if langs := letter.Languages(); len(langs) > 1 {
+		for _, lang := range langs {
+			tag := language.Make(lang)
+			v.Versions = append(v.Versions, languageLink{Tag: lang, Name: display.Self.Name(tag),
+				URL: "/letters/" + letter.Slug + "?lang=" + lang, Current: lang == v.Text.Lang})
+		}
+	}
 	v.ShareLinks = shareLinks(l, letter, v.LetterURL)
 	if v.ListPublic {
 		if err := a.fillList(c, v); err != nil {

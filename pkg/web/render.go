@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language/display"
 
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -30,6 +31,18 @@ type Page struct {
 	CSRF string
 	// HasErrors marks a form sent back for correction; the title says so.
 	HasErrors bool
+	// Languages offers the page in every language of the catalog.
+	Languages []languageLink
+}
+
+// languageLink is one entry of the language switch and of the hreflang
+// alternates: the page in another language.
+type languageLink struct {
+	Tag     string
+	Name    string // in the language itself: "Français"
+	URL     string // relative, for the switch
+	Href    string // absolute, for <link rel="alternate">
+	Current bool
 }
 
 // IsAdmin tells console templates whether to offer admin-only things.
@@ -99,14 +112,21 @@ func (a *App) render(c echo.Context, status int, name string, view any) error {
 // page starts the view of a page for the current request.
 func (a *App) page(c echo.Context, title string) *Page {
 	csrf, _ := c.Get(csrfKey).(string)
-	return &Page{
-		L:         a.localizer(c),
+	l := a.localizer(c)
+	p := &Page{
+		L:         l,
 		Site:      a.d.Config.Site,
 		Title:     title,
 		Canonical: a.d.Config.BaseURL + c.Request().URL.Path,
 		Staff:     currentStaff(c),
 		CSRF:      csrf,
 	}
+	path := c.Request().URL.Path
+	for _, tag := range a.d.Catalog.Languages() {
+		p.Languages = append(p.Languages, languageLink{Tag: tag.String(), Name: display.Self.Name(tag),
+			URL: path + "?lang=" + tag.String(), Href: a.d.Config.BaseURL + path + "?lang=" + tag.String(), Current: tag == l.Tag})
+	}
+	return p
 }
 
 // redirect answers a successful form post (POST, then redirect, then GET).
