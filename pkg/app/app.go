@@ -24,6 +24,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/mail"
+	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
@@ -103,11 +104,13 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	countries := geo.New()
+	var hub *live.Hub
+	observe := metrics.New(st, func() int { return hub.Subscribers() }, opts.Now, opts.Log)
 	outbox := mail.NewWorker(mail.WorkerDeps{
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
-		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Random: opts.Random, Log: opts.Log,
+		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Random: opts.Random, Log: opts.Log, Observer: observe,
 	})
-	hub := live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale,
+	hub = live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale,
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)
 	signer := signing.New(signing.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
@@ -126,7 +129,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox,
+		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {

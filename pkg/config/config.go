@@ -42,6 +42,7 @@ type Config struct {
 	Moderation Moderation `koanf:"moderation"`
 	Live       Live       `koanf:"live"`
 	Abuse      Abuse      `koanf:"abuse"`
+	Metrics    Metrics    `koanf:"metrics"`
 	Log        Log        `koanf:"log"`
 	Letters    []Letter   `koanf:"letters"`
 }
@@ -150,6 +151,12 @@ type RateLimit struct {
 	SustainedPeriod time.Duration `koanf:"sustained_period"`
 }
 
+// Metrics configures GET /metrics (Prometheus).
+type Metrics struct {
+	Enabled bool     `koanf:"enabled"`
+	Allow   []string `koanf:"allow"`
+}
+
 // Log sets the level and format of the server's structured log.
 type Log struct {
 	Level  string `koanf:"level"`
@@ -229,7 +236,8 @@ func Default() Config {
 			MinFormTime:      3 * time.Second,
 			NetworkRetention: 30 * 24 * time.Hour,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Metrics: Metrics{Enabled: true, Allow: []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -432,7 +440,7 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 }
 
 func (c Config) validateAbuse(bad func(key, format string, args ...any)) {
-	for key, list := range map[string][]string{"abuse.trusted_proxies": c.Abuse.TrustedProxies, "abuse.ip_allowlist": c.Abuse.IPAllowlist} {
+	for key, list := range map[string][]string{"abuse.trusted_proxies": c.Abuse.TrustedProxies, "abuse.ip_allowlist": c.Abuse.IPAllowlist, "metrics.allow": c.Metrics.Allow} {
 		for _, s := range list {
 			if _, err := netip.ParsePrefix(s); err != nil {
 				bad(key, "%q is not a network such as 192.0.2.0/24", s)

@@ -33,6 +33,13 @@ type WorkerDeps struct {
 	Now       func() time.Time
 	Random    io.Reader // for the jitter of retries
 	Log       *slog.Logger
+	Observer  Observer
+}
+
+// Observer is told how sending went, for monitoring.
+type Observer interface {
+	MailSentOK()
+	MailFailed(retry bool)
 }
 
 // Worker drains the outbox: it sends each due job and marks it sent, or keeps
@@ -114,9 +121,12 @@ func (w *Worker) process(ctx context.Context, job store.MailJob) (bool, error) {
 		err = w.d.Transport.Send(ctx, msg)
 	}
 	if err == nil {
+		w.d.Observer.MailSentOK()
 		return true, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailSent(tx, job.ID, w.d.Now()) })
 	}
 	f := classify(err)
+	giveUp := f.permanent || job.Attempts+1 >= w.d.Config.Outbox.MaxAttempts
+	w.d.Observer.MailFailed(!giveUp)
 	if f.permanent {
 		w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
 		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })

@@ -248,3 +248,21 @@ func EachPublished(tx *gorm.DB, letterID uint, size int, fn func([]PublicSignato
 		last = batch[len(batch)-1].ID
 	}
 }
+
+// StatusCount is how many signatures are in one state, of one kind.
+type StatusCount struct {
+	Status Status
+	Kind   Kind
+	Count  int64
+}
+
+// SignatureCounts counts the signatures of every letter by status and kind,
+// for monitoring (not for pages: those read country_counts).
+func SignatureCounts(tx *gorm.DB) ([]StatusCount, error) {
+	var out []StatusCount
+	err := tx.Model(&Signature{}).Select("status, kind, COUNT(*) AS count").Group("status, kind").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: signature counts: %w", err)
+	}
+	return out, nil
+}

@@ -63,6 +63,7 @@ func (a *App) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		status := c.Response().Status
+		a.d.Metrics.ObserveRequest(c.Request().Method, c.Path(), status, time.Since(start))
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelError

@@ -17,6 +17,9 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/", a.showHome)
 	e.GET("/privacy", a.showPrivacy)
 	e.GET("/healthz", a.showHealth)
+	if a.d.Config.Metrics.Enabled {
+		e.GET("/metrics", a.showMetrics)
+	}
 
 	// Letter pages fall back to the letter's language (not a group: a group's
 	// catch-all would answer 404 where 405 is right).

@@ -19,6 +19,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
@@ -36,6 +37,7 @@ type Deps struct {
 	Guard     *abuse.Guard
 	Blocks    *abuse.Blocklist
 	Outbox    interface{ Wake() }
+	Metrics   *metrics.Metrics
 	Live      *live.Hub
 	Countries *geo.Countries
 	Catalog   *i18n.Catalog
@@ -110,4 +112,13 @@ func ipExtractor(trusted []string) echo.IPExtractor {
 		}
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// Languages lists the tags of the languages the app speaks.
+func (a *App) Languages() []string {
+	var out []string
+	for _, tag := range a.d.Catalog.Languages() {
+		out = append(out, tag.String())
+	}
+	return out
 }
