@@ -150,6 +150,7 @@ const expireEvery = time.Hour
 // server.shutdown_timeout) and stops the workers between jobs.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := a.Web.Server()
+	srv.RegisterOnShutdown(a.Live.Close)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })

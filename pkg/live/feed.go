@@ -51,7 +51,24 @@ func (h *Hub) Subscribe(ctx context.Context, letterID uint, lastSeq uint64) (*Su
 func (h *Hub) Unsubscribe(sub *Subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.state(sub.letter).subs, sub)
+	if _, ok := h.state(sub.letter).subs[sub]; ok {
+		delete(h.state(sub.letter).subs, sub)
+		close(sub.C)
+	}
+}
+
+// Close ends every subscription (their channels close) at shutdown, so the
+// streams end and their clients reconnect to another server or to this one
+// when it is back.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.letters {
+		for sub := range s.subs {
+			delete(s.subs, sub)
+			close(sub.C)
+		}
+	}
 }
 
 // Subscribers counts the open event streams, for metrics and tests.

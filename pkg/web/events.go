@@ -78,7 +78,12 @@ func (a *App) streamEvents(c echo.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case u := <-sub.C:
+		case u, open := <-sub.C:
+			if !open { // shutting down: ask the client to come back soon
+				_, _ = fmt.Fprint(w, "retry: 1000\n\n")
+				w.Flush()
+				return nil
+			}
 			if err := a.writeEvent(c, l, u, ""); err != nil {
 				return nil // the client went away
 			}

@@ -137,3 +137,21 @@ func TestEmbedCanBeFramedAndNothingElseCan(t *testing.T) {
 		t.Errorf("embed snippet: %q", code)
 	}
 }
+
+func TestShutdownEndsEventStreamsWithARetryHint(t *testing.T) {
+	h := webtest.New(t)
+	stream := h.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	stream.Next(2 * time.Second)
+	h.App.Live.Close()
+	select {
+	case _, open := <-stream.Events():
+		if open {
+			t.Error("an event came after shutdown")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the stream stayed open after the hub closed")
+	}
+	if n := h.App.Live.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers left", n)
+	}
+}

@@ -89,3 +89,6 @@ func (s *EventStream) Next(timeout time.Duration) Event {
 
 // Close stops reading the stream.
 func (s *EventStream) Close() { s.cancel() }
+
+// Events returns the stream's events as they come; it closes when the stream ends.
+func (s *EventStream) Events() <-chan Event { return s.events }
