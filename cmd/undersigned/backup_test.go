@@ -142,6 +142,7 @@ func signedEmails(t *testing.T, dbPath, keyFile string) map[string]bool {
 }
 
 func TestBackupWhileServingAndRestore(t *testing.T) {
+	sqliteOnly(t)
 	baseURL, dataDir, logs := startServer(t, quickSigning...)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -32,6 +32,7 @@ const kills = 20
 // acknowledged (303) must be in the database, every one must have had its
 // confirmation mail delivered, and SQLite's integrity check must pass.
 func TestSignaturesSurviveKills(t *testing.T) {
+	sqliteOnly(t)
 	if testing.Short() {
 		t.Skip("the crash test starts the server 21 times")
 	}

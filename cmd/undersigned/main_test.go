@@ -61,6 +61,9 @@ func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *sy
 	// limit and no minimum form time (the abuse tests in pkg/web cover those).
 	env = append([]string{"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s"}, env...)
 	env = append(env, "UNDERSIGNED_DATA_DIR="+dataDir, "UNDERSIGNED_SERVER_ADDR="+addr, "UNDERSIGNED_BASE_URL="+baseURL)
+	if dsn := webtest.PostgresDatabase(t); dsn != "" {
+		env = append(env, "UNDERSIGNED_DATABASE_DRIVER=postgres", "UNDERSIGNED_DATABASE_DSN="+dsn)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
@@ -151,6 +154,9 @@ func TestServeSignsAndConfirmsOverSMTP(t *testing.T) {
 		t.Fatalf("signatories = %s (%v)", body, err)
 	}
 
+	if os.Getenv(webtest.PostgresEnv) != "" {
+		return // the rest is about files in the data folder
+	}
 	info, err := os.Stat(filepath.Join(dataDir, "secret.key"))
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("secret key file: %v, mode %v; want 0600", err, info.Mode().Perm())
@@ -188,8 +194,18 @@ func TestServeWritesMailToFilesByDefault(t *testing.T) {
 	}
 }
 
-func TestMigrateIsRepeatable(t *testing.T) {
+// commandEnv is the environment of a one-off command: a fresh data folder,
+// and a fresh database when the suite runs on PostgreSQL.
+func commandEnv(t *testing.T) []string {
 	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}
+	if dsn := webtest.PostgresDatabase(t); dsn != "" {
+		env = append(env, "UNDERSIGNED_DATABASE_DRIVER=postgres", "UNDERSIGNED_DATABASE_DSN="+dsn)
+	}
+	return env
+}
+
+func TestMigrateIsRepeatable(t *testing.T) {
+	env := commandEnv(t)
 	for i := range 2 {
 		if err := run(t.Context(), []string{"--config", "../../config.yaml", "migrate"}, env, quiet()); err != nil {
 			t.Fatalf("migrate run %d: %v", i+1, err)
@@ -214,7 +230,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 func quiet() console { return console{in: strings.NewReader(""), out: io.Discard, err: io.Discard} }
 
 func TestStaffCommands(t *testing.T) {
-	env := []string{"UNDERSIGNED_DATA_DIR=" + t.TempDir()}
+	env := commandEnv(t)
 	cfg := []string{"--config", "../../config.yaml"}
 	runWith := func(stdin string, args ...string) (string, error) {
 		var out strings.Builder
@@ -250,5 +266,13 @@ func TestStaffCommands(t *testing.T) {
 	}
 	if _, err := runWith("", "staff", "disable", "nobody@campaign.example"); err == nil {
 		t.Error("disabling an unknown account succeeded")
+	}
+}
+
+// sqliteOnly skips tests about the SQLite file when the suite runs on PostgreSQL.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if os.Getenv(webtest.PostgresEnv) != "" {
+		t.Skip("about the SQLite file (backup, crash recovery, the data folder); PostgreSQL has its own tools")
 	}
 }

@@ -66,6 +66,9 @@ func Config(t testing.TB, smtp *mailtest.Server) config.Config {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	if dsn := PostgresDatabase(t); dsn != "" {
+		cfg.Database = config.Database{Driver: "postgres", DSN: dsn}
+	}
 	cfg.SecretKey = strings.Repeat("ab", 32)
 	cfg.Log.Level = "warn"
 	cfg.Live.MaxStale = 0 // every request sees every change: tests need no waiting
