@@ -95,6 +95,7 @@ type Outbox struct {
 	RetryMin     time.Duration `koanf:"retry_min"`
 	RetryMax     time.Duration `koanf:"retry_max"`
 	MaxAttempts  int           `koanf:"max_attempts"`
+	ClaimLease   time.Duration `koanf:"claim_lease"`
 }
 
 // Signing tunes the signature lifecycle.
@@ -211,6 +212,7 @@ func Default() Config {
 				RetryMin:     5 * time.Second,
 				RetryMax:     time.Hour,
 				MaxAttempts:  20,
+				ClaimLease:   time.Minute,
 			},
 		},
 		Signing: Signing{
@@ -430,6 +432,9 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.PollInterval <= 0 {
 		bad("mail.outbox.poll_interval", "must be positive")
+	}
+	if c.Mail.Outbox.ClaimLease < time.Second {
+		bad("mail.outbox.claim_lease", "must be at least 1s, got %s", c.Mail.Outbox.ClaimLease)
 	}
 	if c.Mail.Outbox.MaxAttempts < 1 {
 		bad("mail.outbox.max_attempts", "must be at least 1, got %d", c.Mail.Outbox.MaxAttempts)

@@ -85,7 +85,7 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
-		jobs, err := store.DueMailJobs(w.d.Store.Read(ctx), w.d.Now(), w.d.Config.Outbox.BatchSize)
+		jobs, err := w.d.Store.ClaimMailJobs(ctx, w.d.Now(), w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize)
 		if err != nil {
 			return sent, err
 		}

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,14 +58,27 @@ func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, now time.Time) 
 	return nil
 }
 
-// DueMailJobs returns up to limit queued jobs whose next attempt is due, oldest first.
-func DueMailJobs(tx *gorm.DB, now time.Time, limit int) ([]MailJob, error) {
-	var jobs []MailJob
-	err := tx.Where("status = ? AND next_attempt_at <= ?", JobQueued, now).
-		Order("next_attempt_at, id").Limit(limit).Find(&jobs).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: due mail jobs: %w", err)
+// ClaimMailJobs takes up to limit due jobs for one worker: it moves their
+// next attempt lease into the future, so no other worker (on this server or
+// another sharing the database) takes them meanwhile, and returns them. A
+// worker that dies holding jobs leaves them due again when the lease ends,
+// so every job is sent at least once. On PostgreSQL, rows another worker is
+// claiming are skipped, not waited for (FOR UPDATE SKIP LOCKED).
+func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]MailJob, error) {
+	lock := ""
+	if s.Driver == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	var jobs []MailJob
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		return tx.Raw(`UPDATE mail_jobs SET next_attempt_at = ? WHERE id IN (
+			SELECT id FROM mail_jobs WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+			RETURNING *`, now.Add(lease), JobQueued, now, limit).Scan(&jobs).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim mail jobs: %w", err)
+	}
+	slices.SortFunc(jobs, func(a, b MailJob) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs, nil
 }
 

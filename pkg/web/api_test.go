@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,5 +245,31 @@ func TestStaffSeeFailedMailAndAdminsRequeueIt(t *testing.T) {
 	}
 	if len(auditEvents(t, h, "mail_requeue")) != 1 {
 		t.Error("requeue not audited")
+	}
+}
+
+// TestConcurrentWorkersNeverSendAJobTwice drains the outbox from two
+// goroutines at once (as two servers sharing a database would): every job
+// is claimed by one of them only.
+func TestConcurrentWorkersNeverSendAJobTwice(t *testing.T) {
+	h := webtest.New(t)
+	const n = 40
+	for i := range n {
+		h.Sign(webtest.SignForm(fmt.Sprintf("p%d@example.org", i)))
+	}
+	var wg sync.WaitGroup
+	sent := make([]int, 2)
+	for w := range 2 {
+		wg.Go(func() {
+			k, err := h.App.Outbox.Drain(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			sent[w] = k
+		})
+	}
+	wg.Wait()
+	if msgs := len(h.SMTP.Messages()); msgs != n || sent[0]+sent[1] != n {
+		t.Errorf("%d mails delivered (%d + %d), want each of %d once", msgs, sent[0], sent[1], n)
 	}
 }
