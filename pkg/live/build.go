@@ -11,8 +11,9 @@ import (
 
 // build makes the next snapshot of a letter. Counts are read whole (the
 // country_counts table is small); names are read again only for the countries
-// in changed (all of them when prev is nil), the rest are kept from prev.
-func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, changed map[string]bool, perCountry int) (*Snapshot, error) {
+// in changed (all of them when prev is nil or all is set), the rest are kept
+// from prev.
+func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, changed map[string]bool, all bool, perCountry int) (*Snapshot, error) {
 	rows, err := store.CountsForLetter(db, letterID)
 	if err != nil {
 		return nil, fmt.Errorf("live: counts of letter %d: %w", letterID, err)
@@ -24,7 +25,7 @@ func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, chan
 	}
 	snap.Seq++
 	for _, c := range snap.countries {
-		if prev != nil && !changed[c.Code] {
+		if prev != nil && !all && !changed[c.Code] {
 			if n, ok := prev.names[c.Code]; ok {
 				snap.names[c.Code] = n
 				continue

@@ -92,6 +92,7 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+			h.poll(ctx)
 			h.Broadcast(ctx)
 		}
 	}

@@ -19,6 +19,8 @@ const recentNames = 1000
 type HubConfig struct {
 	// Interval is the most often the event stream sends an update (coalescing).
 	Interval time.Duration
+	// Now is the app's clock, which stamps signatures' publication.
+	Now func() time.Time
 	// MaxStale is how old a snapshot may be, after a change, before a page
 	// request rebuilds it; zero means every request sees every change.
 	MaxStale time.Duration
@@ -40,15 +42,18 @@ type Hub struct {
 // letterState is the hub's memory of one letter, guarded by Hub.mu. Builds
 // run outside that lock, one at a time, under buildMu.
 type letterState struct {
-	buildMu   sync.Mutex
-	snap      *Snapshot
-	builtAt   time.Time
-	changed   map[string]bool
-	published []uint64
-	dirty     bool
-	sentSeq   uint64
-	recent    []NameEvent
-	subs      map[*Subscriber]struct{}
+	buildMu    sync.Mutex
+	snap       *Snapshot
+	builtAt    time.Time
+	changed    map[string]bool
+	published  []uint64
+	dirty      bool
+	all        bool      // changed by another server: rebuild every country
+	seenSeq    int64     // the letter's change counter at the last build
+	namesSince time.Time // when the last build began, for names published elsewhere
+	sentSeq    uint64
+	recent     []NameEvent
+	subs       map[*Subscriber]struct{}
 }
 
 // NameEvent is a newly published signatory, with the snapshot it came in.
@@ -59,8 +64,13 @@ type NameEvent struct {
 
 // NewHub returns a hub over st.
 func NewHub(st *store.Store, cfg HubConfig, log *slog.Logger) *Hub {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Hub{store: st, cfg: cfg, log: log, letters: map[uint]*letterState{}}
 }
+
+func (h *Hub) now() time.Time { return h.cfg.Now() }
 
 func (h *Hub) state(letterID uint) *letterState {
 	s, ok := h.letters[letterID]
@@ -114,45 +124,103 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		h.mu.Unlock()
 		return snap, nil
 	}
-	prev, changed, published := s.snap, s.changed, s.published
-	s.dirty, s.changed, s.published = false, map[string]bool{}, nil
+	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince}
+	s.dirty, s.changed, s.published, s.all = false, map[string]bool{}, nil, false
 	h.mu.Unlock()
 
-	snap, events, err := h.load(ctx, letterID, prev, changed, published)
+	started := h.now()
+	snap, events, seq, err := h.load(ctx, letterID, w)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
-		for code := range changed { // keep the changes for the next attempt
+		for code := range w.changed { // keep the changes for the next attempt
 			s.changed[code] = true
 		}
-		s.published, s.dirty = append(published, s.published...), true
+		s.published, s.dirty, s.all = append(w.published, s.published...), true, s.all || w.all
 		return nil, err
 	}
-	s.snap, s.builtAt = snap, time.Now()
-	s.recent = append(s.recent, events...)
+	s.snap, s.builtAt, s.seenSeq, s.namesSince = snap, time.Now(), seq, started
+	seen := map[uint64]bool{}
+	for _, e := range s.recent {
+		seen[e.ID] = true
+	}
+	for _, e := range events {
+		if !seen[e.ID] {
+			s.recent = append(s.recent, e)
+			seen[e.ID] = true
+		}
+	}
 	if over := len(s.recent) - recentNames; over > 0 {
 		s.recent = slices.Delete(s.recent, 0, over)
 	}
 	return snap, nil
 }
 
-func (h *Hub) load(ctx context.Context, letterID uint, prev *Snapshot, changed map[string]bool, published []uint64) (*Snapshot, []NameEvent, error) {
+// work is what a rebuild has to take into account.
+type work struct {
+	prev      *Snapshot
+	changed   map[string]bool // countries changed on this server
+	published []uint64        // signatures published on this server
+	all       bool            // another server changed the letter: read everything again
+	since     time.Time       // with all: names published since then
+}
+
+// load reads the next snapshot and the newly published names, and the
+// letter's change counter as it was before the reading began.
+func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, int64, error) {
 	db := h.store.Read(ctx)
-	snap, err := build(ctx, db, letterID, prev, changed, h.cfg.NamesPerCountry)
+	seq, err := store.LetterSeq(db, letterID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	if len(published) == 0 {
-		return snap, nil, nil
-	}
-	names, err := store.PublishedByID(db, letterID, published)
+	snap, err := build(ctx, db, letterID, w.prev, w.changed, w.all, h.cfg.NamesPerCountry)
 	if err != nil {
-		return nil, nil, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
+		return nil, nil, 0, err
+	}
+	var names []store.PublicSignatory
+	if len(w.published) > 0 {
+		if names, err = store.PublishedByID(db, letterID, w.published); err != nil {
+			return nil, nil, 0, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
+		}
+	}
+	if w.all && w.prev != nil {
+		elsewhere, err := store.PublishedSince(db, letterID, w.since)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("live: names published elsewhere for letter %d: %w", letterID, err)
+		}
+		names = append(names, elsewhere...)
 	}
 	events := make([]NameEvent, len(names))
 	for i, n := range names {
 		events[i] = NameEvent{Seq: snap.Seq, PublicSignatory: n}
 	}
-	return snap, events, nil
+	return snap, events, seq, nil
+}
+
+// poll reads every followed letter's change counter and marks the letters
+// that another server changed, so the next read or broadcast rebuilds them.
+func (h *Hub) poll(ctx context.Context) {
+	h.mu.Lock()
+	var ids []uint
+	for id, s := range h.letters {
+		if s.snap != nil {
+			ids = append(ids, id)
+		}
+	}
+	h.mu.Unlock()
+	for _, id := range ids {
+		seq, err := store.LetterSeq(h.store.Read(ctx), id)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Error("live: poll", "letter", id, "err", err)
+			}
+			continue
+		}
+		h.mu.Lock()
+		if s := h.state(id); seq > s.seenSeq && !s.dirty {
+			s.dirty, s.all = true, true
+		}
+		h.mu.Unlock()
+	}
 }

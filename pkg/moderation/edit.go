@@ -79,5 +79,10 @@ func (s *Service) applyEdit(tx *gorm.DB, actor *store.Staff, sig *store.Signatur
 	if err != nil {
 		return err
 	}
+	if sig.Status == store.StatusPublished {
+		if err := store.TouchLetter(tx, sig.LetterID); err != nil {
+			return err
+		}
+	}
 	return s.audit(tx, actor, "edit", sig, before, after)
 }

@@ -97,6 +97,9 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 	if err != nil || !changed || !wasPublished {
 		return nil, err
 	}
+	if err := store.TouchLetter(tx, sig.LetterID); err != nil {
+		return nil, err
+	}
 	if err := store.AddToCount(tx, sig.LetterID, before.Country, sig.Kind, isNamed(&before), -1); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func AddToCount(tx *gorm.DB, letterID uint, country string, kind Kind, named boo
 	if err != nil {
 		return fmt.Errorf("store: add %d to count of letter %d, %s, %s: %w", delta, letterID, country, kind, err)
 	}
-	return nil
+	return TouchLetter(tx, letterID)
 }
 
 // CountsForLetter returns every non-zero count row of a letter.

@@ -10,7 +10,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.

@@ -266,3 +266,16 @@ func SignatureCounts(tx *gorm.DB) ([]StatusCount, error) {
 	}
 	return out, nil
 }
+
+// PublishedSince returns the letter's named signatories published at or after t.
+func PublishedSince(tx *gorm.DB, letterID uint, t time.Time) ([]PublicSignatory, error) {
+	var out []PublicSignatory
+	err := tx.Model(&Signature{}).
+		Select("id, kind, name, affiliation, website, org_type, country, published_at").
+		Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?) AND published_at >= ?", letterID, StatusPublished, KindOrganisation, true, t).
+		Order("id").Limit(1000).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: signatories of letter %d published since %s: %w", letterID, t, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,81 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+// twoInstances starts two servers on one PostgreSQL database.
+func twoInstances(t *testing.T) (*webtest.Harness, *webtest.Harness) {
+	t.Helper()
+	if os.Getenv(webtest.PostgresEnv) == "" {
+		t.Skip("several servers share a PostgreSQL database; set " + webtest.PostgresEnv)
+	}
+	one := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	two := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].Review = nil
+		c.Database = one.App.Config.Database
+	})
+	return one, two
+}
+
+func TestPublishedOnOneServerStreamsFromTheOther(t *testing.T) {
+	one, two := twoInstances(t)
+	stream := two.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	stream.Next(2 * time.Second)
+	signAndConfirm(t, one, webtest.SignForm("ada@example.org"))
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case e := <-stream.Events():
+			got := decodeLive(t, e)
+			if got.Totals.Total == 1 && len(got.Names) == 1 && got.Names[0].Name == "Ada Lovelace" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the other server did not stream the new signature within 2s")
+		}
+	}
+}
+
+func TestTwoServersNeverSendTheSameMail(t *testing.T) {
+	one, two := twoInstances(t)
+	const n = 30
+	for i := range n {
+		one.Sign(webtest.SignForm(fmt.Sprintf("p%d@example.org", i)))
+	}
+	var wg sync.WaitGroup
+	for _, h := range []*webtest.Harness{one, two} {
+		wg.Go(func() {
+			if _, err := h.App.Outbox.Drain(t.Context()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	delivered := len(one.SMTP.Messages()) + len(two.SMTP.Messages())
+	if delivered != n {
+		t.Errorf("%d mails delivered by two servers (%d + %d), want %d", delivered, len(one.SMTP.Messages()), len(two.SMTP.Messages()), n)
+	}
+}
+
+func TestStaffSessionWorksOnEitherServer(t *testing.T) {
+	one, two := twoInstances(t)
+	b := one.LoginAs("mod@campaign.example", store.RoleModerator)
+	u, _ := url.Parse(one.URL + "/admin")
+	other := two.NewBrowser()
+	target, _ := url.Parse(two.URL + "/admin")
+	other.Client.Jar.SetCookies(target, b.Client.Jar.Cookies(u))
+	if res := other.Get("/admin"); res.Status != http.StatusOK {
+		t.Errorf("the session from one server on the other: %d", res.Status)
+	}
+}
