@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -118,9 +119,13 @@ func (l *Localizer) T(id string, kv ...any) string {
 }
 
 // Dir is the writing direction of the localizer's language: "rtl" or "ltr".
-func (l *Localizer) Dir() string {
-	base, _ := l.Tag.Base()
-	switch base.String() {
+func (l *Localizer) Dir() string { return DirOf(l.Tag.String()) }
+
+// DirOf is the writing direction of a language tag: "rtl" for Arabic,
+// Hebrew, Persian and Urdu, "ltr" otherwise.
+func DirOf(tag string) string {
+	base, _, _ := strings.Cut(tag, "-")
+	switch base {
 	case "ar", "he", "fa", "ur":
 		return "rtl"
 	}

@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -46,6 +47,9 @@ type Text struct {
 	Summary  string
 	BodyHTML template.HTML
 }
+
+// Dir is the writing direction of the text's language, for its dir attribute.
+func (t Text) Dir() string { return i18n.DirOf(t.Lang) }
 
 // In returns the letter's text in lang, or in its own language when it has
 // no translation for lang.
