@@ -17,6 +17,7 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
 // quickSigning lets the test sign some fifty times in a row from this machine
@@ -46,13 +47,19 @@ func postSignature(baseURL, email string) error {
 	return nil
 }
 
-// startServerIn is startServer on a data folder that already holds a database
-// and key, such as one restored from a backup.
+// startServerIn runs the server on dataDir (fresh, or holding a database and
+// key restored from a backup) and waits until /healthz answers.
 func startServerIn(t *testing.T, dataDir string, env ...string) (baseURL string, logs *syncBuffer) {
 	t.Helper()
 	addr := freeAddr(t)
 	baseURL = "http://" + addr
+	// The tests sign many times from this machine, at machine speed: no per-network
+	// limit and no minimum form time (the abuse tests in pkg/web cover those).
+	env = append([]string{"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s"}, env...)
 	env = append(env, "UNDERSIGNED_DATA_DIR="+dataDir, "UNDERSIGNED_SERVER_ADDR="+addr, "UNDERSIGNED_BASE_URL="+baseURL)
+	if dsn := webtest.PostgresDatabase(t); dsn != "" {
+		env = append(env, "UNDERSIGNED_DATABASE_DRIVER=postgres", "UNDERSIGNED_DATABASE_DSN="+dsn)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
@@ -64,10 +71,10 @@ func startServerIn(t *testing.T, dataDir string, env ...string) (baseURL string,
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("restored server stopped with %v", err)
+				t.Errorf("server stopped with %v", err)
 			}
 		case <-time.After(20 * time.Second):
-			t.Error("restored server did not shut down")
+			t.Error("server did not shut down")
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -81,11 +88,11 @@ func startServerIn(t *testing.T, dataDir string, env ...string) (baseURL string,
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("restored server exited early: %v\n%s", err, logs)
+			t.Fatalf("server exited early: %v\n%s", err, logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("restored server not healthy in time:\n%s", logs)
+			t.Fatalf("server not healthy in time:\n%s", logs)
 		}
 	}
 }

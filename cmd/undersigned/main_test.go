@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,54 +50,13 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer runs the command as `go run ./cmd/undersigned` would, with the
-// committed config.yaml and env on top, and waits until /healthz answers.
+// committed config.yaml and env on top, on a fresh data folder, and waits
+// until /healthz answers.
 func startServer(t *testing.T, env ...string) (baseURL, dataDir string, logs *syncBuffer) {
 	t.Helper()
 	dataDir = t.TempDir()
-	addr := freeAddr(t)
-	baseURL = "http://" + addr
-	// The tests sign many times from this machine, at machine speed: no per-network
-	// limit and no minimum form time (the abuse tests in pkg/web cover those).
-	env = append([]string{"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s"}, env...)
-	env = append(env, "UNDERSIGNED_DATA_DIR="+dataDir, "UNDERSIGNED_SERVER_ADDR="+addr, "UNDERSIGNED_BASE_URL="+baseURL)
-	if dsn := webtest.PostgresDatabase(t); dsn != "" {
-		env = append(env, "UNDERSIGNED_DATABASE_DRIVER=postgres", "UNDERSIGNED_DATABASE_DSN="+dsn)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--config", "../../config.yaml"}, env, console{in: strings.NewReader(""), out: logs, err: logs})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("server did not shut down")
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(baseURL + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return baseURL, dataDir, logs
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("server exited early: %v\n%s", err, logs)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not healthy in time:\n%s", logs)
-		}
-	}
+	baseURL, logs = startServerIn(t, dataDir, env...)
+	return baseURL, dataDir, logs
 }
 
 func sign(t *testing.T, baseURL, email string) {

@@ -22,6 +22,7 @@ type Link struct {
 	Name        string
 	Affiliation string
 	Website     string
+	OrgType     string
 	Country     string
 	ShowName    bool
 }
@@ -192,7 +193,7 @@ func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
 	}
 	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status, Name: sig.Name, Affiliation: sig.Affiliation,
-		Website: sig.Website, Country: sig.Country, ShowName: sig.ShowName}, nil
+		Website: sig.Website, OrgType: sig.OrgType, Country: sig.Country, ShowName: sig.ShowName}, nil
 }
 
 func (s *Service) tokenState(sig *store.Signature) error {

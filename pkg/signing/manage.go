@@ -7,7 +7,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -15,18 +14,9 @@ import (
 // or one withdrawn since.
 var ErrManageNotFound = errors.New("signing: unknown manage link")
 
-// Managed is what a signer's manage page shows of their signature.
-type Managed struct {
-	Letter      *letters.Letter
-	Kind        store.Kind
-	Status      store.Status
-	Name        string
-	Affiliation string
-	Website     string
-	OrgType     string
-	Country     string
-	ShowName    bool
-}
+// Managed is what a signer's manage page shows of their signature: the same
+// as what the confirm page shows.
+type Managed = Link
 
 // Manage returns the signature behind a manage link.
 func (s *Service) Manage(ctx context.Context, plain string) (Managed, error) {
@@ -38,12 +28,11 @@ func (s *Service) Manage(ctx context.Context, plain string) (Managed, error) {
 }
 
 func (s *Service) managed(sig *store.Signature) (Managed, error) {
-	letter, ok := s.d.Letters.ByID(sig.LetterID)
-	if !ok {
+	link, err := s.linkFor(sig)
+	if err != nil {
 		return Managed{}, ErrManageNotFound
 	}
-	return Managed{Letter: letter, Kind: sig.Kind, Status: sig.Status, Name: sig.Name, Affiliation: sig.Affiliation,
-		Website: sig.Website, OrgType: sig.OrgType, Country: sig.Country, ShowName: sig.ShowName}, nil
+	return link, nil
 }
 
 // Correct lets a signer change the public details of their signature: name,
