@@ -70,7 +70,7 @@ func TestCountsChangeBySQLExpression(t *testing.T) {
 	var stmt string
 	err := st.Write(context.Background(), func(tx *gorm.DB) error {
 		err := tx.Callback().Create().After("gorm:create").Register("test:capture", func(db *gorm.DB) {
-			stmt = db.Statement.SQL.String()
+			stmt += db.Statement.SQL.String() + "\n"
 		})
 		if err != nil {
 			return err

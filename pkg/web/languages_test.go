@@ -109,7 +109,7 @@ func TestLanguageChoice(t *testing.T) {
 	if sig.Locale != "pt" {
 		t.Errorf("signature recorded locale %q", sig.Locale)
 	}
-	if subject := h.SMTP.Messages()[0].Subject; strings.HasPrefix(subject, "Confirm") {
+	if subject := h.SMTP.Messages()[0].Subject; !strings.HasPrefix(subject, "Confirme sua assinatura") {
 		t.Errorf("the mail to a Portuguese signer is in English: %q", subject)
 	}
 }
