@@ -42,6 +42,11 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 			"/admin":                 admin.Get("/admin?lang=" + lang),
 			"/admin/audit":           admin.Get("/admin/audit?lang=" + lang),
 			"/admin/abuse":           admin.Get("/admin/abuse?lang=" + lang),
+			"/admin/staff":           admin.Get("/admin/staff?lang=" + lang),
+			"/admin/mail":            admin.Get("/admin/mail?lang=" + lang),
+			"/admin/export":          admin.Get("/admin/export?lang=" + lang),
+			letter + "/embed":        h.Get(letter + "/embed?lang=" + lang),
+			"/admin/login":           h.Get("/admin/login?lang=" + lang),
 		}
 		for name, res := range public {
 			doc := res.Doc()
