@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,6 +30,25 @@ type formField struct {
 	Options      []fieldOption
 	Link         string // a link shown under the field, e.g. to the privacy notice
 	LinkText     string
+}
+
+// OptionsHTML renders a select's options. It runs in Go rather than in the
+// template because a country list has 250 of them on every sign form; the
+// values and labels are escaped here as the template would.
+func (f formField) OptionsHTML() template.HTML {
+	var b strings.Builder
+	for _, o := range f.Options {
+		b.WriteString(`<option value="`)
+		b.WriteString(template.HTMLEscapeString(o.Value))
+		b.WriteByte('"')
+		if o.Selected {
+			b.WriteString(" selected")
+		}
+		b.WriteByte('>')
+		b.WriteString(template.HTMLEscapeString(o.Label))
+		b.WriteString("</option>\n")
+	}
+	return template.HTML(b.String())
 }
 
 type fieldOption struct {
