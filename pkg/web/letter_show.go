@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -54,13 +55,41 @@ func (a *App) showLetter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := signForm{Kind: c.QueryParam("kind"), Ref: c.QueryParam("ref")}
-	return a.renderLetter(c, http.StatusOK, letter, form, nil)
+	form := signForm{Kind: c.QueryParam("kind"), Ref: c.QueryParam("ref"), Stamp: a.d.Guard.Stamp()}
+	key := a.letterCacheKey(c, letter, form)
+	if key != "" {
+		if page, ok := a.pages.get(form.Stamp, key); ok {
+			return c.HTMLBlob(http.StatusOK, page)
+		}
+	}
+	return a.renderLetterCached(c, http.StatusOK, letter, form, nil, key)
+}
+
+// letterCacheKey is the page cache's key for a plain view of the letter page
+// (no search, nothing but lang, kind and ref in the query), or "" when the
+// request asks for more than the cache keeps.
+func (a *App) letterCacheKey(c echo.Context, letter *letters.Letter, form signForm) string {
+	for k := range c.QueryParams() {
+		if k != "lang" && k != "kind" && k != "ref" {
+			return ""
+		}
+	}
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d|%d|%s|%s|%s|%s", letter.ID, snap.Seq, a.localizer(c).Lang(), form.kind(), form.Ref, form.Stamp)
 }
 
 // renderLetter draws the letter page; the sign handler calls it again with the
 // user's input and errors when the form needs correcting.
 func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, form signForm, errs map[string]string) error {
+	return a.renderLetterCached(c, status, letter, form, errs, "")
+}
+
+// renderLetterCached is renderLetter that also keeps the page under key,
+// when key is not "".
+func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Letter, form signForm, errs map[string]string, key string) error {
 	l := a.localizer(c)
 	now := a.d.Now()
 	kind := form.kind()
@@ -81,7 +110,7 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 		ListPublic: letter.ListIsPublic(now),
 		Kind:       kind,
 		Form:       form,
-		Stamp:      a.d.Guard.Stamp(),
+		Stamp:      form.Stamp,
 		Fields:     fields,
 		Errors:     summary,
 	}
@@ -106,7 +135,18 @@ func (a *App) renderLetter(c echo.Context, status int, letter *letters.Letter, f
 			return err
 		}
 	}
-	return a.render(c, status, "letter", v)
+	if v.Stamp == "" { // a fresh form; one sent back keeps its first stamp
+		v.Stamp = a.d.Guard.Stamp()
+	}
+	if key == "" {
+		return a.render(c, status, "letter", v)
+	}
+	page, err := a.renderBytes("letter", v)
+	if err != nil {
+		return err
+	}
+	a.pages.put(form.Stamp, key, page)
+	return c.HTMLBlob(status, page)
 }
 
 func refParam(ref string) string {

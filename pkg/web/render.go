@@ -98,15 +98,24 @@ func parseTemplates(files fs.FS) (*templates, error) {
 // render writes the named page with status. Rendering into a buffer first
 // means a template error becomes a clean 500, not half a page.
 func (a *App) render(c echo.Context, status int, name string, view any) error {
+	b, err := a.renderBytes(name, view)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, b)
+}
+
+// renderBytes renders the named page.
+func (a *App) renderBytes(name string, view any) ([]byte, error) {
 	page, ok := a.templates.pages[name]
 	if !ok {
-		return fmt.Errorf("web: no page template %q", name)
+		return nil, fmt.Errorf("web: no page template %q", name)
 	}
 	var buf bytes.Buffer
 	if err := page.ExecuteTemplate(&buf, "base", view); err != nil {
-		return fmt.Errorf("web: render %s: %w", name, err)
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // page starts the view of a page for the current request.

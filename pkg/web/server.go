@@ -51,6 +51,7 @@ type App struct {
 	d         Deps
 	templates *templates
 	echo      *echo.Echo
+	pages     *pageCache
 }
 
 // New builds the app and its routes.
@@ -63,7 +64,7 @@ func New(d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	a := &App{d: d, templates: tpl, echo: echo.New()}
+	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache()}
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.handleError
 	a.echo.IPExtractor = ipExtractor(d.Config.Abuse.TrustedProxies)
