@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -46,13 +47,24 @@ func (a *App) apiShowLetter(c echo.Context) error {
 	if notModified(c, fmt.Sprintf(`W/"%d-%d-%s"`, letter.ID, snap.Seq, l.Lang()), apiLetterMaxAge) {
 		return nil
 	}
+	// The body only changes with the snapshot: marshal it once per version
+	// and language.
+	version, key := fmt.Sprint(letter.ID, "-", snap.Seq), "api|"+l.Lang()
+	if body, ok := a.apiBodies.get(version, key); ok {
+		return c.JSONBlob(http.StatusOK, body)
+	}
 	groups := a.countryGroups(snap, letter, l.Tag)
 	out := apiLetter{Slug: letter.Slug, Title: letter.Title, Total: snap.Totals.Total,
 		Organisations: snap.Totals.Organisations, Individuals: snap.Totals.Individuals, Countries: make([]apiCountry, len(groups))}
 	for i, g := range groups {
 		out.Countries[i] = apiCountry{Code: g.Code, Name: g.Name, Total: g.Total, Organisations: g.Organisations, Individuals: g.Individuals}
 	}
-	return c.JSON(http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	a.apiBodies.put(version, key, body)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 // apiSignatoryPage is the JSON of GET /api/v1/letters/{slug}/signatories.

@@ -5,11 +5,13 @@ import (
 	"sync"
 )
 
-// pageCache keeps rendered letter pages for the current second. A letter
-// page depends only on the letter's snapshot, the reader's language, the
-// kind of sign form and the form's stamp, which changes every second; so a
-// launch-day crowd is served one rendering per second and language instead
-// of one per request, and nothing stale outlives the second it was made in.
+// pageCache keeps rendered responses of one generation, dropping them all
+// when a newer generation comes. Letter pages use the form stamp's second as
+// the generation: a page depends only on the letter's snapshot, the reader's
+// language, the kind of sign form and the stamp, so a launch-day crowd is
+// served one rendering per second and language instead of one per request,
+// and nothing stale outlives its second. The JSON totals use the snapshot's
+// version.
 type pageCache struct {
 	mu     sync.Mutex
 	second string // the stamp's second the entries belong to

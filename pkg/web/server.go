@@ -51,7 +51,8 @@ type App struct {
 	d         Deps
 	templates *templates
 	echo      *echo.Echo
-	pages     *pageCache
+	pages     *pageCache // letter pages of the current second
+	apiBodies *pageCache // JSON totals of the current snapshot
 }
 
 // New builds the app and its routes.
@@ -64,7 +65,7 @@ func New(d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache()}
+	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache(), apiBodies: newPageCache()}
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.handleError
 	a.echo.IPExtractor = ipExtractor(d.Config.Abuse.TrustedProxies)
