@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/undersigned/undersigned/pkg/letters"
+	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -35,11 +36,7 @@ type apiCountry struct {
 // apiShowLetter gives a letter's totals, overall and by country, to scripts,
 // journalists' tools and the embeddable counter.
 func (a *App) apiShowLetter(c echo.Context) error {
-	letter, err := a.publicLetter(c)
-	if err != nil {
-		return err
-	}
-	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	letter, snap, err := a.publicSnapshot(c)
 	if err != nil {
 		return err
 	}
@@ -164,4 +161,17 @@ func (a *App) publicLetter(c echo.Context) (*letters.Letter, error) {
 func hashQuery(q string) string {
 	sum := sha256.Sum256([]byte(q))
 	return hex.EncodeToString(sum[:8])
+}
+
+// publicSnapshot finds the public letter in the path and its current snapshot.
+func (a *App) publicSnapshot(c echo.Context) (*letters.Letter, *live.Snapshot, error) {
+	letter, err := a.publicLetter(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return letter, snap, nil
 }

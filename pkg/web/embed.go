@@ -20,11 +20,7 @@ type embedView struct {
 // showEmbed is the embeddable counter: the live total and a link to sign.
 // It is the one page other sites may frame.
 func (a *App) showEmbed(c echo.Context) error {
-	letter, err := a.publicLetter(c)
-	if err != nil {
-		return err
-	}
-	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	letter, snap, err := a.publicSnapshot(c)
 	if err != nil {
 		return err
 	}
