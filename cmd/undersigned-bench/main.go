@@ -216,7 +216,15 @@ func signOnce(client *http.Client, base string, i int64) bool {
 // streamLatency holds event-stream clients open, publishes one signature and
 // measures how long each stream takes to show the new total.
 func streamLatency(ctx context.Context, a *app.App, base string, n int) error {
-	streamClient := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: n}}
+	// One source address has about 28,000 ephemeral ports, and each stream
+	// holds one; spread the clients over 127.0.0.2-127.0.0.9 so ten thousand
+	// and more can connect.
+	var next atomic.Int64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+next.Add(1)%8))}
+		return (&net.Dialer{LocalAddr: src, Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+	}
+	streamClient := &http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConnsPerHost: n}}
 	got := make(chan time.Duration, n)
 	ready := make(chan struct{}, n)
 	var published atomic.Int64

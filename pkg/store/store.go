@@ -15,7 +15,6 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // ErrNotFound is returned by look-ups that match no row.
@@ -40,12 +39,7 @@ type Store struct {
 // Open connects to the database named by opts. It does not migrate; call Migrate.
 func Open(opts Options) (*Store, error) {
 	gcfg := &gorm.Config{
-		Logger: logger.NewSlogLogger(opts.Log, logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true,
-		}),
+		Logger:         quietLogger{log: opts.Log, slow: 500 * time.Millisecond},
 		TranslateError: true,
 		NowFunc:        func() time.Time { return time.Now().UTC() },
 	}

@@ -135,3 +135,26 @@ func TestReaderCannotWrite(t *testing.T) {
 		t.Error("the read pool accepted a write")
 	}
 }
+
+// TestFailedQueriesAreLoggedWithoutValues makes a query fail with a signer's
+// name in it and checks that the log names the failure but not the name.
+func TestFailedQueriesAreLoggedWithoutValues(t *testing.T) {
+	var logs strings.Builder
+	st, err := store.Open(store.Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Write(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO signatures (name) VALUES (?)", "Secret Signer Name").Error
+	})
+	if err == nil {
+		t.Fatal("the broken insert succeeded")
+	}
+	if !strings.Contains(logs.String(), "query failed") || strings.Contains(logs.String(), "Secret Signer Name") {
+		t.Errorf("log: %s", logs.String())
+	}
+}
