@@ -238,7 +238,7 @@ func streamLatency(ctx context.Context, a *app.App, base string, n int) error {
 				return
 			}
 			defer res.Body.Close()
-			buf := make([]byte, 64<<10)
+			buf := make([]byte, 4<<10) // small: this process holds every client too
 			first := true
 			for {
 				k, err := res.Body.Read(buf)
@@ -266,7 +266,7 @@ func streamLatency(ctx context.Context, a *app.App, base string, n int) error {
 			n = open
 		}
 	}
-	fmt.Printf("event streams open: %d, server RSS %d MiB\n", n, rssMiB())
+	fmt.Printf("event streams open: %d, process RSS (server and clients) %d MiB\n", n, rssMiB())
 	// Publish one signature, as a confirmation would, and time its arrival.
 	published.Store(time.Now().UnixNano())
 	if err := publishOne(ctx, a); err != nil {
