@@ -115,5 +115,5 @@ func (g *Guard) HashNetwork(clientIP string) string {
 	if err != nil {
 		return ""
 	}
-	return g.vault.Hash(vault.PurposeNetwork, NetworkOf(addr).String())
+	return NetworkHash(g.vault, addr)
 }

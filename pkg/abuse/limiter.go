@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/undersigned/undersigned/pkg/vault"
 )
 
 // Window is one rate: at most Count events in Period.
@@ -106,6 +108,17 @@ func NetworkOf(addr netip.Addr) netip.Prefix {
 	}
 	p, _ := addr.Prefix(bits)
 	return p
+}
+
+// NetworkHash is the keyed hash a signature keeps of the network (the /24 or
+// /48) an address belongs to; signing stores it, bulk invalidation matches it.
+func NetworkHash(v *vault.Vault, addr netip.Addr) string {
+	return v.Hash(vault.PurposeNetwork, NetworkOf(addr).String())
+}
+
+// DomainHash is the keyed hash a signature keeps of its email's domain.
+func DomainHash(v *vault.Vault, domain string) string {
+	return v.Hash(vault.PurposeDomain, strings.ToLower(strings.TrimSpace(domain)))
 }
 
 // EmailDomain is the lower-cased domain of an address, or "".

@@ -154,9 +154,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })
-	wg.Go(func() { a.runExpiry(workCtx) })
+	wg.Go(func() { a.every(workCtx, expireEvery, "expiring unconfirmed signatures", a.expire) })
 	wg.Go(func() { a.Live.Run(workCtx) })
-	wg.Go(func() { a.reloadBlocks(workCtx) })
+	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -179,38 +179,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-func (a *App) runExpiry(ctx context.Context) {
-	ticker := time.NewTicker(expireEvery)
-	defer ticker.Stop()
-	for {
-		if n, err := a.Signing.Expire(ctx); err != nil && ctx.Err() == nil {
-			a.log.Error("expiring unconfirmed signatures failed", "err", err)
-		} else if n > 0 {
-			a.log.Info("deleted unconfirmed signatures past their expiry", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
+// expire deletes unconfirmed signatures past their grace.
+func (a *App) expire(ctx context.Context) error {
+	n, err := a.Signing.Expire(ctx)
+	if n > 0 {
+		a.log.Info("deleted unconfirmed signatures past their expiry", "count", n)
 	}
+	return err
 }
 
 // blocksEvery is how often the block list is read again, so that servers
 // sharing a database agree on it within a minute.
 const blocksEvery = time.Minute
 
-func (a *App) reloadBlocks(ctx context.Context) {
-	ticker := time.NewTicker(blocksEvery)
+// every runs job now and then every interval until ctx ends, logging what fails.
+func (a *App) every(ctx context.Context, interval time.Duration, what string, job func(context.Context) error) {
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
+		if err := job(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error(what+" failed", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			if err := a.Blocks.Reload(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("reloading the block list failed", "err", err)
-			}
 		}
 	}
 }

@@ -99,9 +99,10 @@ func recordChange(changes map[uint]*store.Change, sig *store.Signature, to store
 func (s *Service) move(tx *gorm.DB, actor *store.Staff, sig *store.Signature, to store.Status, d Decision) error {
 	before := snapshotOf(sig)
 	now := s.d.Now()
+	note := store.TruncateRunes(d.Note, 1000)
 	fields := map[string]any{"status": to, "reviewed_at": now}
 	if to == store.StatusRejected {
-		fields["reason_code"], fields["reason_note"] = d.Reason, truncate(d.Note, 1000)
+		fields["reason_code"], fields["reason_note"] = d.Reason, note
 	}
 	if to == store.StatusPublished && sig.PublishedAt == nil {
 		fields["published_at"] = now
@@ -116,7 +117,7 @@ func (s *Service) move(tx *gorm.DB, actor *store.Staff, sig *store.Signature, to
 	wasRejected := sig.Status == store.StatusRejected
 	sig.Status = to
 	if to == store.StatusRejected {
-		sig.ReasonCode, sig.ReasonNote = d.Reason, truncate(d.Note, 1000)
+		sig.ReasonCode, sig.ReasonNote = d.Reason, note
 	}
 	if err := s.audit(tx, actor, string(d.Action), sig, before, snapshotOf(sig)); err != nil {
 		return err
@@ -133,12 +134,11 @@ func (s *Service) move(tx *gorm.DB, actor *store.Staff, sig *store.Signature, to
 // adjustCount keeps country_counts equal to the published signatures when one
 // moves between states.
 func adjustCount(tx *gorm.DB, sig *store.Signature, from, to store.Status) error {
-	named := sig.Kind == store.KindOrganisation || sig.ShowName
 	switch {
 	case from != store.StatusPublished && to == store.StatusPublished:
-		return store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, named, 1)
+		return store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), 1)
 	case from == store.StatusPublished && to != store.StatusPublished:
-		return store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, named, -1)
+		return store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), -1)
 	}
 	return nil
 }
@@ -177,12 +177,4 @@ func (s *Service) audit(tx *gorm.DB, actor *store.Staff, action string, sig *sto
 		StaffID: &actor.ID, StaffEmail: actor.Email, Action: action, SignatureID: &sig.ID,
 		Subject: fmt.Sprintf("%s (%s)", sig.Name, sig.Country), Before: string(b), After: string(a), CreatedAt: s.d.Now(),
 	})
-}
-
-func truncate(s string, max int) string {
-	r := []rune(s)
-	if len(r) > max {
-		return string(r[:max])
-	}
-	return s
 }

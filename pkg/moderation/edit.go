@@ -58,11 +58,10 @@ func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f Pub
 func (s *Service) applyEdit(tx *gorm.DB, actor *store.Staff, sig *store.Signature, r signing.Request) error {
 	before := snapshotOf(sig)
 	if sig.Status == store.StatusPublished && r.Country != sig.Country {
-		named := sig.Kind == store.KindOrganisation || sig.ShowName
-		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, named, -1); err != nil {
+		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), -1); err != nil {
 			return err
 		}
-		if err := store.AddToCount(tx, sig.LetterID, r.Country, sig.Kind, named, 1); err != nil {
+		if err := store.AddToCount(tx, sig.LetterID, r.Country, sig.Kind, sig.Named(), 1); err != nil {
 			return err
 		}
 	}

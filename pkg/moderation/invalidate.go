@@ -11,7 +11,6 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/store"
-	"github.com/undersigned/undersigned/pkg/vault"
 )
 
 // ErrNoCriteria is returned when an invalidation names neither a domain nor a
@@ -38,11 +37,10 @@ func (s *Service) matching(tx *gorm.DB, c Criteria) (*gorm.DB, error) {
 	q := tx.Model(&store.Signature{}).Where("letter_id = ? AND status NOT IN ?", c.LetterID,
 		[]store.Status{store.StatusRejected, store.StatusWithdrawn})
 	if c.Domain != "" {
-		q = q.Where("email_domain_hash = ?", s.d.Vault.Hash(vault.PurposeDomain, c.Domain))
+		q = q.Where("email_domain_hash = ?", abuse.DomainHash(s.d.Vault, c.Domain))
 	}
 	if c.Network.IsValid() {
-		network := abuse.NetworkOf(c.Network.Addr())
-		q = q.Where("network_hash = ?", s.d.Vault.Hash(vault.PurposeNetwork, network.String()))
+		q = q.Where("network_hash = ?", abuse.NetworkHash(s.d.Vault, c.Network.Addr()))
 	}
 	if !c.From.IsZero() {
 		q = q.Where("created_at >= ?", c.From)

@@ -100,7 +100,7 @@ func (s *Service) confirm(tx *gorm.DB, sig *store.Signature, letter *letters.Let
 	}
 	status := fields["status"].(store.Status)
 	if status == store.StatusPublished {
-		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, isNamed(sig), 1); err != nil {
+		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), 1); err != nil {
 			return "", err
 		}
 	}

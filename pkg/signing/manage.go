@@ -89,11 +89,11 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 	if err := store.TouchLetter(tx, sig.LetterID); err != nil {
 		return nil, err
 	}
-	if err := store.AddToCount(tx, sig.LetterID, before.Country, sig.Kind, isNamed(&before), -1); err != nil {
+	if err := store.AddToCount(tx, sig.LetterID, before.Country, sig.Kind, before.Named(), -1); err != nil {
 		return nil, err
 	}
 	if sig.Status == store.StatusPublished {
-		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, isNamed(sig), 1); err != nil {
+		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), 1); err != nil {
 			return nil, err
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Service) Withdraw(ctx context.Context, plain string) error {
 			return err
 		}
 		if sig.Status == store.StatusPublished {
-			if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, isNamed(sig), -1); err != nil {
+			if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), -1); err != nil {
 				return err
 			}
 			change = &store.Change{LetterID: sig.LetterID, Countries: []string{sig.Country}}
@@ -149,9 +149,4 @@ func (s *Service) findByManageToken(tx *gorm.DB, plain string) (*store.Signature
 		return nil, ErrManageNotFound
 	}
 	return sig, err
-}
-
-// isNamed tells whether a signature counts among the named on the public list.
-func isNamed(sig *store.Signature) bool {
-	return sig.Kind == store.KindOrganisation || sig.ShowName
 }

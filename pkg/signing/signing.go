@@ -149,7 +149,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		ConsentVersion:  s.d.Config.ConsentVersion,
 		Ref:             r.Ref,
 		NetworkHash:     r.NetworkHash,
-		EmailDomainHash: s.d.Vault.Hash(vault.PurposeDomain, abuse.EmailDomain(r.Email)),
+		EmailDomainHash: abuse.DomainHash(s.d.Vault, abuse.EmailDomain(r.Email)),
 	}
 	if r.NetworkHash != "" {
 		now := s.d.Now()

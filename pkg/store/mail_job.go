@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -96,7 +95,7 @@ func MarkMailSent(tx *gorm.DB, id uint64, now time.Time) error {
 // MarkMailFailed gives up on a job the relay refused for good.
 func MarkMailFailed(tx *gorm.DB, id uint64, cause string) error {
 	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
-		"status": JobFailed, "attempts": gorm.Expr("attempts + 1"), "last_error": truncateUTF8(cause, 1000),
+		"status": JobFailed, "attempts": gorm.Expr("attempts + 1"), "last_error": TruncateRunes(cause, 1000),
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: mark mail job %d failed: %w", id, err)
@@ -107,20 +106,12 @@ func MarkMailFailed(tx *gorm.DB, id uint64, cause string) error {
 // MarkMailRetry keeps a job queued after a failed attempt, due again at next.
 func MarkMailRetry(tx *gorm.DB, id uint64, next time.Time, cause string) error {
 	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
-		"next_attempt_at": next, "attempts": gorm.Expr("attempts + 1"), "last_error": truncateUTF8(cause, 1000),
+		"next_attempt_at": next, "attempts": gorm.Expr("attempts + 1"), "last_error": TruncateRunes(cause, 1000),
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: reschedule mail job %d: %w", id, err)
 	}
 	return nil
-}
-
-// truncateUTF8 cuts s to at most max bytes without splitting a character.
-func truncateUTF8(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "")
 }
 
 // MailStats summarises the outbox for the console.

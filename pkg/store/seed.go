@@ -39,7 +39,7 @@ func (s *Store) SeedPublished(ctx context.Context, letterID uint, n int, countri
 			}
 			counts := map[key]int64{}
 			for _, r := range rows {
-				counts[key{r.Country, r.Kind, r.Kind == KindOrganisation || r.ShowName}]++
+				counts[key{r.Country, r.Kind, r.Named()}]++
 			}
 			for k, c := range counts {
 				if err := AddToCount(tx, letterID, k.country, k.kind, k.named, c); err != nil {

@@ -99,6 +99,10 @@ type Signature struct {
 	UpdatedAt       time.Time
 }
 
+// Named reports whether the public list names this signature: every
+// organisation, and the individuals who chose to be shown.
+func (s *Signature) Named() bool { return s.Kind == KindOrganisation || s.ShowName }
+
 // SetDerived recomputes SearchText and SortKey from the public fields; call it
 // whenever they change.
 func (s *Signature) SetDerived() {

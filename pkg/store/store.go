@@ -165,3 +165,11 @@ func findOne[T any](tx *gorm.DB, what, query string, args ...any) (*T, error) {
 	}
 	return &row, nil
 }
+
+// TruncateRunes cuts s to at most n characters, to fit a column.
+func TruncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

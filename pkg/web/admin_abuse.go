@@ -62,7 +62,7 @@ func (a *App) createBlock(c echo.Context) error {
 	}
 	member := currentStaff(c)
 	err := a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
-		return tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: truncateRunes(f.Note, 300), StaffEmail: member.Email}).Error
+		return tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: store.TruncateRunes(f.Note, 300), StaffEmail: member.Email}).Error
 	})
 	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
@@ -218,13 +218,4 @@ func (a *App) invalidateFields(l *i18n.Localizer, f invalidateForm) []formField 
 		{Name: "from", Type: "datetime-local", Label: l.T("admin.abuse.from"), Value: f.From},
 		{Name: "to", Type: "datetime-local", Label: l.T("admin.abuse.to"), Value: f.To},
 	}
-}
-
-// truncateRunes cuts s to at most n characters.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

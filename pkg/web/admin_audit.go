@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -48,19 +47,10 @@ func (a *App) showAudit(c echo.Context) error {
 	}}
 	page := max(f.Page, 1)
 	if page > 1 {
-		v.PrevURL = auditPageURL(q, page-1)
+		v.PrevURL = withPage("/admin/audit", q, page-1)
 	}
 	if more {
-		v.NextURL = auditPageURL(q, page+1)
+		v.NextURL = withPage("/admin/audit", q, page+1)
 	}
 	return a.render(c, http.StatusOK, "admin_audit", v)
-}
-
-func auditPageURL(q url.Values, page int) string {
-	next := url.Values{}
-	for k, v := range q {
-		next[k] = v
-	}
-	next.Set("page", strconv.Itoa(page))
-	return "/admin/audit?" + next.Encode()
 }

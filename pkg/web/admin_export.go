@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,10 +56,7 @@ func (a *App) createExport(c echo.Context) error {
 	if includeEmails {
 		name = fmt.Sprintf("%s-signatures-with-emails.csv", letter.Slug)
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, "attachment; filename="+strconv.Quote(name))
-	c.Response().WriteHeader(http.StatusOK)
+	startDownload(c, name, "text/csv; charset=utf-8", "no-store") // it may hold contact emails
 	err := a.d.Moderator.Export(c.Request().Context(), currentStaff(c), letter.ID, includeEmails, c.Response())
 	if errors.Is(err, moderation.ErrForbidden) {
 		return echo.ErrForbidden

@@ -63,10 +63,10 @@ func (a *App) showQueue(c echo.Context) error {
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)})
 	}
 	if page.Page > 1 {
-		v.PrevURL = pageURL(q, page.Page-1)
+		v.PrevURL = withPage("/admin", q, page.Page-1)
 	}
 	if page.HasMore {
-		v.NextURL = pageURL(q, page.Page+1)
+		v.NextURL = withPage("/admin", q, page.Page+1)
 	}
 	return a.render(c, http.StatusOK, "admin_queue", v)
 }
@@ -112,15 +112,4 @@ func flashMessage(l *i18n.Localizer, q url.Values) string {
 		return l.T("admin.flash.saved")
 	}
 	return ""
-}
-
-func pageURL(q url.Values, page int) string {
-	next := url.Values{}
-	for k, v := range q {
-		if k != "changed" && k != "skipped" && k != "saved" {
-			next[k] = v
-		}
-	}
-	next.Set("page", strconv.Itoa(page))
-	return "/admin?" + next.Encode()
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
+// publicDownloadCache lets shared caches keep the open-data files a minute.
+const publicDownloadCache = "public, max-age=60"
+
 // downloadBatch is how many rows a download reads from the database at a time.
 const downloadBatch = 1000
 
@@ -22,7 +25,7 @@ func (a *App) downloadCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	startDownload(c, letter.Slug+"-signatories.csv", "text/csv; charset=utf-8")
+	startDownload(c, letter.Slug+"-signatories.csv", "text/csv; charset=utf-8", publicDownloadCache)
 	w := csv.NewWriter(c.Response())
 	if err := w.Write([]string{"kind", "name", "affiliation", "website", "organisation_type", "country", "published_at"}); err != nil {
 		return err
@@ -49,7 +52,7 @@ func (a *App) downloadJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	startDownload(c, letter.Slug+"-signatories.json", "application/json")
+	startDownload(c, letter.Slug+"-signatories.json", "application/json", publicDownloadCache)
 	out := c.Response()
 	if _, err := out.Write([]byte("[")); err != nil {
 		return err
@@ -80,10 +83,11 @@ func (a *App) downloadJSON(c echo.Context) error {
 	return err
 }
 
-func startDownload(c echo.Context, name, contentType string) {
+// startDownload answers with a file to save, streamed after this call.
+func startDownload(c echo.Context, name, contentType, cacheControl string) {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, contentType)
 	h.Set(echo.HeaderContentDisposition, "attachment; filename="+strconv.Quote(name))
-	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Cache-Control", cacheControl)
 	c.Response().WriteHeader(http.StatusOK)
 }

@@ -84,10 +84,15 @@ func (a *App) search(c echo.Context, p *Page, letter *letters.Letter, f store.Si
 	return res, nil
 }
 
+// withPage is the URL of another page of a paginated list: path with the same
+// query, but page, and without the outcome of a console action (changed,
+// skipped, saved), which belongs to the page it was shown on.
 func withPage(path string, q url.Values, page int) string {
 	next := url.Values{}
 	for k, v := range q {
-		next[k] = v
+		if k != "changed" && k != "skipped" && k != "saved" {
+			next[k] = v
+		}
 	}
 	next.Set("page", strconv.Itoa(page))
 	return path + "?" + next.Encode()

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/text/language/display"
 
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -131,9 +130,9 @@ func (a *App) page(c echo.Context, title string) *Page {
 		CSRF:      csrf,
 	}
 	path := c.Request().URL.Path
-	for _, tag := range a.d.Catalog.Languages() {
-		p.Languages = append(p.Languages, languageLink{Tag: tag.String(), Name: display.Self.Name(tag),
-			URL: path + "?lang=" + tag.String(), Href: a.d.Config.BaseURL + path + "?lang=" + tag.String(), Current: tag == l.Tag})
+	for _, lang := range a.languages {
+		p.Languages = append(p.Languages, languageLink{Tag: lang.Tag, Name: lang.Name,
+			URL: path + "?lang=" + lang.Tag, Href: a.d.Config.BaseURL + path + "?lang=" + lang.Tag, Current: lang.Tag == l.Lang()})
 	}
 	return p
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language/display"
 
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
@@ -51,8 +52,9 @@ type App struct {
 	d         Deps
 	templates *templates
 	echo      *echo.Echo
-	pages     *pageCache // letter pages of the current second
-	apiBodies *pageCache // JSON totals of the current snapshot
+	languages []languageLink // every language the app speaks, named in itself; built once
+	pages     *pageCache     // letter pages of the current second
+	apiBodies *pageCache     // JSON totals of the current snapshot
 }
 
 // New builds the app and its routes.
@@ -66,6 +68,9 @@ func New(d Deps) (*App, error) {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache(), apiBodies: newPageCache()}
+	for _, tag := range d.Catalog.Languages() {
+		a.languages = append(a.languages, languageLink{Tag: tag.String(), Name: display.Self.Name(tag)})
+	}
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.handleError
 	a.echo.IPExtractor = ipExtractor(d.Config.Abuse.TrustedProxies)
