@@ -76,12 +76,6 @@ type Localizer struct {
 	printer *message.Printer
 }
 
-// Date formats a day for the reader from the catalog's format.date and month names.
-func (l *Localizer) Date(t time.Time) string {
-	t = t.UTC()
-	return l.T("format.date", "Day", t.Day(), "Month", l.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
-}
-
 // DateTime formats a moment for the reader (in UTC) from format.datetime.
 func (l *Localizer) DateTime(t time.Time) string {
 	t = t.UTC()
