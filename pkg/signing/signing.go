@@ -73,54 +73,42 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	if !letter.OpenForSigning(s.d.Now()) {
 		return ErrLetterClosed
 	}
-	emailHash := s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(r.Email))
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, letter, r, emailHash) })
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		// Another request with the same address committed first; now it exists.
-		err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, letter, r, emailHash) })
-	}
+	// Seal and hash before the transaction: on SQLite every write waits its
+	// turn for the one writer, so only the statements belong inside.
+	sig, err := s.newSignature(letter, r)
 	if err != nil {
+		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
+	}
+	if err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, sig) }); err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
 	s.wakeOutbox()
 	return nil
 }
 
-func (s *Service) sign(tx *gorm.DB, letter *letters.Letter, r Request, emailHash string) error {
-	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", letter.ID, emailHash)
-	switch {
-	case err == nil:
+// sign inserts sig with its confirmation mail, or, when its address has
+// already signed the letter, reminds that signature instead. The insert skips
+// a conflict rather than failing on it, so that on PostgreSQL too the
+// transaction goes on, and a concurrent signer with the same address, once
+// committed, is found.
+func (s *Service) sign(tx *gorm.DB, sig *store.Signature) error {
+	inserted, err := store.InsertSignatureIfNew(tx, sig)
+	if err != nil {
+		return err
+	}
+	if !inserted {
+		existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
+		if err != nil {
+			return err
+		}
 		return s.remind(tx, existing, store.MailAlreadySigned)
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	sig, err := s.newSignature(letter, r, emailHash)
-	if err != nil {
-		return err
-	}
-	t, err := s.newToken()
-	if err != nil {
-		return err
-	}
-	if sig.TokenSealed, err = s.d.Vault.Seal(vault.PurposeToken, t.plain); err != nil {
-		return err
-	}
-	sig.TokenHash, sig.TokenExpiresAt = t.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
-	manage, err := s.newToken()
-	if err != nil {
-		return err
-	}
-	if sig.ManageSealed, err = s.d.Vault.Seal(vault.PurposeManage, manage.plain); err != nil {
-		return err
-	}
-	sig.ManageHash = manage.hash
-	if err := tx.Create(sig).Error; err != nil {
-		return fmt.Errorf("create signature: %w", err)
 	}
 	return store.EnqueueMail(tx, store.MailConfirm, sig.ID, s.d.Now())
 }
 
-func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash string) (*store.Signature, error) {
+// newSignature builds the row a valid request becomes, its address and
+// contact sealed and its confirmation and manage tokens made.
+func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signature, error) {
 	email, err := s.d.Vault.Seal(vault.PurposeEmail, r.Email)
 	if err != nil {
 		return nil, err
@@ -142,7 +130,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		ShowName:        r.ShowName,
 		ContactSealed:   contact,
 		EmailSealed:     email,
-		EmailHash:       emailHash,
+		EmailHash:       s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(r.Email)),
 		Status:          store.StatusUnconfirmed,
 		Locale:          r.Locale,
 		LetterVersion:   letter.Version,
@@ -156,7 +144,32 @@ func (s *Service) newSignature(letter *letters.Letter, r Request, emailHash stri
 		sig.NetworkSeenAt = &now
 	}
 	sig.SetDerived()
+	if err := s.setTokens(sig); err != nil {
+		return nil, err
+	}
 	return sig, nil
+}
+
+// setTokens gives sig a confirmation token, valid ConfirmTTL from now, and a
+// manage token, each kept hashed for look-up and sealed for the mail.
+func (s *Service) setTokens(sig *store.Signature) error {
+	confirm, err := s.newToken()
+	if err != nil {
+		return err
+	}
+	if sig.TokenSealed, err = s.d.Vault.Seal(vault.PurposeToken, confirm.plain); err != nil {
+		return err
+	}
+	sig.TokenHash, sig.TokenExpiresAt = confirm.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
+	manage, err := s.newToken()
+	if err != nil {
+		return err
+	}
+	if sig.ManageSealed, err = s.d.Vault.Seal(vault.PurposeManage, manage.plain); err != nil {
+		return err
+	}
+	sig.ManageHash = manage.hash
+	return nil
 }
 
 // remind queues a mail of kind to a signer who is already known: "you have

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Status is where a signature stands in its lifecycle (see docs/architecture.md).
@@ -126,6 +127,20 @@ func FoldForSearch(s string) string {
 // FindSignature loads the signature matched by the given condition, or ErrNotFound.
 func FindSignature(tx *gorm.DB, query string, args ...any) (*Signature, error) {
 	return findOne[Signature](tx, "signature", query, args...)
+}
+
+// InsertSignatureIfNew inserts sig unless its address has already signed its
+// letter, and reports whether it did. A conflict is skipped, not raised, so
+// the transaction stays usable on PostgreSQL too.
+func InsertSignatureIfNew(tx *gorm.DB, sig *Signature) (bool, error) {
+	res := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "letter_id"}, {Name: "email_hash"}},
+		DoNothing: true,
+	}).Create(sig)
+	if res.Error != nil {
+		return false, fmt.Errorf("store: insert signature: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
 }
 
 // UpdateSignatureFrom sets fields on the signature with id only while it is still

@@ -34,6 +34,7 @@ type Store struct {
 	Driver string
 	writer *gorm.DB
 	reader *gorm.DB
+	batch  *batcher // SQLite's group commit; nil on PostgreSQL
 }
 
 // Open connects to the database named by opts. It does not migrate; call Migrate.
@@ -99,7 +100,7 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: "sqlite", writer: writer, reader: reader}, nil
+	return &Store{Driver: "sqlite", writer: writer, reader: reader, batch: newBatcher(writer)}, nil
 }
 
 // Read returns a handle for queries that change nothing.
@@ -108,7 +109,12 @@ func (s *Store) Read(ctx context.Context) *gorm.DB {
 }
 
 // Write runs fn in one transaction on the writer; fn's error rolls it back.
+// On SQLite, writes from concurrent callers share one commit (see batcher):
+// fn must not call Write itself, and sees the rows of writes committed with it.
 func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.batch != nil {
+		return s.batch.write(ctx, fn)
+	}
 	return s.writer.WithContext(ctx).Transaction(fn)
 }
 
@@ -121,8 +127,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the group commit and closes both pools.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.stop()
+	}
 	var errs []error
 	for _, db := range []*gorm.DB{s.writer, s.reader} {
 		sqlDB, err := db.DB()

@@ -28,6 +28,7 @@ func BenchmarkSign(b *testing.B) {
 func BenchmarkSignParallel(b *testing.B) {
 	h := webtest.New(b)
 	var next atomic.Int64
+	b.SetParallelism(32) // 64 concurrent signers on two cores: enough to share commits
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := next.Add(1)

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// errClosed is returned by Write once the store is closed.
+var errClosed = errors.New("store: closed")
+
+// maxBatch bounds how many callers' transactions one commit carries, so that
+// one slow batch cannot hold the write lock for long.
+const maxBatch = 256
+
+// batcher is SQLite's group commit. SQLite has one writer, and with
+// synchronous=FULL each commit waits for the disk; committed one by one,
+// concurrent writes would queue behind each other's fsync. The batcher's one
+// goroutine takes every write waiting when the last commit ends and runs them
+// in one transaction, each inside its own savepoint, then commits once: one
+// fsync for the lot. A write whose function fails is rolled back to its
+// savepoint and only its caller sees the error; every caller returns only
+// after the commit that made its rows durable, with that commit's error.
+type batcher struct {
+	db       *gorm.DB
+	requests chan *writeRequest
+	quit     chan struct{} // closed by stop
+	done     chan struct{} // closed when run returns
+	stopOnce sync.Once
+}
+
+// writeRequest is one caller's transaction waiting for the batcher.
+type writeRequest struct {
+	ctx    context.Context
+	fn     func(tx *gorm.DB) error
+	result chan writeResult
+}
+
+// writeResult is what the batcher hands back: the transaction's error, or
+// the value fn panicked with, re-raised in the caller's goroutine.
+type writeResult struct {
+	err      error
+	panicked any
+}
+
+func newBatcher(db *gorm.DB) *batcher {
+	b := &batcher{db: db, requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// write hands fn to the batcher and waits for its commit.
+func (b *batcher) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	r := &writeRequest{ctx: ctx, fn: fn, result: make(chan writeResult, 1)}
+	select {
+	case b.requests <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.quit:
+		return errClosed
+	}
+	// Not abandoned on ctx.Done: fn may already be committing.
+	var res writeResult
+	select {
+	case res = <-r.result:
+	case <-b.done: // stopped; r was taken into a last batch or never will be
+		select {
+		case res = <-r.result:
+		default:
+			return errClosed
+		}
+	}
+	if res.panicked != nil {
+		panic(res.panicked)
+	}
+	return res.err
+}
+
+// stop ends the batcher after the batch in progress.
+func (b *batcher) stop() {
+	b.stopOnce.Do(func() { close(b.quit) })
+	<-b.done
+}
+
+func (b *batcher) run() {
+	defer close(b.done)
+	for {
+		var first *writeRequest
+		select {
+		case first = <-b.requests:
+		case <-b.quit:
+			return
+		}
+		batch := []*writeRequest{first}
+		// Take every write already waiting; wait for none.
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.requests:
+				batch = append(batch, r)
+			default:
+				break collect
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// commit runs batch in one transaction and tells each caller how it went.
+func (b *batcher) commit(batch []*writeRequest) {
+	results := make([]writeResult, len(batch))
+	if len(batch) == 1 { // nothing to share: no savepoint needed
+		results[0] = guard(func() error { return b.db.WithContext(batch[0].ctx).Transaction(batch[0].fn) })
+	} else {
+		err := b.db.Transaction(func(tx *gorm.DB) error {
+			for i, r := range batch {
+				if err := r.ctx.Err(); err != nil {
+					results[i].err = err
+					continue
+				}
+				// A savepoint. Once begun, a write runs to its end: were its context
+				// cancelled half way, even the rollback to its savepoint would fail.
+				results[i] = guard(func() error { return tx.WithContext(context.WithoutCancel(r.ctx)).Transaction(r.fn) })
+			}
+			return nil
+		})
+		if err != nil {
+			for i := range results {
+				if results[i].err == nil && results[i].panicked == nil {
+					results[i].err = fmt.Errorf("store: commit a batch of %d writes: %w", len(batch), err)
+				}
+			}
+		}
+	}
+	for i, r := range batch {
+		r.result <- results[i]
+	}
+}
+
+// guard runs fn, turning a panic into a result for the caller to re-raise.
+// GORM has already rolled the transaction (or savepoint) back by then.
+func guard(fn func() error) (res writeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeResult{panicked: p}
+		}
+	}()
+	return writeResult{err: fn()}
+}

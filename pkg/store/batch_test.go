@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// TestGroupCommitKeepsEachWriteApart queues writes behind one that holds the
+// writer, so that they share one commit, and checks that each caller gets its
+// own outcome: a failed, refused or panicking write leaves no row and does
+// not undo the others.
+func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
+	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	insert := func(tx *gorm.DB, n int) error { return tx.Exec("INSERT INTO numbers (n) VALUES (?)", n).Error }
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE numbers (n INTEGER PRIMARY KEY)").Error }); err != nil {
+		t.Fatal(err)
+	}
+
+	started, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- st.Write(ctx, func(tx *gorm.DB) error {
+			close(started)
+			<-release
+			return insert(tx, 0)
+		})
+	}()
+	<-started
+
+	errFailed := errors.New("this write fails")
+	const writers = 12
+	outcomes := make([]any, writers+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= writers; i++ {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					outcomes[i] = p
+				}
+			}()
+			outcomes[i] = st.Write(ctx, func(tx *gorm.DB) error {
+				switch {
+				case i == 5:
+					return insert(tx, 0) // the holder's row: refused
+				case i == 7:
+					_ = insert(tx, i)
+					panic("write 7 panics")
+				case i%3 == 0:
+					_ = insert(tx, i)
+					return errFailed
+				}
+				return insert(tx, i)
+			})
+		})
+	}
+	for len(st.batch.requests) < writers { // every write queued behind the holder
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if err := <-holder; err != nil {
+		t.Fatalf("holding write: %v", err)
+	}
+
+	for i := 1; i <= writers; i++ {
+		got := outcomes[i]
+		switch {
+		case i == 5:
+			if err, _ := got.(error); !errors.Is(err, gorm.ErrDuplicatedKey) {
+				t.Errorf("write 5 = %v, want a duplicate key error", got)
+			}
+		case i == 7:
+			if got != "write 7 panics" {
+				t.Errorf("write 7 = %v, want its panic re-raised in the caller", got)
+			}
+		case i%3 == 0:
+			if err, _ := got.(error); !errors.Is(err, errFailed) {
+				t.Errorf("write %d = %v, want its own error", i, got)
+			}
+		default:
+			if got != nil && got != error(nil) {
+				t.Errorf("write %d = %v, want success", i, got)
+			}
+		}
+	}
+	var stored []int
+	if err := st.Read(ctx).Raw("SELECT n FROM numbers ORDER BY n").Scan(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 4, 8, 10, 11}; !slices.Equal(stored, want) {
+		t.Errorf("rows = %v, want %v", stored, want)
+	}
+}
+
+func TestWriteAfterCloseFails(t *testing.T) {
+	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Write(context.Background(), func(tx *gorm.DB) error { return nil })
+	if !errors.Is(err, errClosed) {
+		t.Errorf("write after close = %v, want %v", err, errClosed)
+	}
+}
