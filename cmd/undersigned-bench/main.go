@@ -39,8 +39,15 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long each phase runs")
 	clients := flag.Int("clients", 64, "concurrent HTTP clients per phase")
 	streams := flag.Int("streams", 1000, "event-stream clients to hold open")
+	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this letter's URL (the child process)")
 	flag.Parse()
-	if err := run(*seed, *duration, *clients, *streams); err != nil {
+	var err error
+	if *streamClients != "" {
+		err = holdStreams(*streamClients, *streams)
+	} else {
+		err = run(*seed, *duration, *clients, *streams)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "undersigned-bench:", err)
 		os.Exit(1)
 	}
@@ -56,7 +63,11 @@ func run(seed int, d time.Duration, clients, streams int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	a, base, err := startServer(ctx, dir)
+	mails, err := startSink()
+	if err != nil {
+		return err
+	}
+	a, base, err := startServer(ctx, dir, mails.addr)
 	if err != nil {
 		return err
 	}
@@ -71,19 +82,35 @@ func run(seed int, d time.Duration, clients, streams int) error {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Mail first, while the outbox is empty; the phases after it leave it
+	// sending their confirmation mails, as on a launch day.
+	if err := mailBurst(ctx, a, mails, client, base, 5000, clients); err != nil {
+		return err
+	}
+	if err := mailPaced(ctx, a, mails, client, base, 200, d); err != nil {
+		return err
+	}
+	fmt.Println()
+
 	ceiling, err := bareCeiling(ctx, client, d, clients)
 	if err != nil {
 		return err
 	}
 	var n atomic.Int64
-	results := []result{ceiling,
-		load("sign POST", d, clients, func() bool { return signOnce(client, base, n.Add(1)) }),
-		load("letter page GET", d, clients, func() bool { return get(client, base+"/letters/"+slug) }),
-		load("JSON API GET", d, clients, func() bool { return get(client, base+"/api/v1/letters/"+slug) }),
-	}
-	fmt.Printf("%-22s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling")
+	sign := func() bool { return signAs(client, base, fmt.Sprintf("load%d@example.org", n.Add(1))) }
+	results := []result{ceiling, load("sign POST", d, clients, sign)}
+	var background atomic.Int64
+	go pace(500, d, func() {
+		if sign() {
+			background.Add(1)
+		}
+	})
+	results = append(results, load("letter page GET", d, clients, func() bool { return get(client, base+"/letters/"+slug) }))
+	results[len(results)-1].name += fmt.Sprintf(" (signing %.0f/s)", float64(background.Load())/d.Seconds())
+	results = append(results, load("JSON API GET", d, clients, func() bool { return get(client, base+"/api/v1/letters/"+slug) }))
+	fmt.Printf("%-36s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling")
 	for _, r := range results {
-		fmt.Printf("%-22s %10.0f %10s %10s %9.0f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps)
+		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps)
 	}
 	fmt.Println()
 	if err := streamLatency(ctx, a, base, streams); err != nil {
@@ -93,10 +120,12 @@ func run(seed int, d time.Duration, clients, streams int) error {
 	return nil
 }
 
-func startServer(ctx context.Context, dir string) (*app.App, string, error) {
+func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr) (*app.App, string, error) {
 	cfg, err := config.Load("config.yaml", []string{"UNDERSIGNED_DATA_DIR=" + dir, "UNDERSIGNED_LOG_LEVEL=error",
 		"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s",
-		"UNDERSIGNED_ABUSE_DOMAIN_ALLOWLIST=example.org"})
+		"UNDERSIGNED_ABUSE_DOMAIN_ALLOWLIST=example.org",
+		"UNDERSIGNED_MAIL_TRANSPORT=smtp", "UNDERSIGNED_MAIL_SMTP_HOST=127.0.0.1",
+		fmt.Sprintf("UNDERSIGNED_MAIL_SMTP_PORT=%d", smtpAddr.Port), "UNDERSIGNED_MAIL_SMTP_TLS=none"})
 	if err != nil {
 		return nil, "", err
 	}
@@ -201,9 +230,10 @@ func get(client *http.Client, u string) bool {
 	return res.StatusCode == http.StatusOK
 }
 
-func signOnce(client *http.Client, base string, i int64) bool {
-	form := url.Values{"kind": {"individual"}, "name": {fmt.Sprintf("Load %d", i)}, "country": {"DE"},
-		"email": {fmt.Sprintf("load%d@example.org", i)}, "show_name": {"yes"}, "consent": {"yes"}}
+// signAs posts the sign form for an individual with the address email.
+func signAs(client *http.Client, base, email string) bool {
+	form := url.Values{"kind": {"individual"}, "name": {"Load " + strings.TrimSuffix(email, "@example.org")}, "country": {"DE"},
+		"email": {email}, "show_name": {"yes"}, "consent": {"yes"}}
 	res, err := client.PostForm(base+"/letters/"+slug+"/sign", form)
 	if err != nil {
 		return false
@@ -213,84 +243,7 @@ func signOnce(client *http.Client, base string, i int64) bool {
 	return res.StatusCode == http.StatusSeeOther
 }
 
-// streamLatency holds event-stream clients open, publishes one signature and
-// measures how long each stream takes to show the new total.
-func streamLatency(ctx context.Context, a *app.App, base string, n int) error {
-	// One source address has about 28,000 ephemeral ports, and each stream
-	// holds one; spread the clients over 127.0.0.2-127.0.0.9 so ten thousand
-	// and more can connect.
-	var next atomic.Int64
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+next.Add(1)%8))}
-		return (&net.Dialer{LocalAddr: src, Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
-	}
-	streamClient := &http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConnsPerHost: n}}
-	got := make(chan time.Duration, n)
-	ready := make(chan struct{}, n)
-	var published atomic.Int64
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range n {
-		go func() {
-			req, _ := http.NewRequestWithContext(sctx, http.MethodGet, base+"/letters/"+slug+"/events", nil)
-			res, err := streamClient.Do(req)
-			if err != nil {
-				return
-			}
-			defer res.Body.Close()
-			buf := make([]byte, 4<<10) // small: this process holds every client too
-			first := true
-			for {
-				k, err := res.Body.Read(buf)
-				if err != nil {
-					return
-				}
-				if first {
-					first = false
-					ready <- struct{}{}
-					continue
-				}
-				if t := published.Load(); t != 0 && strings.Contains(string(buf[:k]), "event: update") {
-					got <- time.Since(time.Unix(0, t))
-					return
-				}
-			}
-		}()
-	}
-	open := 0
-	for timeout := time.After(60 * time.Second); open < n; open++ {
-		select {
-		case <-ready:
-		case <-timeout:
-			fmt.Printf("only %d of %d event streams opened\n", open, n)
-			n = open
-		}
-	}
-	fmt.Printf("event streams open: %d, process RSS (server and clients) %d MiB\n", n, rssMiB())
-	// Publish one signature, as a confirmation would, and time its arrival.
-	published.Store(time.Now().UnixNano())
-	if err := publishOne(ctx, a); err != nil {
-		return err
-	}
-	var lat []time.Duration
-	for timeout := time.After(10 * time.Second); len(lat) < n; {
-		select {
-		case d := <-got:
-			lat = append(lat, d)
-		case <-timeout:
-			fmt.Printf("  %d of %d streams saw the change within 10s\n", len(lat), n)
-			n = len(lat)
-		}
-	}
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		fmt.Printf("stream update latency over %d clients: p50 %s, p99 %s, max %s\n", len(lat),
-			lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
-	}
-	return nil
-}
-
-// rssMiB is this process's resident memory (server and load generator).
+// rssMiB is this process's resident memory.
 func rssMiB() int {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -304,22 +257,4 @@ func rssMiB() int {
 		}
 	}
 	return -1
-}
-
-// publishOne stores one more published signature and tells the hub, as the
-// signing service does after a confirmation.
-func publishOne(ctx context.Context, a *app.App) error {
-	letter, _ := a.Letters.BySlug(slug)
-	sealed, err := a.Vault.Seal(vault.PurposeEmail, "stream@example.org")
-	if err != nil {
-		return err
-	}
-	err = a.Store.SeedPublished(ctx, letter.ID, 1, []string{"DE"}, time.Now().UTC(), func(_ int, sig *store.Signature) {
-		sig.Name, sig.EmailSealed, sig.EmailHash, sig.TokenHash = "Stream Test", sealed, "stream-test", "stream-test"
-	})
-	if err != nil {
-		return err
-	}
-	a.Live.Notify(store.Change{LetterID: letter.ID, Countries: []string{"DE"}})
-	return nil
 }

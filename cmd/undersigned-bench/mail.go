@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/undersigned/undersigned/pkg/app"
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// sink is the local SMTP server the outbox delivers to: it keeps only when
+// each recipient's mail arrived, and counts connections, so the figures show
+// whether the outbox reuses them.
+type sink struct {
+	addr *net.TCPAddr
+
+	mu          sync.Mutex
+	arrived     map[string]time.Time
+	connections int
+}
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{addr: ln.Addr().(*net.TCPAddr), arrived: map[string]time.Time{}}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.connections++
+		s.mu.Unlock()
+		return &sinkSession{sink: s}, nil
+	}))
+	srv.Domain = "localhost"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	go func() { _ = srv.Serve(ln) }()
+	return s, nil
+}
+
+// deliveredAt returns when mail to each of addrs arrived, if it has.
+func (s *sink) deliveredAt(addrs []string) map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got := map[string]time.Time{}
+	for _, a := range addrs {
+		if t, ok := s.arrived[a]; ok {
+			got[a] = t
+		}
+	}
+	return got
+}
+
+func (s *sink) counts() (mails, connections int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.arrived), s.connections
+}
+
+type sinkSession struct {
+	sink *sink
+	to   []string
+}
+
+func (ss *sinkSession) Reset()                               { ss.to = nil }
+func (ss *sinkSession) Logout() error                        { return nil }
+func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *sinkSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	now := time.Now()
+	ss.sink.mu.Lock()
+	for _, to := range ss.to {
+		ss.sink.arrived[to] = now
+	}
+	ss.sink.mu.Unlock()
+	return nil
+}
+
+// mailBurst signs n times as fast as clients allow and reports how fast the
+// outbox delivered the n confirmation mails, from the first sign post to the
+// last arrival.
+func mailBurst(ctx context.Context, a *app.App, mails *sink, client *http.Client, base string, n, clients int) error {
+	if err := waitForEmptyOutbox(ctx, a); err != nil {
+		return err
+	}
+	_, connsBefore := mails.counts()
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("burst%d@example.org", i)
+	}
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				signAs(client, base, addrs[i])
+			}
+		})
+	}
+	wg.Wait()
+	signed := time.Since(start)
+	got := waitForMail(mails, addrs, 2*time.Minute)
+	var last time.Time
+	for _, t := range got {
+		if t.After(last) {
+			last = t
+		}
+	}
+	_, connsAfter := mails.counts()
+	took := last.Sub(start)
+	fmt.Printf("mail burst: %d signs in %s, %d of their mails delivered %s after the first sign: %.0f mails/s over %d SMTP connections\n",
+		n, signed.Round(time.Millisecond), len(got), took.Round(time.Millisecond), float64(len(got))/took.Seconds(), connsAfter-connsBefore)
+	return nil
+}
+
+// mailPaced signs at rate a second for d and reports how long each
+// confirmation mail took from its sign post to its arrival.
+func mailPaced(ctx context.Context, a *app.App, mails *sink, client *http.Client, base string, rate int, d time.Duration) error {
+	if err := waitForEmptyOutbox(ctx, a); err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	signedAt := map[string]time.Time{}
+	var i atomic.Int64
+	pace(rate, d, func() {
+		addr := fmt.Sprintf("paced%d@example.org", i.Add(1))
+		t := time.Now()
+		if signAs(client, base, addr) {
+			mu.Lock()
+			signedAt[addr] = t
+			mu.Unlock()
+		}
+	})
+	addrs := make([]string, 0, len(signedAt))
+	for addr := range signedAt {
+		addrs = append(addrs, addr)
+	}
+	got := waitForMail(mails, addrs, time.Minute)
+	var lat []time.Duration
+	for addr, t := range got {
+		lat = append(lat, t.Sub(signedAt[addr]))
+	}
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		fmt.Printf("mail at %d signs/s: no mail arrived\n", rate)
+		return nil
+	}
+	fmt.Printf("mail at %d signs/s for %s: %d signed, %d delivered; sign to delivery p50 %s, p95 %s, max %s\n",
+		rate, d, len(addrs), len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*95/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+	return nil
+}
+
+// pace calls do rate times a second for d, each call in its own goroutine so
+// that a slow answer does not slow the pace, and waits for the calls to end.
+func pace(rate int, d time.Duration, do func()) {
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		<-tick.C
+		wg.Go(do)
+	}
+	wg.Wait()
+}
+
+// waitForMail waits until mail to every one of addrs has arrived, or timeout.
+func waitForMail(mails *sink, addrs []string, timeout time.Duration) map[string]time.Time {
+	deadline := time.Now().Add(timeout)
+	for {
+		got := mails.deliveredAt(addrs)
+		if len(got) == len(addrs) || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitForEmptyOutbox waits for the outbox to send what earlier phases queued.
+func waitForEmptyOutbox(ctx context.Context, a *app.App) error {
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		stats, err := store.OutboxStats(a.Store.Read(ctx), time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		if stats.Queued == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the outbox still holds %d mails after 5 minutes", stats.Queued)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
