@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"gorm.io/gorm"
@@ -113,6 +114,7 @@ func (b *batcher) run() {
 func (b *batcher) commit(batch []*writeRequest) {
 	results := make([]writeResult, len(batch))
 	if len(batch) == 1 { // nothing to share: no savepoint needed
+		// GORM rolls the transaction back on an error or a panic.
 		results[0] = guard(func() error { return b.db.WithContext(batch[0].ctx).Transaction(batch[0].fn) })
 	} else {
 		err := b.db.Transaction(func(tx *gorm.DB) error {
@@ -121,9 +123,10 @@ func (b *batcher) commit(batch []*writeRequest) {
 					results[i].err = err
 					continue
 				}
-				// A savepoint. Once begun, a write runs to its end: were its context
-				// cancelled half way, even the rollback to its savepoint would fail.
-				results[i] = guard(func() error { return tx.WithContext(context.WithoutCancel(r.ctx)).Transaction(r.fn) })
+				var err error
+				if results[i], err = inSavepoint(tx, i, r); err != nil {
+					return err // the savepoint could not be undone: nothing of the batch may commit
+				}
 			}
 			return nil
 		})
@@ -140,8 +143,29 @@ func (b *batcher) commit(batch []*writeRequest) {
 	}
 }
 
+// inSavepoint runs one write of a batch inside a savepoint, rolls back to it
+// when the write fails or panics, and releases it either way. Releasing
+// matters: while savepoints stay open SQLite keeps the original of every page
+// they touch, and past 64 KiB it spills that journal to a file, a write
+// system call per page. The second result is an error of the savepoint
+// itself, after which the batch cannot be committed. Once begun, a write runs
+// to its end: were its context cancelled half way, even the rollback would
+// fail.
+func inSavepoint(tx *gorm.DB, i int, r *writeRequest) (res writeResult, err error) {
+	name := "write" + strconv.Itoa(i)
+	if err := tx.SavePoint(name).Error; err != nil {
+		return res, err
+	}
+	res = guard(func() error { return r.fn(tx.WithContext(context.WithoutCancel(r.ctx))) })
+	if res.err != nil || res.panicked != nil {
+		if err := tx.RollbackTo(name).Error; err != nil {
+			return res, err
+		}
+	}
+	return res, tx.Exec("RELEASE SAVEPOINT " + name).Error
+}
+
 // guard runs fn, turning a panic into a result for the caller to re-raise.
-// GORM has already rolled the transaction (or savepoint) back by then.
 func guard(fn func() error) (res writeResult) {
 	defer func() {
 		if p := recover(); p != nil {
