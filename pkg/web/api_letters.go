@@ -48,7 +48,7 @@ func (a *App) apiShowLetter(c echo.Context) error {
 	// and language.
 	version, key := fmt.Sprint(letter.ID, "-", snap.Seq), "api|"+l.Lang()
 	if body, ok := a.apiBodies.get(version, key); ok {
-		return c.JSONBlob(http.StatusOK, body)
+		return body.send(c, http.StatusOK, echo.MIMEApplicationJSON)
 	}
 	groups := a.countryGroups(snap, letter, l.Tag)
 	out := apiLetter{Slug: letter.Slug, Title: letter.Title, Total: snap.Totals.Total,
@@ -60,8 +60,7 @@ func (a *App) apiShowLetter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.apiBodies.put(version, key, body)
-	return c.JSONBlob(http.StatusOK, body)
+	return a.apiBodies.put(version, key, body).send(c, http.StatusOK, echo.MIMEApplicationJSON)
 }
 
 // apiSignatoryPage is the JSON of GET /api/v1/letters/{slug}/signatories.

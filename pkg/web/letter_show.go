@@ -59,7 +59,7 @@ func (a *App) showLetter(c echo.Context) error {
 	key := a.letterCacheKey(c, letter, form)
 	if key != "" {
 		if page, ok := a.pages.get(form.Stamp, key); ok {
-			return c.HTMLBlob(http.StatusOK, page)
+			return page.send(c, http.StatusOK, echo.MIMETextHTMLCharsetUTF8)
 		}
 	}
 	return a.renderLetterCached(c, http.StatusOK, letter, form, nil, key)
@@ -102,9 +102,10 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	if id, ok := errs["form"]; ok { // about the whole form, such as a rate limit
 		summary = append(formErrors{{Name: "kind", Label: l.T("sign.title"), Error: l.T(id)}}, summary...)
 	}
+	text := letter.In(l.Lang())
 	v := &letterView{
-		Page:       a.page(c, letter.In(l.Lang()).Title),
-		Text:       letter.In(l.Lang()),
+		Page:       a.page(c, text.Title),
+		Text:       text,
 		Letter:     letter,
 		Open:       letter.OpenForSigning(now),
 		ListPublic: letter.ListIsPublic(now),
@@ -145,8 +146,7 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	if err != nil {
 		return err
 	}
-	a.pages.put(form.Stamp, key, page)
-	return c.HTMLBlob(status, page)
+	return a.pages.put(form.Stamp, key, page).send(c, status, echo.MIMETextHTMLCharsetUTF8)
 }
 
 func refParam(ref string) string {

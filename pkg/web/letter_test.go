@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +263,49 @@ func TestListOrderAndSearchFollowPeoplesExpectations(t *testing.T) {
 		found := getJSON[signatoriesJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug+"/signatories?q="+url.QueryEscape(q))
 		if len(found.Signatories) != 1 || found.Signatories[0].Name != "Émile Zola" {
 			t.Errorf("search %q found %+v", q, found.Signatories)
+		}
+	}
+}
+
+// TestLetterPageIsCompressedForClientsThatTakeGzip fetches the letter page
+// and the JSON totals as a browser does (gzip) and as a client that takes
+// only plain bytes: both are whole, with their true length, and only the
+// first is compressed.
+func TestLetterPageIsCompressedForClientsThatTakeGzip(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{"/letters/" + webtest.LetterSlug, "/api/v1/letters/" + webtest.LetterSlug} {
+		plain := h.Get(path, "Accept-Encoding", "identity")
+		packed := h.Get(path, "Accept-Encoding", "gzip, deflate, br")
+		for _, res := range []*webtest.Response{plain, packed} {
+			if res.Status != http.StatusOK {
+				t.Fatalf("GET %s: status %d", path, res.Status)
+			}
+			if got := res.Header.Get("Content-Length"); got != strconv.Itoa(len(res.Body)) {
+				t.Errorf("GET %s: Content-Length %q, body %d bytes", path, got, len(res.Body))
+			}
+		}
+		if enc := plain.Header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("GET %s without gzip: Content-Encoding %q", path, enc)
+		}
+		if strings.Contains(path, "/api/") {
+			continue // the totals of an empty letter are too small to compress
+		}
+		if enc := packed.Header.Get("Content-Encoding"); enc != "gzip" {
+			t.Fatalf("GET %s with gzip: Content-Encoding %q, want gzip", path, enc)
+		}
+		if !slices.Contains(packed.Header.Values("Vary"), "Accept-Encoding") {
+			t.Errorf("GET %s: Vary %q lacks Accept-Encoding", path, packed.Header.Values("Vary"))
+		}
+		zr, err := gzip.NewReader(strings.NewReader(packed.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inflated, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(packed.Body) >= len(inflated)/2 || !strings.HasPrefix(string(inflated), "<!DOCTYPE html>") || !strings.Contains(string(inflated), "</html>") {
+			t.Errorf("GET %s: %d gzip bytes inflate to %d bytes of %.40q…, want a whole page at least halved", path, len(packed.Body), len(inflated), inflated)
 		}
 	}
 }

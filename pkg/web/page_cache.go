@@ -1,8 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/labstack/echo/v4"
 )
 
 // pageCache keeps rendered responses of one generation, dropping them all
@@ -15,33 +20,93 @@ import (
 type pageCache struct {
 	mu     sync.Mutex
 	second string // the stamp's second the entries belong to
-	pages  map[string][]byte
+	pages  map[string]cachedBody
 }
 
-func newPageCache() *pageCache { return &pageCache{pages: map[string][]byte{}} }
+func newPageCache() *pageCache { return &pageCache{pages: map[string]cachedBody{}} }
 
 // get returns the page for key, made in the same second as stamp.
-func (p *pageCache) get(stamp, key string) ([]byte, bool) {
+func (p *pageCache) get(stamp, key string) (cachedBody, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.second != secondOf(stamp) {
-		return nil, false
+		return cachedBody{}, false
 	}
 	b, ok := p.pages[key]
 	return b, ok
 }
 
 // put keeps a page, dropping every page of an older second.
-func (p *pageCache) put(stamp, key string, page []byte) {
+func (p *pageCache) put(stamp, key string, page []byte) cachedBody {
+	body := newCachedBody(page)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s := secondOf(stamp); s != p.second {
-		p.second, p.pages = s, map[string][]byte{}
+		p.second, p.pages = s, map[string]cachedBody{}
 	}
-	p.pages[key] = page
+	p.pages[key] = body
+	return body
 }
 
 func secondOf(stamp string) string {
 	s, _, _ := strings.Cut(stamp, ".")
 	return s
+}
+
+// cachedBody is a kept response, with its gzip encoding made once when the
+// body is large enough to gain from it: a letter page of 30 kB goes out as
+// about 6 kB, and no request pays for compressing it.
+type cachedBody struct{ plain, gzipped []byte }
+
+// gzipFrom is the size from which a kept body is also kept compressed.
+const gzipFrom = 1024
+
+func newCachedBody(b []byte) cachedBody {
+	body := cachedBody{plain: b}
+	if len(b) < gzipFrom {
+		return body
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil || zw.Close() != nil {
+		return body // send it plain
+	}
+	body.gzipped = buf.Bytes()
+	return body
+}
+
+// send writes the body with its length, compressed when the client takes gzip.
+func (b cachedBody) send(c echo.Context, status int, contentType string) error {
+	h := c.Response().Header()
+	data := b.plain
+	if b.gzipped != nil {
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+			h.Set(echo.HeaderContentEncoding, "gzip")
+			data = b.gzipped
+		}
+	}
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(data)))
+	return c.Blob(status, contentType, data)
+}
+
+// acceptsGzip reads an Accept-Encoding header: whether it lists gzip (or *)
+// without refusing it by q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if coding = strings.TrimSpace(coding); coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// sendHTML writes a page with its length, so that it goes out in one piece
+// rather than in chunks.
+func sendHTML(c echo.Context, status int, page []byte) error {
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
+	return c.HTMLBlob(status, page)
 }

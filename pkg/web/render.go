@@ -101,7 +101,7 @@ func (a *App) render(c echo.Context, status int, name string, view any) error {
 	if err != nil {
 		return err
 	}
-	return c.HTMLBlob(status, b)
+	return sendHTML(c, status, b)
 }
 
 // renderBytes renders the named page.
