@@ -194,7 +194,7 @@ func waitForMail(mails *sink, addrs []string, timeout time.Duration) map[string]
 
 // waitForEmptyOutbox waits for the outbox to send what earlier phases queued.
 func waitForEmptyOutbox(ctx context.Context, a *app.App) error {
-	for deadline := time.Now().Add(5 * time.Minute); ; {
+	for deadline := time.Now().Add(15 * time.Minute); ; {
 		stats, err := store.OutboxStats(a.Store.Read(ctx), time.Now().UTC())
 		if err != nil {
 			return err
@@ -203,7 +203,7 @@ func waitForEmptyOutbox(ctx context.Context, a *app.App) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the outbox still holds %d mails after 5 minutes", stats.Queued)
+			return fmt.Errorf("the outbox still holds %d mails after 15 minutes", stats.Queued)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -1,10 +1,13 @@
 // Command undersigned-bench is Undersigned's load test. It starts a server on
 // a fresh data folder (SQLite), seeds a letter with published signatures,
-// then drives sign posts, letter page and JSON API reads and event-stream
-// clients at it from the same machine, and prints throughput and latency
-// percentiles for each, beside a bare echo handler's figures as the ceiling.
+// then drives it from the same machine and prints throughput and latency
+// percentiles for each phase: mail delivered to a local SMTP server, sign
+// posts, the letter page (while signing runs at 500 a second), the JSON
+// totals, beside a bare echo handler's figures as the ceiling, and event
+// streams held by a child process.
 //
-//	go run ./cmd/undersigned-bench -seed 1000000 -duration 60s
+//	go run ./cmd/undersigned-bench -seed 1000000 -duration 60s -streams 10000
+//	go run ./cmd/undersigned-bench -phases sign,json -duration 10s
 package main
 
 import (
@@ -18,11 +21,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,17 +41,33 @@ import (
 )
 
 func main() {
-	seed := flag.Int("seed", 1_000_000, "published signatures to seed")
-	duration := flag.Duration("duration", 20*time.Second, "how long each phase runs")
-	clients := flag.Int("clients", 64, "concurrent HTTP clients per phase")
-	streams := flag.Int("streams", 1000, "event-stream clients to hold open")
-	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this letter's URL (the child process)")
+	var o options
+	flag.IntVar(&o.seed, "seed", 1_000_000, "published signatures to seed")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each phase runs")
+	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients per phase")
+	flag.IntVar(&o.streams, "streams", 1000, "event-stream clients to hold open")
+	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated")
+	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
+	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.Parse()
+	o.phases = strings.Split(*phases, ",")
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "undersigned-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	if *streamClients != "" {
-		err = holdStreams(*streamClients, *streams)
+		err = holdStreams(*streamClients, o.streams)
 	} else {
-		err = run(*seed, *duration, *clients, *streams)
+		err = run(o)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "undersigned-bench:", err)
@@ -55,7 +77,26 @@ func main() {
 
 const slug = "protect-strong-encryption"
 
-func run(seed int, d time.Duration, clients, streams int) error {
+// options are the command's flags.
+type options struct {
+	seed, clients, streams int
+	duration               time.Duration
+	phases                 []string
+	hold                   bool
+}
+
+// bench is a run in progress: the server under test and what drives it.
+type bench struct {
+	options
+	ctx    context.Context
+	app    *app.App
+	base   string
+	client *http.Client
+	mails  *sink
+	signs  atomic.Int64 // numbers the load's sign posts, so each address is new
+}
+
+func run(o options) error {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	dir, err := os.MkdirTemp("", "undersigned-bench-")
@@ -71,52 +112,117 @@ func run(seed int, d time.Duration, clients, streams int) error {
 	if err != nil {
 		return err
 	}
+	b := &bench{options: o, ctx: ctx, app: a, base: base, mails: mails,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients * 2},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, SQLite\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version()[2:])
 
 	start := time.Now()
-	if err := seedLetter(ctx, a, seed); err != nil {
+	if err := seedLetter(ctx, a, o.seed); err != nil {
 		return err
 	}
-	fmt.Printf("seeded %d published signatures in %s (%.0f/s)\n", seed, time.Since(start).Round(time.Millisecond), float64(seed)/time.Since(start).Seconds())
+	fmt.Printf("seeded %d published signatures in %s (%.0f/s)\n", o.seed, time.Since(start).Round(time.Millisecond), float64(o.seed)/time.Since(start).Seconds())
 	fmt.Printf("server RSS after seeding: %d MiB\n\n", rssMiB())
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	// Mail first, while the outbox is empty; the phases after it leave it
-	// sending their confirmation mails, as on a launch day.
-	if err := mailBurst(ctx, a, mails, client, base, 5000, clients); err != nil {
+	if b.runs("mail") {
+		if err := b.mail(); err != nil {
+			return err
+		}
+	}
+	if b.runs("sign") || b.runs("page") || b.runs("json") {
+		if err := b.requests(); err != nil {
+			return err
+		}
+	}
+	if b.runs("streams") {
+		if err := streamLatency(ctx, a, base, o.streams); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("server RSS at the end: %d MiB\n", rssMiB())
+	if o.hold {
+		fmt.Printf("\nthe server goes on at %s until interrupted\n", base)
+		interrupted, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-interrupted.Done()
+	}
+	return nil
+}
+
+func (b *bench) runs(phase string) bool { return slices.Contains(b.phases, phase) }
+
+// mail measures the outbox against the SMTP sink: how fast it delivers a
+// burst, and how long a mail takes at 200 signs a second.
+func (b *bench) mail() error {
+	if err := mailBurst(b.ctx, b.app, b.mails, b.client, b.base, 5000, b.clients); err != nil {
 		return err
 	}
-	if err := mailPaced(ctx, a, mails, client, base, 200, d); err != nil {
+	if err := mailPaced(b.ctx, b.app, b.mails, b.client, b.base, 200, b.duration); err != nil {
 		return err
 	}
 	fmt.Println()
+	return nil
+}
 
-	ceiling, err := bareCeiling(ctx, client, d, clients)
+// requests measures the bare ceiling, then signing, the letter page (while
+// signing runs at 500 a second) and the JSON totals. Before each read phase
+// the outbox sends what signing queued, so that reads compete with the mail
+// of the signing they run beside, not with a backlog.
+func (b *bench) requests() error {
+	ceiling, err := bareCeiling(b.ctx, b.client, b.duration, b.clients)
 	if err != nil {
 		return err
 	}
-	var n atomic.Int64
-	sign := func() bool { return signAs(client, base, fmt.Sprintf("load%d@example.org", n.Add(1))) }
-	results := []result{ceiling, load("sign POST", d, clients, sign)}
-	var background atomic.Int64
-	go pace(500, d, func() {
-		if sign() {
-			background.Add(1)
+	results := []result{ceiling}
+	if b.runs("sign") {
+		results = append(results, load("sign POST", b.duration, b.clients, b.sign))
+		if err := b.drainOutbox(); err != nil {
+			return err
 		}
-	})
-	results = append(results, load("letter page GET", d, clients, func() bool { return get(client, base+"/letters/"+slug) }))
-	results[len(results)-1].name += fmt.Sprintf(" (signing %.0f/s)", float64(background.Load())/d.Seconds())
-	results = append(results, load("JSON API GET", d, clients, func() bool { return get(client, base+"/api/v1/letters/"+slug) }))
+	}
+	if b.runs("page") {
+		var background atomic.Int64
+		go pace(500, b.duration, func() {
+			if b.sign() {
+				background.Add(1)
+			}
+		})
+		r := load("letter page GET", b.duration, b.clients, func() bool { return get(b.client, b.base+"/letters/"+slug) })
+		r.name += fmt.Sprintf(" (signing %.0f/s)", float64(background.Load())/b.duration.Seconds())
+		results = append(results, r)
+		if err := b.drainOutbox(); err != nil {
+			return err
+		}
+	}
+	if b.runs("json") {
+		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return get(b.client, b.base+"/api/v1/letters/"+slug) }))
+	}
 	fmt.Printf("%-36s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling")
 	for _, r := range results {
 		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps)
 	}
 	fmt.Println()
-	if err := streamLatency(ctx, a, base, streams); err != nil {
+	return nil
+}
+
+// sign posts the sign form with a new address.
+func (b *bench) sign() bool {
+	return signAs(b.client, b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)))
+}
+
+// drainOutbox waits for the outbox to send what the last phase queued and
+// says how fast it went.
+func (b *bench) drainOutbox() error {
+	stats, err := store.OutboxStats(b.app.Store.Read(b.ctx), time.Now().UTC())
+	if err != nil {
 		return err
 	}
-	fmt.Printf("server RSS at the end: %d MiB\n", rssMiB())
+	start := time.Now()
+	if err := waitForEmptyOutbox(b.ctx, b.app); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Printf("  (the outbox sent the %d mails left queued in %s: %.0f/s)\n", stats.Queued, took.Round(time.Millisecond), float64(stats.Queued)/took.Seconds())
 	return nil
 }
 
@@ -220,8 +326,15 @@ func bareCeiling(ctx context.Context, client *http.Client, d time.Duration, clie
 	return load("bare echo (ceiling)", d, clients, func() bool { return get(client, url) }), nil
 }
 
+// get fetches u as a browser does, taking gzip; the body is read but not
+// inflated, as a browser inflates on its own machine, not the server's.
 func get(client *http.Client, u string) bool {
-	res, err := client.Get(u)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := client.Do(req)
 	if err != nil {
 		return false
 	}
