@@ -51,8 +51,9 @@ func (h *Hub) Subscribe(ctx context.Context, letterID uint, lastSeq uint64) (*Su
 func (h *Hub) Unsubscribe(sub *Subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.state(sub.letter).subs[sub]; ok {
-		delete(h.state(sub.letter).subs, sub)
+	subs := h.state(sub.letter).subs
+	if _, ok := subs[sub]; ok {
+		delete(subs, sub)
 		close(sub.C)
 	}
 }

@@ -141,6 +141,16 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		return nil, err
 	}
 	s.snap, s.builtAt, s.seenSeq, s.namesSince = snap, time.Now(), seq, started
+	s.remember(events)
+	return snap, nil
+}
+
+// remember adds the names newly published to those a reconnecting client can
+// catch up on, once each, keeping the last recentNames.
+func (s *letterState) remember(events []NameEvent) {
+	if len(events) == 0 {
+		return
+	}
 	seen := map[uint64]bool{}
 	for _, e := range s.recent {
 		seen[e.ID] = true
@@ -154,7 +164,6 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 	if over := len(s.recent) - recentNames; over > 0 {
 		s.recent = slices.Delete(s.recent, 0, over)
 	}
-	return snap, nil
 }
 
 // work is what a rebuild has to take into account.

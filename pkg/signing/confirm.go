@@ -59,8 +59,8 @@ func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
 		}
 		return err
 	})
-	if err == nil && change != nil && s.d.Live != nil {
-		s.d.Live.Notify(*change)
+	if err == nil {
+		s.notifyLive(change)
 	}
 	return link, err
 }
@@ -177,12 +177,19 @@ func (s *Service) Expire(ctx context.Context) (int64, error) {
 }
 
 func (s *Service) findByToken(tx *gorm.DB, plain string) (*store.Signature, error) {
+	return findByHashedToken(tx, "token_hash", plain, ErrTokenNotFound)
+}
+
+// findByHashedToken finds the signature whose column holds the hash of the
+// token plain, or returns notFound, as it does for a token that is not even
+// well formed, without asking the database.
+func findByHashedToken(tx *gorm.DB, column, plain string, notFound error) (*store.Signature, error) {
 	if !wellFormedToken(plain) {
-		return nil, ErrTokenNotFound
+		return nil, notFound
 	}
-	sig, err := store.FindSignature(tx, "token_hash = ?", HashToken(plain))
+	sig, err := store.FindSignature(tx, column+" = ?", HashToken(plain))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrTokenNotFound
+		return nil, notFound
 	}
 	return sig, err
 }

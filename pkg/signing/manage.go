@@ -60,9 +60,7 @@ func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldEr
 	if err != nil {
 		return nil, fmt.Errorf("signing: correct: %w", err)
 	}
-	if change != nil && s.d.Live != nil {
-		s.d.Live.Notify(*change)
-	}
+	s.notifyLive(change)
 	return fieldErrs, nil
 }
 
@@ -134,19 +132,12 @@ func (s *Service) Withdraw(ctx context.Context, plain string) error {
 	if err != nil && !errors.Is(err, ErrManageNotFound) {
 		return fmt.Errorf("signing: withdraw: %w", err)
 	}
-	if err == nil && change != nil && s.d.Live != nil {
-		s.d.Live.Notify(*change)
+	if err == nil {
+		s.notifyLive(change)
 	}
 	return err
 }
 
 func (s *Service) findByManageToken(tx *gorm.DB, plain string) (*store.Signature, error) {
-	if !wellFormedToken(plain) {
-		return nil, ErrManageNotFound
-	}
-	sig, err := store.FindSignature(tx, "manage_hash = ?", HashToken(plain))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrManageNotFound
-	}
-	return sig, err
+	return findByHashedToken(tx, "manage_hash", plain, ErrManageNotFound)
 }

@@ -218,6 +218,13 @@ func (s *Service) renewToken(tx *gorm.DB, sig *store.Signature) error {
 	return nil
 }
 
+// notifyLive tells the public view about a committed change, if there is one.
+func (s *Service) notifyLive(change *store.Change) {
+	if change != nil && s.d.Live != nil {
+		s.d.Live.Notify(*change)
+	}
+}
+
 func (s *Service) wakeOutbox() {
 	if s.d.Outbox != nil {
 		s.d.Outbox.Wake()

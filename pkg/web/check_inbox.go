@@ -19,6 +19,9 @@ type inboxView struct {
 	Errors formErrors
 }
 
+// checkInboxPath is the "check your inbox" page of the letter with slug.
+func checkInboxPath(slug string) string { return "/letters/" + slug + "/check-inbox" }
+
 // showCheckInbox is where the sign form leads: it says a mail is on its way,
 // without saying whether the address had signed before.
 func (a *App) showCheckInbox(c echo.Context) error {
@@ -46,7 +49,7 @@ func (a *App) createResend(c echo.Context) error {
 		return err
 	}
 	if a.d.Blocks.Blocked(c.RealIP(), form.Email) {
-		return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+		return redirect(c, checkInboxPath(letter.Slug))
 	}
 	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), form.Email); err != nil {
 		return a.renderInbox(c, http.StatusTooManyRequests, "resend", form.Email, signing.FieldErrors{"email": "error.rate_limited"})
@@ -59,7 +62,7 @@ func (a *App) createResend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/letters/"+letter.Slug+"/check-inbox")
+	return redirect(c, checkInboxPath(letter.Slug))
 }
 
 func (a *App) renderInbox(c echo.Context, status int, page, email string, errs signing.FieldErrors) error {

@@ -54,7 +54,7 @@ func (a *App) createNewLink(c echo.Context) error {
 	if err != nil {
 		return a.renderConfirm(c, token, link, "", err)
 	}
-	return redirect(c, "/letters/"+link.Letter.Slug+"/check-inbox")
+	return redirect(c, checkInboxPath(link.Letter.Slug))
 }
 
 // renderConfirm shows the confirm page in state, or in the state err stands for.

@@ -66,7 +66,7 @@ func (a *App) createSignature(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	checkInbox := "/letters/" + letter.Slug + "/check-inbox"
+	checkInbox := checkInboxPath(letter.Slug)
 	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) || a.d.Blocks.Blocked(c.RealIP(), form.Email) {
 		// A bot gets the page a person would, so it learns nothing.
 		a.d.Log.Info("dropped an automated or blocked signature", "letter", letter.Slug)
