@@ -118,3 +118,20 @@ func TestWriteAfterCloseFails(t *testing.T) {
 		t.Errorf("write after close = %v, want %v", err, errClosed)
 	}
 }
+
+// TestWriterJournalsSavepointsInMemory checks the writer's temp_store: a
+// group commit's savepoints must not journal to a temporary file.
+func TestWriterJournalsSavepointsInMemory(t *testing.T) {
+	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode int
+	if err := st.Write(context.Background(), func(tx *gorm.DB) error { return tx.Raw("PRAGMA temp_store").Scan(&mode).Error }); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 2 {
+		t.Errorf("writer temp_store = %d, want 2 (memory)", mode)
+	}
+}

@@ -94,6 +94,13 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each write of a group commit runs in a savepoint, which keeps the
+	// original of every page it changes: in memory that is a copy, in a
+	// temporary file a system call per page. go-sqlite3 takes no DSN parameter
+	// for it; the writer's one connection lives as long as the pool.
+	if err := writer.Exec("PRAGMA temp_store = MEMORY").Error; err != nil {
+		return nil, fmt.Errorf("store: set temp_store on %s: %w", path, err)
+	}
 	params.Set("_query_only", "1")
 	params.Set("_txlock", "deferred")
 	reader, err := openSQLitePool(path, params, gcfg, 8)
