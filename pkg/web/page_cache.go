@@ -44,9 +44,15 @@ func (p *pageCache) put(stamp, key string, page []byte) cachedBody {
 	if s := secondOf(stamp); s != p.second {
 		p.second, p.pages = s, map[string]cachedBody{}
 	}
-	p.pages[key] = body
+	if len(p.pages) < maxCachedPages { // a flood of distinct referral codes must not fill memory
+		p.pages[key] = body
+	}
 	return body
 }
+
+// maxCachedPages bounds a generation's entries: with every language, both form
+// kinds and a few referral codes a letter needs a few dozen.
+const maxCachedPages = 256
 
 func secondOf(stamp string) string {
 	s, _, _ := strings.Cut(stamp, ".")

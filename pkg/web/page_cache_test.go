@@ -1,6 +1,9 @@
 package web
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestAcceptsGzip(t *testing.T) {
 	for header, want := range map[string]bool{
@@ -19,5 +22,21 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(header); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
 		}
+	}
+}
+
+func TestPageCacheKeepsAtMostMaxPagesAGeneration(t *testing.T) {
+	p := newPageCache()
+	for i := range maxCachedPages + 50 {
+		p.put("1700000000.sig", fmt.Sprint("ref", i), []byte("page"))
+	}
+	if n := len(p.pages); n != maxCachedPages {
+		t.Errorf("cache holds %d pages, want %d", n, maxCachedPages)
+	}
+	if _, ok := p.get("1700000000.other", "ref0"); !ok {
+		t.Error("a page kept in this second is not found")
+	}
+	if _, ok := p.get("1700000001.sig", "ref0"); ok {
+		t.Error("a page of an earlier second is served")
 	}
 }
