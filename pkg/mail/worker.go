@@ -97,53 +97,89 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			}
 			return sent, nil
 		}
+		var out outcomes
 		for _, job := range jobs {
-			ok, err := w.process(ctx, job)
-			if err != nil {
-				return sent, err
+			if ctx.Err() != nil { // shutting down: stop between jobs
+				out.unsent = append(out.unsent, job.ID)
+				continue
 			}
-			if ok {
-				sent++
-			}
+			w.process(ctx, job, &out)
 		}
+		if err := w.record(ctx, out); err != nil {
+			return sent, err
+		}
+		sent += len(out.sent)
 	}
 	return sent, nil
 }
 
-// process sends one job and records the outcome. Only a failure to record is
-// returned; a failure to send is recorded on the job.
-func (w *Worker) process(ctx context.Context, job store.MailJob) (bool, error) {
+// outcomes are what became of a claimed batch's jobs, recorded together in
+// one transaction once the batch has been through the transport: one write
+// for fifty mails, not fifty, on the database's one writer.
+type outcomes struct {
+	sent    []uint64
+	unsent  []uint64                  // not attempted: due again at once
+	changes []func(tx *gorm.DB) error // deletions, failures and retries: rare
+}
+
+// process sends one job and notes the outcome; a failure to send is noted
+// on the job.
+func (w *Worker) process(ctx context.Context, job store.MailJob, out *outcomes) {
 	msg, err := w.compose(ctx, job)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errObsolete) {
-		return false, w.record(ctx, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
+		out.changes = append(out.changes, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
+		return
 	}
 	if err == nil {
 		err = w.d.Transport.Send(ctx, msg)
 	}
 	if err == nil {
 		w.d.Observer.MailSentOK()
-		return true, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailSent(tx, job.ID, w.d.Now()) })
+		out.sent = append(out.sent, job.ID)
+		return
 	}
 	f := classify(err)
 	giveUp := f.permanent || job.Attempts+1 >= w.d.Config.Outbox.MaxAttempts
 	w.d.Observer.MailFailed(!giveUp)
-	if f.permanent {
+	switch {
+	case f.permanent:
 		w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
-		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
-	}
-	if job.Attempts+1 >= w.d.Config.Outbox.MaxAttempts {
+	case giveUp:
 		w.d.Log.Error("outbox: giving up after the last attempt", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts+1, "err", f.summary)
-		return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
+	}
+	if giveUp {
+		out.changes = append(out.changes, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
+		return
 	}
 	next := w.d.Now().Add(w.backoff(job.Attempts))
 	w.d.Log.Warn("outbox: send failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts+1, "next", next, "err", f.summary)
-	return false, w.record(ctx, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, f.summary) })
+	out.changes = append(out.changes, func(tx *gorm.DB) error { return store.MarkMailRetry(tx, job.ID, next, f.summary) })
 }
 
-func (w *Worker) record(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	// Record even while shutting down: the mail has already gone out.
-	if err := w.d.Store.Write(context.WithoutCancel(ctx), fn); err != nil {
-		return fmt.Errorf("mail: record outcome: %w", err)
+// record writes a batch's outcomes, even while shutting down: its mail has
+// already gone out.
+func (w *Worker) record(ctx context.Context, out outcomes) error {
+	now := w.d.Now()
+	err := w.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+		if len(out.sent) > 0 {
+			if err := store.MarkMailSent(tx, out.sent, now); err != nil {
+				return err
+			}
+		}
+		if len(out.unsent) > 0 {
+			if err := store.ReleaseMailJobs(tx, out.unsent, now); err != nil {
+				return err
+			}
+		}
+		for _, change := range out.changes {
+			if err := change(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mail: record outcomes: %w", err)
 	}
 	return nil
 }

@@ -81,13 +81,23 @@ func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Dur
 	return jobs, nil
 }
 
-// MarkMailSent records a delivered job.
-func MarkMailSent(tx *gorm.DB, id uint64, now time.Time) error {
-	err := tx.Model(&MailJob{}).Where("id = ?", id).Updates(map[string]any{
+// MarkMailSent records delivered jobs.
+func MarkMailSent(tx *gorm.DB, ids []uint64, now time.Time) error {
+	err := tx.Model(&MailJob{}).Where("id IN ?", ids).Updates(map[string]any{
 		"status": JobSent, "sent_at": now, "attempts": gorm.Expr("attempts + 1"), "last_error": "",
 	}).Error
 	if err != nil {
-		return fmt.Errorf("store: mark mail job %d sent: %w", id, err)
+		return fmt.Errorf("store: mark %d mail jobs sent: %w", len(ids), err)
+	}
+	return nil
+}
+
+// ReleaseMailJobs makes claimed jobs that were not attempted due again now,
+// so a worker that stops mid-batch does not leave them waiting out the lease.
+func ReleaseMailJobs(tx *gorm.DB, ids []uint64, now time.Time) error {
+	err := tx.Model(&MailJob{}).Where("id IN ? AND status = ?", ids, JobQueued).Update("next_attempt_at", now).Error
+	if err != nil {
+		return fmt.Errorf("store: release %d mail jobs: %w", len(ids), err)
 	}
 	return nil
 }

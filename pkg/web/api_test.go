@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -201,6 +202,42 @@ func TestBurstOfMailUsesOneConnection(t *testing.T) {
 	}
 	if n := h.SMTP.Connections(); n != 1 {
 		t.Errorf("%d SMTP connections for 5 mails, want 1", n)
+	}
+}
+
+// TestOutboxStopsBetweenJobsAndReleasesTheRest stops the worker while the
+// relay holds the second mail of a batch: the first is recorded sent, and
+// the mails it never attempted are due again at once, not after the lease.
+func TestOutboxStopsBetweenJobsAndReleasesTheRest(t *testing.T) {
+	h := webtest.New(t)
+	for i := range 4 {
+		h.Sign(webtest.SignForm(fmt.Sprintf("p%d@example.org", i)))
+	}
+	release := h.SMTP.HoldAfter(1)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.App.Outbox.Drain(ctx)
+		done <- err
+	}()
+	h.SMTP.WaitFor(t, 1, 10*time.Second)
+	stop() // while the second mail is held by the relay
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	var jobs []store.MailJob
+	if err := h.App.Store.Read(t.Context()).Order("id").Find(&jobs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 4 || jobs[0].Status != store.JobSent {
+		t.Fatalf("jobs after the stop: %+v, want 4 with the first sent", jobs)
+	}
+	for _, job := range jobs[2:] {
+		if job.Status != store.JobQueued || job.Attempts != 0 || job.NextAttemptAt.After(h.Clock.Now()) {
+			t.Errorf("job %d never attempted: %s, %d attempts, due %s; want queued, 0, due now (%s)",
+				job.ID, job.Status, job.Attempts, job.NextAttemptAt, h.Clock.Now())
+		}
 	}
 }
 

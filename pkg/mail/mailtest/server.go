@@ -48,6 +48,29 @@ type Server struct {
 	arrived     chan struct{}
 	refuse      int             // refuse this many more DATA commands with a temporary error
 	unknown     map[string]bool // recipients refused for good, as a relay does for a mailbox that does not exist
+	holdAfter   int             // with hold set, messages after this many wait for hold to close
+	hold        chan struct{}
+}
+
+// HoldAfter makes every message after the next n wait, before it is taken,
+// until the returned function is called: a slow relay, frozen mid-batch.
+func (s *Server) HoldAfter(n int) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdAfter, s.hold = len(s.messages)+n, make(chan struct{})
+	hold := s.hold
+	return sync.OnceFunc(func() { close(hold) })
+}
+
+// waitIfHeld blocks while messages are held and the quota before the hold is used up.
+func (s *Server) waitIfHeld() {
+	s.mu.Lock()
+	hold := s.hold
+	held := hold != nil && len(s.messages) >= s.holdAfter
+	s.mu.Unlock()
+	if held {
+		<-hold
+	}
 }
 
 // Options configure a test server.
@@ -193,6 +216,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	ss.server.waitIfHeld()
 	m, err := Parse(raw)
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: err.Error()}
