@@ -142,7 +142,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 // Close closes the database.
 func (a *App) Close() error { return a.Store.Close() }
 
-// expireEvery is how often unconfirmed signatures past their grace are deleted.
+// expireEvery is how often unconfirmed signatures past their grace, and the
+// records of mail sent long ago, are deleted.
 const expireEvery = time.Hour
 
 // Serve answers HTTP on ln and runs the outbox worker and the expiry job until
@@ -155,6 +156,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, expireEvery, "expiring unconfirmed signatures", a.expire) })
+	wg.Go(func() { a.every(workCtx, expireEvery, "pruning sent mail", a.pruneSentMail) })
 	wg.Go(func() { a.Live.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
 
@@ -184,6 +186,15 @@ func (a *App) expire(ctx context.Context) error {
 	n, err := a.Signing.Expire(ctx)
 	if n > 0 {
 		a.log.Info("deleted unconfirmed signatures past their expiry", "count", n)
+	}
+	return err
+}
+
+// pruneSentMail deletes the records of mail sent longer ago than keep_sent.
+func (a *App) pruneSentMail(ctx context.Context) error {
+	n, err := a.Outbox.PruneSent(ctx)
+	if n > 0 {
+		a.log.Info("deleted the records of mail sent long ago", "count", n)
 	}
 	return err
 }

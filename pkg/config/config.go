@@ -96,6 +96,7 @@ type Outbox struct {
 	RetryMax     time.Duration `koanf:"retry_max"`
 	MaxAttempts  int           `koanf:"max_attempts"`
 	ClaimLease   time.Duration `koanf:"claim_lease"`
+	KeepSent     time.Duration `koanf:"keep_sent"`
 }
 
 // Signing tunes the signature lifecycle.
@@ -213,6 +214,7 @@ func Default() Config {
 				RetryMax:     time.Hour,
 				MaxAttempts:  20,
 				ClaimLease:   time.Minute,
+				KeepSent:     30 * 24 * time.Hour,
 			},
 		},
 		Signing: Signing{
@@ -441,6 +443,9 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.RetryMin <= 0 || c.Mail.Outbox.RetryMax < c.Mail.Outbox.RetryMin {
 		bad("mail.outbox.retry_max", "must be at least mail.outbox.retry_min, which must be positive")
+	}
+	if c.Mail.Outbox.KeepSent < 24*time.Hour || c.Mail.Outbox.KeepSent < c.Signing.ResendCooldown {
+		bad("mail.outbox.keep_sent", "must be at least 24h (the console counts the last day's mail) and at least signing.resend_cooldown, got %s", c.Mail.Outbox.KeepSent)
 	}
 }
 

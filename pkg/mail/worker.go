@@ -184,6 +184,12 @@ func (w *Worker) record(ctx context.Context, out outcomes) error {
 	return nil
 }
 
+// PruneSent deletes the records of mail sent longer ago than
+// mail.outbox.keep_sent, and reports how many went.
+func (w *Worker) PruneSent(ctx context.Context) (int64, error) {
+	return w.d.Store.PruneSentMail(ctx, w.d.Now().Add(-w.d.Config.Outbox.KeepSent))
+}
+
 // backoff doubles the wait after each failed attempt, from RetryMin up to
 // RetryMax, and spreads it by up to a quarter either way (jitter), so that
 // mail refused together is not retried together.

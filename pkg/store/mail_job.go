@@ -92,6 +92,32 @@ func MarkMailSent(tx *gorm.DB, ids []uint64, now time.Time) error {
 	return nil
 }
 
+// pruneBatch is how many sent jobs one transaction deletes, so that pruning a
+// launch day's mail never holds the one writer for long.
+const pruneBatch = 5000
+
+// PruneSentMail deletes the jobs of mail sent before cutoff, a batch per
+// transaction, and reports how many went.
+func (s *Store) PruneSentMail(ctx context.Context, cutoff time.Time) (int64, error) {
+	var total int64
+	for ctx.Err() == nil {
+		var n int64
+		err := s.Write(ctx, func(tx *gorm.DB) error {
+			res := tx.Exec(`DELETE FROM mail_jobs WHERE id IN (
+				SELECT id FROM mail_jobs WHERE status = ? AND sent_at < ? LIMIT ?)`, JobSent, cutoff, pruneBatch)
+			n = res.RowsAffected
+			return res.Error
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune sent mail: %w", err)
+		}
+		if total += n; n < pruneBatch {
+			break
+		}
+	}
+	return total, nil
+}
+
 // ReleaseMailJobs makes claimed jobs that were not attempted due again now,
 // so a worker that stops mid-batch does not leave them waiting out the lease.
 func ReleaseMailJobs(tx *gorm.DB, ids []uint64, now time.Time) error {

@@ -241,6 +241,38 @@ func TestOutboxStopsBetweenJobsAndReleasesTheRest(t *testing.T) {
 	}
 }
 
+// TestSentMailRecordsArePrunedAfterKeepSent keeps a sent mail's record for
+// mail.outbox.keep_sent, then deletes it, and never a failed one.
+func TestSentMailRecordsArePrunedAfterKeepSent(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.MaxAttempts = 1 })
+	h.Sign(webtest.SignForm("old@example.org"))
+	h.DrainOutbox()
+	h.SMTP.RefuseNext(1)
+	h.Sign(webtest.SignForm("refused@example.org"))
+	h.DrainOutbox()
+	h.Clock.Advance(h.App.Config.Mail.Outbox.KeepSent - time.Hour)
+	h.Sign(webtest.SignForm("recent@example.org"))
+	h.DrainOutbox()
+
+	count := func(status store.JobStatus) int64 {
+		var n int64
+		if err := h.App.Store.Read(t.Context()).Model(&store.MailJob{}).Where("status = ?", status).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n, err := h.App.Outbox.PruneSent(t.Context()); err != nil || n != 0 {
+		t.Fatalf("prune before keep_sent has passed: %d deleted, %v; want 0", n, err)
+	}
+	h.Clock.Advance(2 * time.Hour)
+	if n, err := h.App.Outbox.PruneSent(t.Context()); err != nil || n != 1 {
+		t.Fatalf("prune after keep_sent: %d deleted, %v; want the one old record", n, err)
+	}
+	if sent, failed := count(store.JobSent), count(store.JobFailed); sent != 1 || failed != 1 {
+		t.Errorf("left %d sent (want the recent one) and %d failed (want it kept for staff)", sent, failed)
+	}
+}
+
 func TestMailGivesUpAfterMaxAttempts(t *testing.T) {
 	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.MaxAttempts = 3 })
 	h.SMTP.RefuseNext(100)
