@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -133,5 +135,50 @@ func TestWriterJournalsSavepointsInMemory(t *testing.T) {
 	}
 	if mode != 2 {
 		t.Errorf("writer temp_store = %d, want 2 (memory)", mode)
+	}
+}
+
+// TestCheckpointsLeaveTheWriter checks that the writer leaves the WAL to the
+// checkpointer: writes stay in the WAL until a checkpoint on the
+// checkpointer's connection copies them into the database file.
+func TestCheckpointsLeaveTheWriter(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.checkpointer.stop() // this test checkpoints by hand
+	ctx := context.Background()
+	fileSize := func() int64 {
+		info, err := os.Stat(filepath.Join(dir, "undersigned.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Size()
+	}
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE blobs (b BLOB)").Error }); err != nil {
+		t.Fatal(err)
+	}
+	// 6 MB in 60 commits: past the 1,000 pages at which SQLite's writer would
+	// checkpoint by default.
+	const written = 60 * 25 * 4000
+	for range 60 {
+		err := st.Write(ctx, func(tx *gorm.DB) error {
+			return tx.Exec(`INSERT INTO blobs WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25)
+				SELECT randomblob(4000) FROM n`).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if before := fileSize(); before > written/4 {
+		t.Fatalf("the database file holds %d bytes before any checkpoint: the writer checkpointed itself", before)
+	}
+	if err := (&checkpointer{db: st.checkpoints}).checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if after := fileSize(); after < written {
+		t.Errorf("the database file holds %d bytes after a checkpoint, want the %d written", after, written)
 	}
 }

@@ -35,6 +35,9 @@ type Store struct {
 	writer *gorm.DB
 	reader *gorm.DB
 	batch  *batcher // SQLite's group commit; nil on PostgreSQL
+	// SQLite's WAL checkpoints, on their own connection; nil on PostgreSQL.
+	checkpoints  *gorm.DB
+	checkpointer *checkpointer
 }
 
 // Open connects to the database named by opts. It does not migrate; call Migrate.
@@ -101,13 +104,23 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err := writer.Exec("PRAGMA temp_store = MEMORY").Error; err != nil {
 		return nil, fmt.Errorf("store: set temp_store on %s: %w", path, err)
 	}
-	params.Set("_query_only", "1")
+	// The checkpointer below copies the WAL into the file; the writer does it
+	// only as a backstop.
+	if err := writer.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages)).Error; err != nil {
+		return nil, fmt.Errorf("store: set wal_autocheckpoint on %s: %w", path, err)
+	}
 	params.Set("_txlock", "deferred")
+	checkpoints, err := openSQLitePool(path, params, gcfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	params.Set("_query_only", "1")
 	reader, err := openSQLitePool(path, params, gcfg, 8)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: "sqlite", writer: writer, reader: reader, batch: newBatcher(writer)}, nil
+	return &Store{Driver: "sqlite", writer: writer, reader: reader, checkpoints: checkpoints,
+		batch: newBatcher(writer), checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }
 
 // Read returns a handle for queries that change nothing.
@@ -138,9 +151,13 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.stop()
+		s.checkpointer.stop()
 	}
 	var errs []error
-	for _, db := range []*gorm.DB{s.writer, s.reader} {
+	for _, db := range []*gorm.DB{s.writer, s.reader, s.checkpoints} {
+		if db == nil {
+			continue
+		}
 		sqlDB, err := db.DB()
 		if err == nil {
 			err = sqlDB.Close()
