@@ -141,13 +141,12 @@ func (w *Worker) process(ctx context.Context, job store.MailJob, out *outcomes) 
 	f := classify(err)
 	giveUp := f.permanent || job.Attempts+1 >= w.d.Config.Outbox.MaxAttempts
 	w.d.Observer.MailFailed(!giveUp)
-	switch {
-	case f.permanent:
-		w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
-	case giveUp:
-		w.d.Log.Error("outbox: giving up after the last attempt", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts+1, "err", f.summary)
-	}
 	if giveUp {
+		if f.permanent {
+			w.d.Log.Error("outbox: relay refused the mail for good", "job", job.ID, "kind", job.Kind, "err", f.summary)
+		} else {
+			w.d.Log.Error("outbox: giving up after the last attempt", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts+1, "err", f.summary)
+		}
 		out.changes = append(out.changes, func(tx *gorm.DB) error { return store.MarkMailFailed(tx, job.ID, f.summary) })
 		return
 	}

@@ -152,24 +152,26 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 
 // setTokens gives sig a confirmation token, valid ConfirmTTL from now, and a
 // manage token, each kept hashed for look-up and sealed for the mail.
-func (s *Service) setTokens(sig *store.Signature) error {
-	confirm, err := s.newToken()
+func (s *Service) setTokens(sig *store.Signature) (err error) {
+	if sig.TokenHash, sig.TokenSealed, err = s.newSealedToken(vault.PurposeToken); err != nil {
+		return err
+	}
+	sig.TokenExpiresAt = s.d.Now().Add(s.d.Config.ConfirmTTL)
+	sig.ManageHash, sig.ManageSealed, err = s.newSealedToken(vault.PurposeManage)
+	return err
+}
+
+// newSealedToken makes a token and returns its hash, for look-up, and the
+// token sealed for purpose, for the mail that carries it.
+func (s *Service) newSealedToken(purpose string) (hash string, sealed []byte, err error) {
+	t, err := s.newToken()
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	if sig.TokenSealed, err = s.d.Vault.Seal(vault.PurposeToken, confirm.plain); err != nil {
-		return err
+	if sealed, err = s.d.Vault.Seal(purpose, t.plain); err != nil {
+		return "", nil, err
 	}
-	sig.TokenHash, sig.TokenExpiresAt = confirm.hash, s.d.Now().Add(s.d.Config.ConfirmTTL)
-	manage, err := s.newToken()
-	if err != nil {
-		return err
-	}
-	if sig.ManageSealed, err = s.d.Vault.Seal(vault.PurposeManage, manage.plain); err != nil {
-		return err
-	}
-	sig.ManageHash = manage.hash
-	return nil
+	return t.hash, sealed, nil
 }
 
 // remind queues a mail of kind to a signer who is already known: "you have
@@ -198,16 +200,12 @@ func (s *Service) remind(tx *gorm.DB, sig *store.Signature, kind store.MailKind)
 // renewToken gives an unconfirmed signature a new token, valid ConfirmTTL from
 // now; the old one stops working.
 func (s *Service) renewToken(tx *gorm.DB, sig *store.Signature) error {
-	t, err := s.newToken()
-	if err != nil {
-		return err
-	}
-	sealed, err := s.d.Vault.Seal(vault.PurposeToken, t.plain)
+	hash, sealed, err := s.newSealedToken(vault.PurposeToken)
 	if err != nil {
 		return err
 	}
 	changed, err := store.UpdateSignatureFrom(tx, sig.ID, store.StatusUnconfirmed, map[string]any{
-		"token_hash": t.hash, "token_sealed": sealed, "token_expires_at": s.d.Now().Add(s.d.Config.ConfirmTTL),
+		"token_hash": hash, "token_sealed": sealed, "token_expires_at": s.d.Now().Add(s.d.Config.ConfirmTTL),
 	})
 	if err != nil {
 		return err

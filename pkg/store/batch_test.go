@@ -15,16 +15,23 @@ import (
 	"gorm.io/gorm"
 )
 
+// openTestStore opens a store on a SQLite file in dir, closed when the test ends.
+func openTestStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	st, err := Open(Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 // TestGroupCommitKeepsEachWriteApart queues writes behind one that holds the
 // writer, so that they share one commit, and checks that each caller gets its
 // own outcome: a failed, refused or panicking write leaves no row and does
 // not undo the others.
 func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
-	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, t.TempDir())
 	ctx := context.Background()
 	insert := func(tx *gorm.DB, n int) error { return tx.Exec("INSERT INTO numbers (n) VALUES (?)", n).Error }
 	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE numbers (n INTEGER PRIMARY KEY)").Error }); err != nil {
@@ -108,14 +115,11 @@ func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
 }
 
 func TestWriteAfterCloseFails(t *testing.T) {
-	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, t.TempDir())
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	err = st.Write(context.Background(), func(tx *gorm.DB) error { return nil })
+	err := st.Write(context.Background(), func(tx *gorm.DB) error { return nil })
 	if !errors.Is(err, errClosed) {
 		t.Errorf("write after close = %v, want %v", err, errClosed)
 	}
@@ -124,11 +128,7 @@ func TestWriteAfterCloseFails(t *testing.T) {
 // TestWriterJournalsSavepointsInMemory checks the writer's temp_store: a
 // group commit's savepoints must not journal to a temporary file.
 func TestWriterJournalsSavepointsInMemory(t *testing.T) {
-	st, err := Open(Options{Driver: "sqlite", DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, t.TempDir())
 	var mode int
 	if err := st.Write(context.Background(), func(tx *gorm.DB) error { return tx.Raw("PRAGMA temp_store").Scan(&mode).Error }); err != nil {
 		t.Fatal(err)
@@ -143,11 +143,7 @@ func TestWriterJournalsSavepointsInMemory(t *testing.T) {
 // checkpointer's connection copies them into the database file.
 func TestCheckpointsLeaveTheWriter(t *testing.T) {
 	dir := t.TempDir()
-	st, err := Open(Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, dir)
 	st.checkpointer.stop() // this test checkpoints by hand
 	ctx := context.Background()
 	fileSize := func() int64 {
@@ -175,7 +171,7 @@ func TestCheckpointsLeaveTheWriter(t *testing.T) {
 	if before := fileSize(); before > written/4 {
 		t.Fatalf("the database file holds %d bytes before any checkpoint: the writer checkpointed itself", before)
 	}
-	if err := (&checkpointer{db: st.checkpoints}).checkpoint(); err != nil {
+	if err := (&checkpointer{db: st.checkpointer.db}).checkpoint(); err != nil {
 		t.Fatal(err)
 	}
 	if after := fileSize(); after < written {

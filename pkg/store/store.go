@@ -34,9 +34,8 @@ type Store struct {
 	Driver string
 	writer *gorm.DB
 	reader *gorm.DB
-	batch  *batcher // SQLite's group commit; nil on PostgreSQL
-	// SQLite's WAL checkpoints, on their own connection; nil on PostgreSQL.
-	checkpoints  *gorm.DB
+	// SQLite's group commit and WAL checkpoints; nil on PostgreSQL.
+	batch        *batcher
 	checkpointer *checkpointer
 }
 
@@ -119,7 +118,7 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: "sqlite", writer: writer, reader: reader, checkpoints: checkpoints,
+	return &Store{Driver: "sqlite", writer: writer, reader: reader,
 		batch: newBatcher(writer), checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }
 
@@ -147,25 +146,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the group commit and closes both pools.
+// Close stops the group commit and the checkpoints and closes the pools.
 func (s *Store) Close() error {
+	pools := []*gorm.DB{s.writer}
+	if s.reader != s.writer {
+		pools = append(pools, s.reader)
+	}
 	if s.batch != nil {
 		s.batch.stop()
 		s.checkpointer.stop()
+		pools = append(pools, s.checkpointer.db)
 	}
 	var errs []error
-	for _, db := range []*gorm.DB{s.writer, s.reader, s.checkpoints} {
-		if db == nil {
-			continue
-		}
+	for _, db := range pools {
 		sqlDB, err := db.DB()
 		if err == nil {
 			err = sqlDB.Close()
 		}
 		errs = append(errs, err)
-		if s.writer == s.reader {
-			break
-		}
 	}
 	return errors.Join(errs...)
 }

@@ -38,16 +38,27 @@ func (p *pageCache) get(stamp, key string) (cachedBody, bool) {
 
 // put keeps a page, dropping every page of an older second.
 func (p *pageCache) put(stamp, key string, page []byte) cachedBody {
-	body := newCachedBody(page)
+	if !p.hasRoom(stamp) { // a flood of distinct referral codes must not fill memory, nor be compressed
+		return cachedBody{plain: page}
+	}
+	body := newCachedBody(page) // outside the lock: compressing takes a while
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.second == secondOf(stamp) && len(p.pages) < maxCachedPages {
+		p.pages[key] = body
+	}
+	return body
+}
+
+// hasRoom starts a new generation when stamp's second is newer, and tells
+// whether the generation can keep one more page.
+func (p *pageCache) hasRoom(stamp string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s := secondOf(stamp); s != p.second {
 		p.second, p.pages = s, map[string]cachedBody{}
 	}
-	if len(p.pages) < maxCachedPages { // a flood of distinct referral codes must not fill memory
-		p.pages[key] = body
-	}
-	return body
+	return len(p.pages) < maxCachedPages
 }
 
 // maxCachedPages bounds a generation's entries: with every language, both form
@@ -104,8 +115,9 @@ func acceptsGzip(header string) bool {
 		if coding = strings.TrimSpace(coding); coding != "gzip" && coding != "*" {
 			continue
 		}
-		q := strings.ReplaceAll(params, " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		weight, found := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		q, err := strconv.ParseFloat(weight, 64)
+		return !found || err != nil || q > 0
 	}
 	return false
 }
@@ -113,6 +125,5 @@ func acceptsGzip(header string) bool {
 // sendHTML writes a page with its length, so that it goes out in one piece
 // rather than in chunks.
 func sendHTML(c echo.Context, status int, page []byte) error {
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
-	return c.HTMLBlob(status, page)
+	return cachedBody{plain: page}.send(c, status, echo.MIMETextHTMLCharsetUTF8)
 }
