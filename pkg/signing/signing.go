@@ -79,7 +79,13 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
-	if err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, sig) }); err != nil {
+	inserted, err := s.d.Store.InsertSignatureWithMail(ctx, sig, store.MailConfirm, s.d.Now())
+	if err == nil && !inserted {
+		// The address has signed already: remind it, in a transaction of its
+		// own that inserts after all should that signature be gone by now.
+		err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, sig) })
+	}
+	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
 	s.wakeOutbox()

@@ -35,8 +35,11 @@ type batcher struct {
 
 // writeRequest is one caller's transaction waiting for the batcher.
 type writeRequest struct {
-	ctx    context.Context
-	fn     func(tx *gorm.DB) error
+	ctx context.Context
+	fn  func(tx *gorm.DB) error
+	// insert, when set, is a new signature that fn inserts alone, and that
+	// a batch of several inserts more cheaply together (insertInBulk).
+	insert *signatureInsert
 	result chan writeResult
 }
 
@@ -55,11 +58,16 @@ func newBatcher(db *gorm.DB) *batcher {
 
 // write hands fn to the batcher and waits for its commit.
 func (b *batcher) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	r := &writeRequest{ctx: ctx, fn: fn, result: make(chan writeResult, 1)}
+	return b.do(&writeRequest{ctx: ctx, fn: fn})
+}
+
+// do hands r to the batcher and waits for its commit.
+func (b *batcher) do(r *writeRequest) error {
+	r.result = make(chan writeResult, 1)
 	select {
 	case b.requests <- r:
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-r.ctx.Done():
+		return r.ctx.Err()
 	case <-b.quit:
 		return errClosed
 	}
@@ -118,7 +126,14 @@ func (b *batcher) commit(batch []*writeRequest) {
 		results[0] = guard(func() error { return b.db.WithContext(batch[0].ctx).Transaction(batch[0].fn) })
 	} else {
 		err := b.db.Transaction(func(tx *gorm.DB) error {
+			done, err := insertInBulk(tx, batch)
+			if err != nil {
+				return err
+			}
 			for i, r := range batch {
+				if done[i] {
+					continue
+				}
 				if err := r.ctx.Err(); err != nil {
 					results[i].err = err
 					continue
@@ -163,6 +178,39 @@ func inSavepoint(tx *gorm.DB, i int, r *writeRequest) (res writeResult, err erro
 		}
 	}
 	return res, tx.Exec("RELEASE SAVEPOINT " + name).Error
+}
+
+// insertInBulk runs the batch's signature inserts together, in one
+// savepoint (see insertSignatures), and reports which requests it completed.
+// Should that fail, it undoes them all and leaves each to run on its own, so
+// that a bad row fails only its own caller. The second result is an error of
+// the savepoint itself, after which the batch cannot be committed.
+func insertInBulk(tx *gorm.DB, batch []*writeRequest) (done []bool, err error) {
+	done = make([]bool, len(batch))
+	var ins []*signatureInsert
+	var at []int
+	for i, r := range batch {
+		if r.insert != nil && r.ctx.Err() == nil {
+			ins = append(ins, r.insert)
+			at = append(at, i)
+		}
+	}
+	if len(ins) < 2 {
+		return done, nil
+	}
+	if err := tx.SavePoint("bulk").Error; err != nil {
+		return done, err
+	}
+	if res := guard(func() error { return insertSignatures(tx, ins) }); res.err != nil || res.panicked != nil {
+		for _, in := range ins { // as before the attempt
+			in.inserted, in.sig.ID = false, 0
+		}
+		return done, tx.RollbackTo("bulk").Error
+	}
+	for _, i := range at {
+		done[i] = true
+	}
+	return done, tx.Exec("RELEASE SAVEPOINT bulk").Error
 }
 
 // guard runs fn, turning a panic into a result for the caller to re-raise.
