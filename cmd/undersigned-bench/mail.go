@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -95,7 +94,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 // mailBurst signs n times as fast as clients allow and reports how fast the
 // outbox delivered the n confirmation mails, from the first sign post to the
 // last arrival.
-func mailBurst(ctx context.Context, a *app.App, mails *sink, client *http.Client, base string, n, clients int) error {
+func mailBurst(ctx context.Context, a *app.App, mails *sink, client *client, base string, n, clients int) error {
 	if err := waitForEmptyOutbox(ctx, a); err != nil {
 		return err
 	}
@@ -110,7 +109,7 @@ func mailBurst(ctx context.Context, a *app.App, mails *sink, client *http.Client
 	for range clients {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				signAs(client, base, addrs[i])
+				client.sign(base, addrs[i])
 			}
 		})
 	}
@@ -132,7 +131,7 @@ func mailBurst(ctx context.Context, a *app.App, mails *sink, client *http.Client
 
 // mailPaced signs at rate a second for d and reports how long each
 // confirmation mail took from its sign post to its arrival.
-func mailPaced(ctx context.Context, a *app.App, mails *sink, client *http.Client, base string, rate int, d time.Duration) error {
+func mailPaced(ctx context.Context, a *app.App, mails *sink, client *client, base string, rate int, d time.Duration) error {
 	if err := waitForEmptyOutbox(ctx, a); err != nil {
 		return err
 	}
@@ -142,7 +141,7 @@ func mailPaced(ctx context.Context, a *app.App, mails *sink, client *http.Client
 	pace(rate, d, func() {
 		addr := fmt.Sprintf("paced%d@example.org", i.Add(1))
 		t := time.Now()
-		if signAs(client, base, addr) {
+		if client.sign(base, addr) {
 			mu.Lock()
 			signedAt[addr] = t
 			mu.Unlock()

@@ -15,11 +15,9 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -91,7 +89,7 @@ type bench struct {
 	ctx    context.Context
 	app    *app.App
 	base   string
-	client *http.Client
+	client *client
 	mails  *sink
 	signs  atomic.Int64 // numbers the load's sign posts, so each address is new
 }
@@ -113,8 +111,7 @@ func run(o options) error {
 		return err
 	}
 	b := &bench{options: o, ctx: ctx, app: a, base: base, mails: mails,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients * 2},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		client: newClient(o.clients * 2)}
 	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, SQLite\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version()[2:])
 
 	start := time.Now()
@@ -187,7 +184,7 @@ func (b *bench) requests() error {
 				background.Add(1)
 			}
 		})
-		r := load("letter page GET", b.duration, b.clients, func() bool { return get(b.client, b.base+"/letters/"+slug) })
+		r := load("letter page GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/letters/" + slug) })
 		r.name += fmt.Sprintf(" (signing %.0f/s)", float64(background.Load())/b.duration.Seconds())
 		results = append(results, r)
 		if err := b.drainOutbox(); err != nil {
@@ -195,7 +192,7 @@ func (b *bench) requests() error {
 		}
 	}
 	if b.runs("json") {
-		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return get(b.client, b.base+"/api/v1/letters/"+slug) }))
+		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/api/v1/letters/" + slug) }))
 	}
 	fmt.Printf("%-36s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling")
 	for _, r := range results {
@@ -207,7 +204,7 @@ func (b *bench) requests() error {
 
 // sign posts the sign form with a new address.
 func (b *bench) sign() bool {
-	return signAs(b.client, b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)))
+	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)))
 }
 
 // drainOutbox waits for the outbox to send what the last phase queued and
@@ -311,7 +308,7 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 
 // bareCeiling measures an echo server whose handler does nothing: what this
 // machine's HTTP stack and load generator can do at most.
-func bareCeiling(ctx context.Context, client *http.Client, d time.Duration, clients int) (result, error) {
+func bareCeiling(ctx context.Context, client *client, d time.Duration, clients int) (result, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
@@ -323,37 +320,7 @@ func bareCeiling(ctx context.Context, client *http.Client, d time.Duration, clie
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Shutdown(ctx)
 	url := "http://" + ln.Addr().String() + "/"
-	return load("bare echo (ceiling)", d, clients, func() bool { return get(client, url) }), nil
-}
-
-// get fetches u as a browser does, taking gzip; the body is read but not
-// inflated, as a browser inflates on its own machine, not the server's.
-func get(client *http.Client, u string) bool {
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Accept-Encoding", "gzip")
-	res, err := client.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
-}
-
-// signAs posts the sign form for an individual with the address email.
-func signAs(client *http.Client, base, email string) bool {
-	form := url.Values{"kind": {"individual"}, "name": {"Load " + strings.TrimSuffix(email, "@example.org")}, "country": {"DE"},
-		"email": {email}, "show_name": {"yes"}, "consent": {"yes"}}
-	res, err := client.PostForm(base+"/letters/"+slug+"/sign", form)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode == http.StatusSeeOther
+	return load("bare echo (ceiling)", d, clients, func() bool { return client.get(url) }), nil
 }
 
 // rssMiB is this process's resident memory.
