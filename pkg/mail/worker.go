@@ -97,13 +97,17 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			}
 			return sent, nil
 		}
+		sigs, err := w.signaturesOf(ctx, jobs)
+		if err != nil {
+			return sent, err
+		}
 		var out outcomes
 		for _, job := range jobs {
 			if ctx.Err() != nil { // shutting down: stop between jobs
 				out.unsent = append(out.unsent, job.ID)
 				continue
 			}
-			w.process(ctx, job, &out)
+			w.process(ctx, job, sigs[job.SignatureID], &out)
 		}
 		if err := w.record(ctx, out); err != nil {
 			return sent, err
@@ -122,10 +126,20 @@ type outcomes struct {
 	changes []func(tx *gorm.DB) error // deletions, failures and retries: rare
 }
 
-// process sends one job and notes the outcome; a failure to send is noted
-// on the job.
-func (w *Worker) process(ctx context.Context, job store.MailJob, out *outcomes) {
-	msg, err := w.compose(ctx, job)
+// signaturesOf loads the signatures a batch of jobs writes to, in one query
+// rather than one a mail.
+func (w *Worker) signaturesOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.Signature, error) {
+	ids := make([]uint64, len(jobs))
+	for i, job := range jobs {
+		ids[i] = job.SignatureID
+	}
+	return store.SignaturesByID(w.d.Store.Read(ctx), ids)
+}
+
+// process sends one job to sig, its signature (nil when it is gone), and
+// notes the outcome; a failure to send is noted on the job.
+func (w *Worker) process(ctx context.Context, job store.MailJob, sig *store.Signature, out *outcomes) {
+	msg, err := w.compose(job, sig)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errObsolete) {
 		out.changes = append(out.changes, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
 		return
@@ -210,11 +224,11 @@ func (w *Worker) backoff(attempts int) time.Duration {
 // confirmation link for a signature confirmed meanwhile.
 var errObsolete = errors.New("mail: job is obsolete")
 
-// compose renders the job's message from the signature as it is now.
-func (w *Worker) compose(ctx context.Context, job store.MailJob) (*Message, error) {
-	sig, err := store.FindSignature(w.d.Store.Read(ctx), "id = ?", job.SignatureID)
-	if err != nil {
-		return nil, err
+// compose renders the job's message from sig, its signature as loaded for
+// the batch; a job whose signature is gone (nil) is store.ErrNotFound.
+func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, error) {
+	if sig == nil {
+		return nil, store.ErrNotFound
 	}
 	if job.Kind == store.MailConfirm && sig.Status != store.StatusUnconfirmed {
 		return nil, errObsolete

@@ -129,6 +129,20 @@ func FindSignature(tx *gorm.DB, query string, args ...any) (*Signature, error) {
 	return findOne[Signature](tx, "signature", query, args...)
 }
 
+// SignaturesByID loads the signatures with ids, in one query, keyed by id;
+// an id with no signature is absent from the map.
+func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
+	var rows []*Signature
+	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: load %d signatures: %w", len(ids), err)
+	}
+	byID := make(map[uint64]*Signature, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	return byID, nil
+}
+
 // InsertSignatureIfNew inserts sig unless its address has already signed its
 // letter, and reports whether it did. A conflict is skipped, not raised, so
 // the transaction stays usable on PostgreSQL too.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
@@ -340,5 +342,43 @@ func TestConcurrentWorkersNeverSendAJobTwice(t *testing.T) {
 	wg.Wait()
 	if msgs := len(h.SMTP.Messages()); msgs != n || sent[0]+sent[1] != n {
 		t.Errorf("%d mails delivered (%d + %d), want each of %d once", msgs, sent[0], sent[1], n)
+	}
+}
+
+// TestOutboxDropsMailThatNoLongerApplies drains an outbox that held mail
+// for a signature deleted since (its job goes with it) and a confirmation
+// link for a signature already published (dropped when its batch is loaded):
+// neither is sent or retried, and the rest of the batch goes out.
+func TestOutboxDropsMailThatNoLongerApplies(t *testing.T) {
+	h := webtest.New(t)
+	for _, e := range []string{"kept@example.org", "gone@example.org", "confirmed@example.org"} {
+		h.Sign(webtest.SignForm(e))
+	}
+	var ids []uint64
+	if err := h.App.Store.Read(t.Context()).Model(&store.Signature{}).Order("id").Pluck("id", &ids).Error; err != nil || len(ids) != 3 {
+		t.Fatalf("signatures %v, %v", ids, err)
+	}
+	err := h.App.Store.Write(t.Context(), func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM signatures WHERE id = ?", ids[1]).Error; err != nil {
+			return err
+		}
+		return tx.Model(&store.Signature{}).Where("id = ?", ids[2]).Update("status", store.StatusPublished).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := h.DrainOutbox(); sent != 1 {
+		t.Errorf("sent %d, want 1", sent)
+	}
+	var to []string
+	for _, m := range h.SMTP.Messages() {
+		to = append(to, m.To...)
+	}
+	if fmt.Sprint(to) != "[kept@example.org]" {
+		t.Errorf("delivered to %v, want only kept@example.org", to)
+	}
+	var left []store.MailJob
+	if err := h.App.Store.Read(t.Context()).Where("status <> ?", store.JobSent).Find(&left).Error; err != nil || len(left) != 0 {
+		t.Errorf("jobs left unsent: %+v, %v; want the two dropped", left, err)
 	}
 }
