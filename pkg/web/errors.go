@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -52,9 +53,20 @@ func (e *codedError) Error() string { return e.code }
 
 func errorWithCode(status int, code string) error { return &codedError{status: status, code: code} }
 
+// statusClientClosedRequest is nginx's status for a request whose client
+// closed the connection before the answer.
+const statusClientClosedRequest = 499
+
 // handleError is the one error handler: it logs server faults with their cause
 // and answers with the error page, or JSON for the API, never internal text.
 func (a *App) handleError(err error, c echo.Context) {
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (a closed tab, a load generator stopping):
+		// nobody reads the answer and nothing failed here. Answer as nginx
+		// does, so logs and metrics keep these apart from server faults.
+		_ = c.NoContent(statusClientClosedRequest)
+		return
+	}
 	status, code := http.StatusInternalServerError, ""
 	var he *echo.HTTPError
 	var ce *codedError

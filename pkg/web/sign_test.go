@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -275,5 +277,27 @@ func TestCopiedDatabaseRevealsNoAddress(t *testing.T) {
 				t.Errorf("%s contains %q in the clear", filepath.Base(f), secret)
 			}
 		}
+	}
+}
+
+// TestSignerWhoLeavesIsNotAServerFault posts the sign form on behalf of a
+// client that has already gone (its request's context is cancelled): nothing
+// is stored, and the answer is nginx's 499, not a 500 counted as a fault.
+func TestSignerWhoLeavesIsNotAServerFault(t *testing.T) {
+	h := webtest.New(t)
+	h.Get("/letters/" + webtest.LetterSlug) // the letter is loaded and cached
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/letters/"+webtest.LetterSlug+"/sign",
+		strings.NewReader(webtest.SignForm("gone@example.org").Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "192.0.2.7:4000"
+	rec := httptest.NewRecorder()
+	h.App.Web.Handler().ServeHTTP(rec, req)
+	if rec.Code != 499 {
+		t.Errorf("status %d, want 499", rec.Code)
+	}
+	if n := countSignatures(t, h); n != 0 {
+		t.Errorf("%d signatures stored for a signer who left", n)
 	}
 }
