@@ -3,6 +3,7 @@ package main
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -14,9 +15,11 @@ import (
 // server's reads; fasthttp's reuses both and leaves that CPU to the server.
 type client struct{ hc *fasthttp.Client }
 
-func newClient(conns int) *client {
-	// A buffer that holds a whole letter page reads it in one system call.
-	return &client{hc: &fasthttp.Client{MaxConnsPerHost: conns, ReadBufferSize: 16 << 10}}
+// newClient returns a client that opens as many connections as the calls in
+// flight need (the load's clients, and the paced signing beside them), and
+// reads a whole letter page in one system call.
+func newClient() *client {
+	return &client{hc: &fasthttp.Client{MaxConnsPerHost: 4096, MaxConnWaitTimeout: 10 * time.Second, ReadBufferSize: 16 << 10}}
 }
 
 // get fetches u, asking for gzip as browsers do, and reports whether it

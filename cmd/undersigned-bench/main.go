@@ -111,7 +111,7 @@ func run(o options) error {
 		return err
 	}
 	b := &bench{options: o, ctx: ctx, app: a, base: base, mails: mails,
-		client: newClient(o.clients * 2)}
+		client: newClient()}
 	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, SQLite\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version()[2:])
 
 	start := time.Now()

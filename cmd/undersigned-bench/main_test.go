@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestLoadCommandRunsEveryPhase runs the load command, small, from the
+// repository's root as the README does, and checks that every phase ran
+// and measured something, with no request failing.
+func TestLoadCommandRunsEveryPhase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole load command")
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-seed", "500", "-duration", "1s", "-clients", "4", "-streams", "40")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("load command: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"seeded 500 published signatures", "5000 of their mails delivered", "event streams open: 40",
+		"stream update latency over 40 clients"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "letter page GET \\(signing \\d+/s\\)", "JSON API GET"} {
+		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("no figure for %s", phase)
+			continue
+		}
+		if rps, _ := strconv.Atoi(m[1]); rps == 0 {
+			t.Errorf("%s: 0 requests a second", phase)
+		}
+	}
+	if strings.Contains(text, "requests failed") {
+		t.Errorf("some requests failed")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
