@@ -23,9 +23,10 @@ var localeFiles embed.FS
 
 // Catalog is the set of loaded languages. It is built once and only read.
 type Catalog struct {
-	bundle  *goi18n.Bundle
-	matcher language.Matcher
-	tags    []language.Tag
+	bundle     *goi18n.Bundle
+	matcher    language.Matcher
+	tags       []language.Tag
+	localizers []*Localizer // one per tag, same order: a Localizer is only read
 }
 
 // Load reads every catalog under locales/; English is the fallback for keys a
@@ -43,7 +44,11 @@ func Load() (*Catalog, error) {
 		}
 	}
 	tags := bundle.LanguageTags()
-	return &Catalog{bundle: bundle, matcher: language.NewMatcher(tags), tags: tags}, nil
+	localizers := make([]*Localizer, len(tags))
+	for i, tag := range tags {
+		localizers[i] = &Localizer{Tag: tag, l: goi18n.NewLocalizer(bundle, tag.String()), printer: message.NewPrinter(tag)}
+	}
+	return &Catalog{bundle: bundle, matcher: language.NewMatcher(tags), tags: tags, localizers: localizers}, nil
 }
 
 // Languages lists the loaded languages, English first.
@@ -52,6 +57,12 @@ func (c *Catalog) Languages() []language.Tag { return c.tags }
 // Match reports which loaded language best serves prefs, and whether any of
 // them matched at all (false means the fallback, English).
 func (c *Catalog) Match(prefs ...string) (language.Tag, bool) {
+	index, ok := c.match(prefs)
+	return c.tags[index], ok
+}
+
+// match is Match giving the language's index in c.tags.
+func (c *Catalog) match(prefs []string) (int, bool) {
 	var wanted []language.Tag
 	for _, p := range prefs {
 		if tags, _, err := language.ParseAcceptLanguage(p); err == nil && p != "" {
@@ -59,14 +70,15 @@ func (c *Catalog) Match(prefs ...string) (language.Tag, bool) {
 		}
 	}
 	_, index, conf := c.matcher.Match(wanted...)
-	return c.tags[index], conf != language.No
+	return index, conf != language.No
 }
 
 // Localizer returns a localizer for the first of prefs (tags or Accept-Language
 // values, most wanted first) that the catalog can serve.
+// Localizers are made once per language, at Load, and shared by every request.
 func (c *Catalog) Localizer(prefs ...string) *Localizer {
-	tag, _ := c.Match(prefs...)
-	return &Localizer{Tag: tag, l: goi18n.NewLocalizer(c.bundle, tag.String()), printer: message.NewPrinter(tag)}
+	index, _ := c.match(prefs)
+	return c.localizers[index]
 }
 
 // Localizer translates message ids into one language.

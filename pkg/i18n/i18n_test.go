@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/text/language"
@@ -223,4 +225,28 @@ func TestEveryComposedMessageExists(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLocalizersAreSharedSafely uses the one localizer per language that
+// every request shares from many goroutines at once; run with -race, it
+// shows they only read.
+func TestLocalizersAreSharedSafely(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Localizer("fr") != c.Localizer("fr-CA, en;q=0.5") {
+		t.Error("two requests for French got two localizers")
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for _, l := range []*Localizer{c.Localizer("en"), c.Localizer("fr")} {
+				if got := l.T("signatories.unnamed_only", "Count", i); !strings.Contains(got, strconv.Itoa(i)) || l.Number(int64(1000*i)) == "" {
+					t.Errorf("%s: signatories.unnamed_only with %d = %q", l.Tag, i, got)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
