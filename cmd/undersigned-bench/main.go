@@ -194,9 +194,9 @@ func (b *bench) requests() error {
 	if b.runs("json") {
 		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/api/v1/letters/" + slug) }))
 	}
-	fmt.Printf("%-36s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling")
+	fmt.Printf("%-36s %10s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling", "CPU/req")
 	for _, r := range results {
-		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps)
+		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%% %10s\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps, r.cpu.Round(time.Microsecond))
 	}
 	fmt.Println()
 	return nil
@@ -267,6 +267,7 @@ type result struct {
 	name     string
 	rps      float64
 	p50, p99 time.Duration
+	cpu      time.Duration // this process's CPU time (server and generator) per request
 }
 
 // load runs do from clients goroutines for d and measures each call.
@@ -274,6 +275,7 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 	var mu sync.Mutex
 	var latencies []time.Duration
 	failed := 0
+	cpuBefore := cpuTime()
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	for range clients {
@@ -300,6 +302,7 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 	slices.Sort(latencies)
 	r := result{name: name, rps: float64(len(latencies)) / d.Seconds()}
 	if len(latencies) > 0 {
+		r.cpu = (cpuTime() - cpuBefore) / time.Duration(len(latencies))
 		r.p50 = latencies[len(latencies)/2].Round(10 * time.Microsecond)
 		r.p99 = latencies[len(latencies)*99/100].Round(10 * time.Microsecond)
 	}
@@ -321,6 +324,17 @@ func bareCeiling(ctx context.Context, client *client, d time.Duration, clients i
 	defer srv.Shutdown(ctx)
 	url := "http://" + ln.Addr().String() + "/"
 	return load("bare echo (ceiling)", d, clients, func() bool { return client.get(url) }), nil
+}
+
+// cpuTime is the CPU time, user and system, this process has used so far.
+// Per request it is steadier than throughput on a shared machine, whose
+// other tenants take wall-clock time but not this process's CPU.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // rssMiB is this process's resident memory.
