@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 
@@ -27,6 +28,7 @@ const maxBatch = 256
 // after the commit that made its rows durable, with that commit's error.
 type batcher struct {
 	db       *gorm.DB
+	log      *slog.Logger
 	requests chan *writeRequest
 	quit     chan struct{} // closed by stop
 	done     chan struct{} // closed when run returns
@@ -50,8 +52,8 @@ type writeResult struct {
 	panicked any
 }
 
-func newBatcher(db *gorm.DB) *batcher {
-	b := &batcher{db: db, requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+func newBatcher(db *gorm.DB, log *slog.Logger) *batcher {
+	b := &batcher{db: db, log: log, requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -126,7 +128,7 @@ func (b *batcher) commit(batch []*writeRequest) {
 		results[0] = guard(func() error { return b.db.WithContext(batch[0].ctx).Transaction(batch[0].fn) })
 	} else {
 		err := b.db.Transaction(func(tx *gorm.DB) error {
-			done, err := insertInBulk(tx, batch)
+			done, err := b.insertInBulk(tx, batch)
 			if err != nil {
 				return err
 			}
@@ -166,12 +168,20 @@ func (b *batcher) commit(batch []*writeRequest) {
 // itself, after which the batch cannot be committed. Once begun, a write runs
 // to its end: were its context cancelled half way, even the rollback would
 // fail.
-func inSavepoint(tx *gorm.DB, i int, r *writeRequest) (res writeResult, err error) {
-	name := "write" + strconv.Itoa(i)
+func inSavepoint(tx *gorm.DB, i int, r *writeRequest) (writeResult, error) {
+	return withSavepoint(tx, "write"+strconv.Itoa(i), func() error {
+		return r.fn(tx.WithContext(context.WithoutCancel(r.ctx)))
+	})
+}
+
+// withSavepoint runs fn inside the savepoint name, rolls back to it when fn
+// fails or panics, and releases it either way (ROLLBACK TO leaves it open).
+// The second result is an error of the savepoint itself.
+func withSavepoint(tx *gorm.DB, name string, fn func() error) (res writeResult, err error) {
 	if err := tx.SavePoint(name).Error; err != nil {
 		return res, err
 	}
-	res = guard(func() error { return r.fn(tx.WithContext(context.WithoutCancel(r.ctx))) })
+	res = guard(fn)
 	if res.err != nil || res.panicked != nil {
 		if err := tx.RollbackTo(name).Error; err != nil {
 			return res, err
@@ -182,10 +192,10 @@ func inSavepoint(tx *gorm.DB, i int, r *writeRequest) (res writeResult, err erro
 
 // insertInBulk runs the batch's signature inserts together, in one
 // savepoint (see insertSignatures), and reports which requests it completed.
-// Should that fail, it undoes them all and leaves each to run on its own, so
-// that a bad row fails only its own caller. The second result is an error of
-// the savepoint itself, after which the batch cannot be committed.
-func insertInBulk(tx *gorm.DB, batch []*writeRequest) (done []bool, err error) {
+// Should that fail, it undoes them all, logs why, and leaves each to run on
+// its own, so that a bad row fails only its own caller. The second result is
+// an error of the savepoint itself, after which the batch cannot be committed.
+func (b *batcher) insertInBulk(tx *gorm.DB, batch []*writeRequest) (done []bool, err error) {
 	done = make([]bool, len(batch))
 	var ins []*signatureInsert
 	var at []int
@@ -198,19 +208,22 @@ func insertInBulk(tx *gorm.DB, batch []*writeRequest) (done []bool, err error) {
 	if len(ins) < 2 {
 		return done, nil
 	}
-	if err := tx.SavePoint("bulk").Error; err != nil {
+	res, err := withSavepoint(tx, "bulk", func() error { return insertSignatures(tx, ins) })
+	if err != nil {
 		return done, err
 	}
-	if res := guard(func() error { return insertSignatures(tx, ins) }); res.err != nil || res.panicked != nil {
+	if res.err != nil || res.panicked != nil {
 		for _, in := range ins { // as before the attempt
 			in.inserted, in.sig.ID = false, 0
 		}
-		return done, tx.RollbackTo("bulk").Error
+		b.log.Warn("store: a batch's signatures could not be inserted together; inserting them one by one",
+			"signatures", len(ins), "err", res.err, "panic", res.panicked)
+		return done, nil
 	}
 	for _, i := range at {
 		done[i] = true
 	}
-	return done, tx.Exec("RELEASE SAVEPOINT bulk").Error
+	return done, nil
 }
 
 // guard runs fn, turning a panic into a result for the caller to re-raise.

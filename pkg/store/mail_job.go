@@ -50,11 +50,16 @@ type MailJob struct {
 
 // EnqueueMail inserts a queued job due now.
 func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, now time.Time) error {
-	job := MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now}
+	job := newMailJob(kind, signatureID, now)
 	if err := tx.Create(&job).Error; err != nil {
 		return fmt.Errorf("store: enqueue %s mail for signature %d: %w", kind, signatureID, err)
 	}
 	return nil
+}
+
+// newMailJob is a job, due at now, to send a mail of kind about a signature.
+func newMailJob(kind MailKind, signatureID uint64, now time.Time) MailJob {
+	return MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now}
 }
 
 // ClaimMailJobs takes up to limit due jobs for one worker: it moves their

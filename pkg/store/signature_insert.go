@@ -78,9 +78,12 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if err := tx.Create(rows).Error; err != nil {
 		return fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
 	}
+	if err := pairIDs(tx, rows); err != nil {
+		return err
+	}
 	jobs := make([]MailJob, len(fresh))
 	for i, in := range fresh {
-		jobs[i] = MailJob{Kind: in.mail, SignatureID: in.sig.ID, Status: JobQueued, NextAttemptAt: in.now}
+		jobs[i] = newMailJob(in.mail, in.sig.ID, in.now)
 	}
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
@@ -113,10 +116,42 @@ func signedAlready(tx *gorm.DB, ins []*signatureInsert) (map[signerKey]bool, err
 	if err != nil {
 		return nil, fmt.Errorf("store: find signers already signed: %w", err)
 	}
-	// The query matched every letter with every address; keep the true pairs.
+	// The query matched every letter with every address: some rows found
+	// may be pairs nobody asked about, which no look-up below will meet.
 	signed := make(map[signerKey]bool, len(ins))
 	for _, f := range found {
 		signed[signerKey{f.LetterID, f.EmailHash}] = true
 	}
 	return signed, nil
+}
+
+// pairIDs gives each of rows, just inserted, the id it was stored under.
+// GORM hands out the ids that RETURNING gave in the order they came, and
+// neither SQLite nor PostgreSQL promises that order; matching each row by
+// its (letter, address) key does not depend on it.
+func pairIDs(tx *gorm.DB, rows []*Signature) error {
+	ids := make([]uint64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var stored []struct {
+		ID        uint64
+		LetterID  uint
+		EmailHash string
+	}
+	if err := tx.Model(&Signature{}).Select("id, letter_id, email_hash").Where("id IN ?", ids).Scan(&stored).Error; err != nil {
+		return fmt.Errorf("store: read back %d inserted signatures: %w", len(rows), err)
+	}
+	idOf := make(map[signerKey]uint64, len(stored))
+	for _, st := range stored {
+		idOf[signerKey{st.LetterID, st.EmailHash}] = st.ID
+	}
+	for _, r := range rows {
+		id, ok := idOf[signerKey{r.LetterID, r.EmailHash}]
+		if !ok {
+			return fmt.Errorf("store: an inserted signature of letter %d is not among the ids returned", r.LetterID)
+		}
+		r.ID = id
+	}
+	return nil
 }

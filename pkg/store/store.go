@@ -122,7 +122,7 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{Driver: "sqlite", writer: writer, reader: reader,
-		batch: newBatcher(writer), checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
+		batch: newBatcher(writer, opts.Log), checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }
 
 // Read returns a handle for queries that change nothing.
