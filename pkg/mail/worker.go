@@ -97,13 +97,12 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			}
 			return sent, nil
 		}
-		sigs, err := w.signaturesOf(ctx, jobs)
-		if err != nil {
-			return sent, err
-		}
+		sigs, loadErr := w.signaturesOf(ctx, jobs)
 		var out outcomes
 		for _, job := range jobs {
-			if ctx.Err() != nil { // shutting down: stop between jobs
+			// Shutting down, stop between jobs; without the signatures, send
+			// nothing. Either way the jobs left are due again at once.
+			if ctx.Err() != nil || loadErr != nil {
 				out.unsent = append(out.unsent, job.ID)
 				continue
 			}
@@ -111,6 +110,9 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 		}
 		if err := w.record(ctx, out); err != nil {
 			return sent, err
+		}
+		if loadErr != nil {
+			return sent, loadErr
 		}
 		sent += len(out.sent)
 	}

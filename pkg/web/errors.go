@@ -64,7 +64,9 @@ func (a *App) handleError(err error, c echo.Context) {
 		// The client went away (a closed tab, a load generator stopping):
 		// nobody reads the answer and nothing failed here. Answer as nginx
 		// does, so logs and metrics keep these apart from server faults.
-		_ = c.NoContent(statusClientClosedRequest)
+		if !c.Response().Committed {
+			_ = c.NoContent(statusClientClosedRequest)
+		}
 		return
 	}
 	status, code := http.StatusInternalServerError, ""
