@@ -41,6 +41,9 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 	if strings.Contains(text, "requests failed") {
 		t.Errorf("some requests failed")
 	}
+	if m := regexp.MustCompile(`\(signing (\d+)/s\)`).FindStringSubmatch(text); m == nil || m[1] == "0" {
+		t.Errorf("the letter page was not measured beside signing: %v", m)
+	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out)
 	}
