@@ -25,12 +25,10 @@ func newClient() *client {
 // get fetches u, asking for gzip as browsers do, and reports whether it
 // answered 200.
 func (c *client) get(u string) bool {
-	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(res)
-	req.SetRequestURI(u)
-	req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip")
-	return c.hc.Do(req, res) == nil && res.StatusCode() == fasthttp.StatusOK
+	return c.status(func(req *fasthttp.Request) {
+		req.SetRequestURI(u)
+		req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip")
+	}) == fasthttp.StatusOK
 }
 
 // sign posts the sign form for an individual with the address email and
@@ -38,12 +36,23 @@ func (c *client) get(u string) bool {
 func (c *client) sign(base, email string) bool {
 	form := url.Values{"kind": {"individual"}, "name": {"Load " + strings.TrimSuffix(email, "@example.org")}, "country": {"DE"},
 		"email": {email}, "show_name": {"yes"}, "consent": {"yes"}}
+	return c.status(func(req *fasthttp.Request) {
+		req.SetRequestURI(base + "/letters/" + slug + "/sign")
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("application/x-www-form-urlencoded")
+		req.SetBodyString(form.Encode())
+	}) == fasthttp.StatusSeeOther
+}
+
+// status sends the request build makes, on pooled request and response
+// objects, and returns the answer's status, or 0 when there was none.
+func (c *client) status(build func(*fasthttp.Request)) int {
 	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(res)
-	req.SetRequestURI(base + "/letters/" + slug + "/sign")
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType("application/x-www-form-urlencoded")
-	req.SetBodyString(form.Encode())
-	return c.hc.Do(req, res) == nil && res.StatusCode() == fasthttp.StatusSeeOther
+	build(req)
+	if c.hc.Do(req, res) != nil {
+		return 0
+	}
+	return res.StatusCode()
 }

@@ -28,7 +28,8 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "letter page GET \\(signing \\d+/s\\)", "JSON API GET"} {
+	// The letter page is measured beside signing, which must have run too.
+	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
 		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text)
 		if m == nil {
 			t.Errorf("no figure for %s", phase)
@@ -40,9 +41,6 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 	}
 	if strings.Contains(text, "requests failed") {
 		t.Errorf("some requests failed")
-	}
-	if m := regexp.MustCompile(`\(signing (\d+)/s\)`).FindStringSubmatch(text); m == nil || m[1] == "0" {
-		t.Errorf("the letter page was not measured beside signing: %v", m)
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out)

@@ -101,8 +101,8 @@ func TestPluralMessagesHaveEveryFormTheLanguageNeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	english := readCatalog(t, "locales/en.yaml")
-	for _, tag := range c.Languages() {
-		l := goi18n.NewLocalizer(c.bundle, tag.String())
+	for _, loc := range c.localizers {
+		tag, l := loc.Tag, loc.l
 		for id, texts := range english {
 			if len(texts) < 2 {
 				continue

@@ -23,7 +23,6 @@ var localeFiles embed.FS
 
 // Catalog is the set of loaded languages. It is built once and only read.
 type Catalog struct {
-	bundle     *goi18n.Bundle
 	matcher    language.Matcher
 	tags       []language.Tag
 	localizers []*Localizer // one per tag, same order: a Localizer is only read
@@ -48,7 +47,7 @@ func Load() (*Catalog, error) {
 	for i, tag := range tags {
 		localizers[i] = &Localizer{Tag: tag, l: goi18n.NewLocalizer(bundle, tag.String()), printer: message.NewPrinter(tag)}
 	}
-	return &Catalog{bundle: bundle, matcher: language.NewMatcher(tags), tags: tags, localizers: localizers}, nil
+	return &Catalog{matcher: language.NewMatcher(tags), tags: tags, localizers: localizers}, nil
 }
 
 // Languages lists the loaded languages, English first.

@@ -98,18 +98,15 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 // transaction goes on, and a concurrent signer with the same address, once
 // committed, is found.
 func (s *Service) sign(tx *gorm.DB, sig *store.Signature) error {
-	inserted, err := store.InsertSignatureIfNew(tx, sig)
+	inserted, err := store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
+	if err != nil || inserted {
+		return err
+	}
+	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
 	if err != nil {
 		return err
 	}
-	if !inserted {
-		existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
-		if err != nil {
-			return err
-		}
-		return s.remind(tx, existing, store.MailAlreadySigned)
-	}
-	return store.EnqueueMail(tx, store.MailConfirm, sig.ID, s.d.Now())
+	return s.remind(tx, existing, store.MailAlreadySigned)
 }
 
 // newSignature builds the row a valid request becomes, its address and

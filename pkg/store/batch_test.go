@@ -26,6 +26,33 @@ func openTestStore(t *testing.T, dir string) *Store {
 	return st
 }
 
+// holdWriter starts a write that holds the writer until release is called,
+// then runs fn (when not nil), so that the writes queued meanwhile form one
+// batch. release returns once the holding write has committed.
+func holdWriter(t *testing.T, st *Store, fn func(tx *gorm.DB) error) (release func()) {
+	t.Helper()
+	started, done := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- st.Write(context.Background(), func(tx *gorm.DB) error {
+			close(started)
+			<-done
+			if fn == nil {
+				return nil
+			}
+			return fn(tx)
+		})
+	}()
+	<-started
+	return func() {
+		t.Helper()
+		close(done)
+		if err := <-holder; err != nil {
+			t.Fatalf("holding write: %v", err)
+		}
+	}
+}
+
 // TestGroupCommitKeepsEachWriteApart queues writes behind one that holds the
 // writer, so that they share one commit, and checks that each caller gets its
 // own outcome: a failed, refused or panicking write leaves no row and does
@@ -38,16 +65,7 @@ func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	started, release := make(chan struct{}), make(chan struct{})
-	holder := make(chan error, 1)
-	go func() {
-		holder <- st.Write(ctx, func(tx *gorm.DB) error {
-			close(started)
-			<-release
-			return insert(tx, 0)
-		})
-	}()
-	<-started
+	release := holdWriter(t, st, func(tx *gorm.DB) error { return insert(tx, 0) })
 
 	errFailed := errors.New("this write fails")
 	const writers = 12
@@ -78,11 +96,8 @@ func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
 	for len(st.batch.requests) < writers { // every write queued behind the holder
 		runtime.Gosched()
 	}
-	close(release)
+	release()
 	wg.Wait()
-	if err := <-holder; err != nil {
-		t.Fatalf("holding write: %v", err)
-	}
 
 	for i := 1; i <= writers; i++ {
 		got := outcomes[i]
@@ -171,7 +186,7 @@ func TestCheckpointsLeaveTheWriter(t *testing.T) {
 	if before := fileSize(); before > written/4 {
 		t.Fatalf("the database file holds %d bytes before any checkpoint: the writer checkpointed itself", before)
 	}
-	if err := (&checkpointer{db: st.checkpointer.db}).checkpoint(); err != nil {
+	if err := st.checkpointer.checkpoint(); err != nil {
 		t.Fatal(err)
 	}
 	if after := fileSize(); after < written {

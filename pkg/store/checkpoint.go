@@ -45,7 +45,7 @@ func (c *checkpointer) run() {
 		case <-c.quit:
 			return
 		case <-ticker.C:
-			if err := c.checkpoint(); err != nil && c.log != nil {
+			if err := c.checkpoint(); err != nil {
 				c.log.Warn("store: WAL checkpoint failed", "err", err)
 			}
 		}

@@ -143,10 +143,11 @@ func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
 	return byID, nil
 }
 
-// InsertSignatureIfNew inserts sig unless its address has already signed its
-// letter, and reports whether it did. A conflict is skipped, not raised, so
-// the transaction stays usable on PostgreSQL too.
-func InsertSignatureIfNew(tx *gorm.DB, sig *Signature) (bool, error) {
+// InsertNewSignature inserts sig, with a mail of kind queued for it at now,
+// unless its address has already signed its letter, and reports whether it
+// did. A conflict is skipped, not raised, so the transaction stays usable on
+// PostgreSQL too.
+func InsertNewSignature(tx *gorm.DB, sig *Signature, kind MailKind, now time.Time) (bool, error) {
 	res := tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "letter_id"}, {Name: "email_hash"}},
 		DoNothing: true,
@@ -154,7 +155,10 @@ func InsertSignatureIfNew(tx *gorm.DB, sig *Signature) (bool, error) {
 	if res.Error != nil {
 		return false, fmt.Errorf("store: insert signature: %w", res.Error)
 	}
-	return res.RowsAffected == 1, nil
+	if res.RowsAffected != 1 {
+		return false, nil
+	}
+	return true, EnqueueMail(tx, kind, sig.ID, now)
 }
 
 // UpdateSignatureFrom sets fields on the signature with id only while it is still

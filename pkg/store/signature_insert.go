@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -33,16 +34,9 @@ func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kin
 }
 
 // insertOne is the insert on its own, in its own transaction or savepoint.
-func (in *signatureInsert) insertOne(tx *gorm.DB) error {
-	inserted, err := InsertSignatureIfNew(tx, in.sig)
-	if err != nil || !inserted {
-		return err
-	}
-	if err := EnqueueMail(tx, in.mail, in.sig.ID, in.now); err != nil {
-		return err
-	}
-	in.inserted = true
-	return nil
+func (in *signatureInsert) insertOne(tx *gorm.DB) (err error) {
+	in.inserted, err = InsertNewSignature(tx, in.sig, in.mail, in.now)
+	return err
 }
 
 // signerKey is what makes a signature unique: one per address and letter.
@@ -57,18 +51,23 @@ type signerKey struct {
 // to handle. It needs the one writer: between its check and its insert no
 // other write may add a signature.
 func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
-	signed, err := signedAlready(tx, ins)
+	all := make([]*Signature, len(ins))
+	for i, in := range ins {
+		all[i] = in.sig
+	}
+	stored, err := storedIDs(tx, all)
 	if err != nil {
 		return err
 	}
 	var fresh []*signatureInsert
 	var rows []*Signature
+	taken := make(map[signerKey]bool, len(ins))
 	for _, in := range ins {
-		k := signerKey{in.sig.LetterID, in.sig.EmailHash}
-		if signed[k] {
+		k := keyOf(in.sig)
+		if _, signed := stored[k]; signed || taken[k] {
 			continue
 		}
-		signed[k] = true
+		taken[k] = true
 		fresh = append(fresh, in)
 		rows = append(rows, in.sig)
 	}
@@ -78,12 +77,19 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if err := tx.Create(rows).Error; err != nil {
 		return fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
 	}
-	if err := pairIDs(tx, rows); err != nil {
+	// GORM hands out the ids RETURNING gave in the order they came, which no
+	// database promises; reading them back by key does not depend on it.
+	if stored, err = storedIDs(tx, rows); err != nil {
 		return err
 	}
 	jobs := make([]MailJob, len(fresh))
 	for i, in := range fresh {
-		jobs[i] = newMailJob(in.mail, in.sig.ID, in.now)
+		id, ok := stored[keyOf(in.sig)]
+		if !ok {
+			return fmt.Errorf("store: an inserted signature of letter %d cannot be found", in.sig.LetterID)
+		}
+		in.sig.ID = id
+		jobs[i] = newMailJob(in.mail, id, in.now)
 	}
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
@@ -94,64 +100,33 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	return nil
 }
 
-// signedAlready returns which of the signers of ins have a signature stored,
-// found with one query on the (letter, address) index.
-func signedAlready(tx *gorm.DB, ins []*signatureInsert) (map[signerKey]bool, error) {
-	letters := make(map[uint]bool)
-	var letterIDs []uint
-	hashes := make([]string, len(ins))
-	for i, in := range ins {
-		hashes[i] = in.sig.EmailHash
-		if !letters[in.sig.LetterID] {
-			letters[in.sig.LetterID] = true
-			letterIDs = append(letterIDs, in.sig.LetterID)
-		}
-	}
-	var found []struct {
-		LetterID  uint
-		EmailHash string
-	}
-	err := tx.Model(&Signature{}).Select("letter_id, email_hash").
-		Where("letter_id IN ? AND email_hash IN ?", letterIDs, hashes).Scan(&found).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: find signers already signed: %w", err)
-	}
-	// The query matched every letter with every address: some rows found
-	// may be pairs nobody asked about, which no look-up below will meet.
-	signed := make(map[signerKey]bool, len(ins))
-	for _, f := range found {
-		signed[signerKey{f.LetterID, f.EmailHash}] = true
-	}
-	return signed, nil
-}
+// keyOf is sig's signer.
+func keyOf(sig *Signature) signerKey { return signerKey{sig.LetterID, sig.EmailHash} }
 
-// pairIDs gives each of rows, just inserted, the id it was stored under.
-// GORM hands out the ids that RETURNING gave in the order they came, and
-// neither SQLite nor PostgreSQL promises that order; matching each row by
-// its (letter, address) key does not depend on it.
-func pairIDs(tx *gorm.DB, rows []*Signature) error {
-	ids := make([]uint64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+// storedIDs returns the ids of the signatures stored for the signers of
+// sigs, by signer, found with one query on the (letter, address) index. The
+// query matches every letter with every address, so it may also find pairs
+// nobody asked about; no look-up meets them.
+func storedIDs(tx *gorm.DB, sigs []*Signature) (map[signerKey]uint64, error) {
+	letterIDs := make([]uint, len(sigs))
+	hashes := make([]string, len(sigs))
+	for i, sig := range sigs {
+		letterIDs[i], hashes[i] = sig.LetterID, sig.EmailHash
 	}
-	var stored []struct {
+	slices.Sort(letterIDs)
+	var found []struct {
 		ID        uint64
 		LetterID  uint
 		EmailHash string
 	}
-	if err := tx.Model(&Signature{}).Select("id, letter_id, email_hash").Where("id IN ?", ids).Scan(&stored).Error; err != nil {
-		return fmt.Errorf("store: read back %d inserted signatures: %w", len(rows), err)
+	err := tx.Model(&Signature{}).Select("id, letter_id, email_hash").
+		Where("letter_id IN ? AND email_hash IN ?", slices.Compact(letterIDs), hashes).Scan(&found).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: find %d signers' signatures: %w", len(sigs), err)
 	}
-	idOf := make(map[signerKey]uint64, len(stored))
-	for _, st := range stored {
-		idOf[signerKey{st.LetterID, st.EmailHash}] = st.ID
+	ids := make(map[signerKey]uint64, len(found))
+	for _, f := range found {
+		ids[signerKey{f.LetterID, f.EmailHash}] = f.ID
 	}
-	for _, r := range rows {
-		id, ok := idOf[signerKey{r.LetterID, r.EmailHash}]
-		if !ok {
-			return fmt.Errorf("store: an inserted signature of letter %d is not among the ids returned", r.LetterID)
-		}
-		r.ID = id
-	}
-	return nil
+	return ids, nil
 }

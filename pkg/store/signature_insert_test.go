@@ -22,29 +22,20 @@ type insertOutcome struct {
 // caller is told.
 func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time) []insertOutcome {
 	t.Helper()
-	ctx := context.Background()
-	started, release := make(chan struct{}), make(chan struct{})
-	holder := make(chan error, 1)
-	go func() {
-		holder <- st.Write(ctx, func(*gorm.DB) error { close(started); <-release; return nil })
-	}()
-	<-started
+	release := holdWriter(t, st, nil)
 	outcomes := make([]insertOutcome, len(sigs))
 	var wg sync.WaitGroup
 	for i, sig := range sigs {
 		wg.Go(func() {
-			ok, err := st.InsertSignatureWithMail(ctx, sig, MailConfirm, now)
+			ok, err := st.InsertSignatureWithMail(context.Background(), sig, MailConfirm, now)
 			outcomes[i] = insertOutcome{ok, err}
 		})
 		for len(st.batch.requests) < i+1 {
 			runtime.Gosched()
 		}
 	}
-	close(release)
+	release()
 	wg.Wait()
-	if err := <-holder; err != nil {
-		t.Fatal(err)
-	}
 	return outcomes
 }
 
