@@ -34,6 +34,7 @@ import (
 	"github.com/undersigned/undersigned"
 	"github.com/undersigned/undersigned/pkg/app"
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 )
@@ -257,8 +258,11 @@ func seedLetter(ctx context.Context, a *app.App, n int) error {
 	return a.Store.SeedPublished(ctx, letter.ID, n, countries, time.Now().UTC(), func(i int, sig *store.Signature) {
 		sig.Name = fmt.Sprintf("Signatory %07d", i)
 		sig.EmailSealed = sealed
-		sig.EmailHash = fmt.Sprintf("seed-%d", i)
-		sig.TokenHash = sig.EmailHash
+		// Hashes as signing makes them, 64 hex digits in no order, so the
+		// indexes are as large and as scattered as a real campaign's.
+		sig.EmailHash = a.Vault.Hash(vault.PurposeEmail, fmt.Sprintf("seed%d@example.org", i))
+		sig.TokenHash = signing.HashToken(fmt.Sprintf("seed-token-%d", i))
+		sig.ManageHash = signing.HashToken(fmt.Sprintf("seed-manage-%d", i))
 	})
 }
 

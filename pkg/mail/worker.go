@@ -261,14 +261,14 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 		ReasonText:  w.reasonText(sig.ReasonCode),
 	}
 	if sig.Status == store.StatusUnconfirmed && sig.TokenSealed != nil {
-		token, err := w.d.Vault.Open(vault.PurposeToken, sig.TokenSealed)
+		token, err := w.d.Vault.OpenLink(vault.PurposeToken, sig.ID, sig.TokenSealed)
 		if err != nil {
 			return nil, fmt.Errorf("mail: open token of signature %d: %w", sig.ID, err)
 		}
 		content.ConfirmURL = w.d.BaseURL + "/confirm/" + token
 	}
 	if sig.ManageSealed != nil {
-		token, err := w.d.Vault.Open(vault.PurposeManage, sig.ManageSealed)
+		token, err := w.d.Vault.OpenLink(vault.PurposeManage, sig.ID, sig.ManageSealed)
 		if err != nil {
 			return nil, fmt.Errorf("mail: open manage link of signature %d: %w", sig.ID, err)
 		}

@@ -176,22 +176,8 @@ func (s *Service) Expire(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-func (s *Service) findByToken(tx *gorm.DB, plain string) (*store.Signature, error) {
-	return findByHashedToken(tx, "token_hash", plain, ErrTokenNotFound)
-}
-
-// findByHashedToken finds the signature whose column holds the hash of the
-// token plain, or returns notFound, as it does for a token that is not even
-// well formed, without asking the database.
-func findByHashedToken(tx *gorm.DB, column, plain string, notFound error) (*store.Signature, error) {
-	if !wellFormedToken(plain) {
-		return nil, notFound
-	}
-	sig, err := store.FindSignature(tx, column+" = ?", HashToken(plain))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound
-	}
-	return sig, err
+func (s *Service) findByToken(tx *gorm.DB, token string) (*store.Signature, error) {
+	return s.findByLink(tx, vault.PurposeToken, "token_hash", token, ErrTokenNotFound)
 }
 
 func (s *Service) linkFor(sig *store.Signature) (Link, error) {

@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"encoding/base64"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -124,29 +123,13 @@ func swapASCIICase(s string) string {
 	return string(b)
 }
 
-// FuzzTokenParsing proves that wellFormedToken accepts only 43 characters of
-// the base64url alphabet, and every encoding of 32 random bytes; and that
-// HashToken is 64 lower-case hex digits, the same for the same token and
-// different for different ones.
-func FuzzTokenParsing(f *testing.F) {
-	valid := base64.RawURLEncoding.EncodeToString(make([]byte, tokenBytes))
-	f.Add(valid, []byte("0123456789abcdef0123456789abcdef"))
+// FuzzHashToken proves that HashToken is 64 lower-case hex digits, the same
+// for the same secret and different for different ones.
+func FuzzHashToken(f *testing.F) {
 	f.Add("", []byte{})
-	f.Add(strings.Repeat("-", 43), []byte{0xff})
-	f.Add(strings.Repeat("A", 42)+"=", []byte("short"))
-	f.Add(strings.Repeat("/", 43), []byte(strings.Repeat("\xff", 40)))
+	f.Add(strings.Repeat("-", 32), []byte("0123456789abcdef0123456789abcdef"))
 	f.Add(strings.Repeat("é", 21)+"A", []byte(nil))
 	f.Fuzz(func(t *testing.T, s string, raw []byte) {
-		if wellFormedToken(s) {
-			if len(s) != 43 || strings.ContainsFunc(s, func(r rune) bool { return !isBase64URL(r) }) {
-				t.Errorf("wellFormedToken(%q) = true", s)
-			}
-		}
-		var b [tokenBytes]byte
-		copy(b[:], raw)
-		if tok := base64.RawURLEncoding.EncodeToString(b[:]); !wellFormedToken(tok) {
-			t.Errorf("wellFormedToken(%q) = false for the encoding of %x", tok, b)
-		}
 		h := HashToken(s)
 		if len(h) != 64 || strings.ContainsFunc(h, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) {
 			t.Errorf("HashToken(%q) = %q, want 64 lower-case hex digits", s, h)
@@ -158,8 +141,4 @@ func FuzzTokenParsing(f *testing.F) {
 			t.Errorf("HashToken(%q) = HashToken(%q)", s, other)
 		}
 	})
-}
-
-func isBase64URL(r rune) bool {
-	return 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_'
 }

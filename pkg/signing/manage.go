@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
 )
 
 // ErrManageNotFound is returned for a manage link that matches no signature,
@@ -139,5 +140,5 @@ func (s *Service) Withdraw(ctx context.Context, plain string) error {
 }
 
 func (s *Service) findByManageToken(tx *gorm.DB, plain string) (*store.Signature, error) {
-	return findByHashedToken(tx, "manage_hash", plain, ErrManageNotFound)
+	return s.findByLink(tx, vault.PurposeManage, "manage_hash", plain, ErrManageNotFound)
 }

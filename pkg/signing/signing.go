@@ -164,19 +164,6 @@ func (s *Service) setTokens(sig *store.Signature) (err error) {
 	return err
 }
 
-// newSealedToken makes a token and returns its hash, for look-up, and the
-// token sealed for purpose, for the mail that carries it.
-func (s *Service) newSealedToken(purpose string) (hash string, sealed []byte, err error) {
-	t, err := s.newToken()
-	if err != nil {
-		return "", nil, err
-	}
-	if sealed, err = s.d.Vault.Seal(purpose, t.plain); err != nil {
-		return "", nil, err
-	}
-	return t.hash, sealed, nil
-}
-
 // remind queues a mail of kind to a signer who is already known: "you have
 // already signed", or a new confirmation link. An unconfirmed signature's mail
 // carries its link, the same one as before while it is valid, a new one once

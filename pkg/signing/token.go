@@ -2,47 +2,51 @@ package signing
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"io"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
 )
 
-// tokenBytes is the entropy of a confirmation token: 256 bits.
-const tokenBytes = 32
-
-// token is a confirmation token: plain goes into the mail, hash into the database.
-type token struct{ plain, hash string }
-
-func (s *Service) newToken() (token, error) {
-	b := make([]byte, tokenBytes)
-	if _, err := io.ReadFull(s.d.Random, b); err != nil {
-		return token{}, fmt.Errorf("signing: read random token: %w", err)
-	}
-	plain := base64.RawURLEncoding.EncodeToString(b)
-	return token{plain: plain, hash: HashToken(plain)}, nil
-}
-
-// HashToken is how a token is stored: SHA-256 in hex. A token is random, so a
-// fast unkeyed hash is enough to make a stolen database useless for confirming.
+// HashToken is how a link's secret is stored: SHA-256 in hex. A secret is
+// random, so a fast unkeyed hash is enough to make a stolen database useless
+// for confirming.
 func HashToken(plain string) string {
 	sum := sha256.Sum256([]byte(plain))
 	return hex.EncodeToString(sum[:])
 }
 
-// wellFormedToken tells whether s could be a token at all, so that junk never
-// reaches the database.
-func wellFormedToken(s string) bool {
-	if len(s) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
-		return false
+// newSealedToken makes a link secret and returns its hash, for look-up, and
+// the secret sealed for purpose, for the mails that carry the link.
+func (s *Service) newSealedToken(purpose string) (hash string, sealed []byte, err error) {
+	secret, err := s.d.Vault.NewLinkSecret()
+	if err != nil {
+		return "", nil, err
 	}
-	// The decoder skips \r and \n, so check the alphabet itself.
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
+	if sealed, err = s.d.Vault.Seal(purpose, secret); err != nil {
+		return "", nil, err
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	return HashToken(secret), sealed, nil
+}
+
+// findByLink finds the signature a link token for purpose names, whose column
+// still holds the hash of the link's secret, or returns notFound. A token that
+// is not even well formed never reaches the database.
+func (s *Service) findByLink(tx *gorm.DB, purpose, column, token string, notFound error) (*store.Signature, error) {
+	var sig *store.Signature
+	var err error
+	if id, secret, ok := s.d.Vault.ParseLink(purpose, token); ok {
+		sig, err = store.FindSignature(tx, "id = ? AND "+column+" = ?", id, HashToken(secret))
+	} else if vault.IsLegacyLink(token) {
+		sig, err = store.FindSignatureByLegacyLink(tx, column, HashToken(token))
+	} else {
+		return nil, notFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound
+	}
+	return sig, err
 }

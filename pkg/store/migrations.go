@@ -10,7 +10,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -18,7 +18,35 @@ func models() []any {
 // as having run all of them; an existing one runs those it has not. Append a
 // step for every change to a model; never edit one that has shipped.
 func migrations() []*gormigrate.Migration {
-	return []*gormigrate.Migration{}
+	return []*gormigrate.Migration{
+		{ID: "2026112701_links_carry_ids", Migrate: linksCarryIDs},
+	}
+}
+
+// linksCarryIDs moves the look-up of links mailed so far from two indexes on
+// signatures, written with every signature, to legacy_links, written never
+// again: links mailed from now on carry the signature's id.
+func linksCarryIDs(tx *gorm.DB) error {
+	type legacyLink struct {
+		Hash        string `gorm:"size:64;primaryKey"`
+		SignatureID uint64 `gorm:"not null"`
+	}
+	if err := tx.Table("legacy_links").AutoMigrate(&legacyLink{}); err != nil {
+		return err
+	}
+	for _, column := range []string{"token_hash", "manage_hash"} {
+		err := tx.Exec("INSERT INTO legacy_links (hash, signature_id) SELECT " + column + ", id FROM signatures WHERE " +
+			column + " <> '' ON CONFLICT DO NOTHING").Error
+		if err != nil {
+			return err
+		}
+		if index := "idx_signatures_" + column; tx.Migrator().HasIndex("signatures", index) {
+			if err := tx.Migrator().DropIndex("signatures", index); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func initSchema(tx *gorm.DB) error {

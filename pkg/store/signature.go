@@ -68,14 +68,18 @@ type Signature struct {
 	EmailSealed   []byte // nil once withdrawn
 	EmailHash     string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
 	Status        Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
-	TokenHash     string `gorm:"size:64;not null;index"`
-	// TokenSealed is the confirmation token itself, sealed, while it can still
-	// be used: every mail until confirmation repeats the same link. It is
-	// erased at confirmation.
+	// TokenHash is the hash of the confirmation link's secret. Links carry
+	// the row's id (see vault.Link), so it is compared, never searched, and
+	// needs no index.
+	TokenHash string `gorm:"size:64;not null"`
+	// TokenSealed is the confirmation link's secret, sealed, while it can
+	// still be used: every mail until confirmation repeats the same link. It
+	// is erased at confirmation.
 	TokenSealed []byte
 	// ManageHash and ManageSealed are the signer's manage link, in every mail,
-	// to correct the public details or withdraw. Erased at withdrawal.
-	ManageHash     string `gorm:"size:64;not null;default:'';index"`
+	// to correct the public details or withdraw, kept as TokenHash and
+	// TokenSealed are. Erased at withdrawal.
+	ManageHash     string `gorm:"size:64;not null;default:''"`
 	ManageSealed   []byte
 	TokenExpiresAt time.Time
 	ConfirmedAt    *time.Time
@@ -315,4 +319,18 @@ func PublishedSince(tx *gorm.DB, letterID uint, t time.Time) ([]PublicSignatory,
 		return nil, fmt.Errorf("store: signatories of letter %d published since %s: %w", letterID, t, err)
 	}
 	return out, nil
+}
+
+// LegacyLink is the hash of a link mailed before links carried the
+// signature's id, kept so those links go on working. Links since then find
+// their row by id, so signing writes nothing here.
+type LegacyLink struct {
+	Hash        string `gorm:"size:64;primaryKey"`
+	SignatureID uint64 `gorm:"not null"`
+}
+
+// FindSignatureByLegacyLink finds the signature whose column (token_hash or
+// manage_hash) holds hash, a link of the earlier form.
+func FindSignatureByLegacyLink(tx *gorm.DB, column, hash string) (*Signature, error) {
+	return FindSignature(tx, column+" = ? AND id IN (SELECT signature_id FROM legacy_links WHERE hash = ?)", hash, hash)
 }

@@ -37,9 +37,10 @@ var ErrCorrupt = errors.New("vault: sealed value is corrupt or was sealed with a
 
 // Vault seals and hashes with keys derived from the instance's secret key.
 type Vault struct {
-	aead    cipher.AEAD
-	hashKey []byte
-	random  io.Reader
+	aead      cipher.AEAD
+	hashKey   []byte
+	linkBlock cipher.Block // encrypts the locators in signers' links
+	random    io.Reader
 }
 
 // New derives the sealing and hashing keys from secret, which must be KeySize
@@ -56,6 +57,14 @@ func New(secret []byte, random io.Reader) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: derive hash key: %w", err)
 	}
+	linkKey, err := hkdf.Key(sha256.New, secret, nil, "undersigned link v1", KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive link key: %w", err)
+	}
+	linkBlock, err := aes.NewCipher(linkKey)
+	if err != nil {
+		return nil, fmt.Errorf("vault: aes: %w", err)
+	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: aes: %w", err)
@@ -64,7 +73,7 @@ func New(secret []byte, random io.Reader) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: gcm: %w", err)
 	}
-	return &Vault{aead: aead, hashKey: hashKey, random: random}, nil
+	return &Vault{aead: aead, hashKey: hashKey, linkBlock: linkBlock, random: random}, nil
 }
 
 // Seal encrypts plaintext; purpose is bound to the result, so a value sealed as

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
@@ -250,10 +257,70 @@ func TestExpiredLinkOffersANewOne(t *testing.T) {
 	}
 }
 
+// TestLinksMailedBeforeLinksCarriedIDsStillWork turns a signer's links into
+// the earlier form, 32 random bytes found through legacy_links, as a database
+// migrated with mails already out has them: they confirm, manage, and are
+// the links mailed again.
+func TestLinksMailedBeforeLinksCarriedIDsStillWork(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	mailed := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, 1, 5*time.Second)[0])
+	if token := strings.TrimPrefix(mailed, "/confirm/"); len(token) != 54 {
+		t.Fatalf("mailed link %s: want a 54-character token carrying the id", mailed)
+	}
+	legacy := map[string]string{
+		vault.PurposeToken:  base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)),
+		vault.PurposeManage: base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)),
+	}
+	err := h.App.Store.Write(context.Background(), func(tx *gorm.DB) error {
+		sig, err := store.FindSignature(tx, "status = ?", store.StatusUnconfirmed)
+		if err != nil {
+			return err
+		}
+		for purpose, column := range map[string]string{vault.PurposeToken: "token", vault.PurposeManage: "manage"} {
+			sealed, err := h.App.Vault.Seal(purpose, legacy[purpose])
+			if err != nil {
+				return err
+			}
+			hash := signing.HashToken(legacy[purpose])
+			err = tx.Model(sig).Updates(map[string]any{column + "_hash": hash, column + "_sealed": sealed}).Error
+			if err == nil {
+				err = tx.Create(&store.LegacyLink{Hash: hash, SignatureID: sig.ID}).Error
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := h.Get(mailed); res.Status != http.StatusNotFound {
+		t.Errorf("the replaced link: %d, want 404", res.Status)
+	}
+	if res := h.Get("/manage/" + legacy[vault.PurposeManage]); res.Status != http.StatusOK || !strings.Contains(res.Body, "Ada Lovelace") {
+		t.Errorf("legacy manage link: %d", res.Status)
+	}
+
+	h.Clock.Advance(time.Hour) // past the resend cooldown: signing again mails the link again
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	again := webtest.ConfirmLink(t, h.URL, h.SMTP.WaitFor(t, 2, 5*time.Second)[1])
+	if again != "/confirm/"+legacy[vault.PurposeToken] {
+		t.Fatalf("the second mail links to %s, want the legacy link", again)
+	}
+	if res := h.PostForm(again, nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "now counts") {
+		t.Fatalf("confirming with the legacy link: %d\n%s", res.Status, res.Body)
+	}
+}
+
 func TestUnknownLinksGetAnExplainingNotFoundPage(t *testing.T) {
 	h := webtest.New(t)
 	for _, path := range []string{
-		"/confirm/" + strings.Repeat("A", 43), // well formed, unknown
+		"/confirm/" + strings.Repeat("A", 43), // a well-formed legacy link, unknown
+		"/confirm/" + strings.Repeat("A", 54), // as long as a link, but no locator of ours
 		"/confirm/not-a-token",
 		"/confirm/" + url.PathEscape("<script>"),
 	} {
