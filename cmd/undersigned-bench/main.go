@@ -240,6 +240,7 @@ func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr) (*app.A
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	cfg.Letters[0].Review = nil
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	app.TuneCollector(cfg.Runtime, os.Environ(), log)
 	a, err := app.Build(ctx, cfg, app.Options{Files: undersigned.Files(), Log: log, Now: func() time.Time { return time.Now().UTC() }, Random: rand.Reader})
 	if err != nil {
 		return nil, "", err

@@ -73,6 +73,7 @@ func run(ctx context.Context, args, environ []string, con console) error {
 	}
 	switch command {
 	case "serve":
+		app.TuneCollector(cfg.Runtime, environ, log)
 		return serve(ctx, cfg, log)
 	case "migrate":
 		a, err := build(ctx, cfg, log)

@@ -35,6 +35,7 @@ type Config struct {
 	SecretKey  string     `koanf:"secret_key"`
 	Site       Site       `koanf:"site"`
 	Server     Server     `koanf:"server"`
+	Runtime    Runtime    `koanf:"runtime"`
 	Database   Database   `koanf:"database"`
 	Mail       Mail       `koanf:"mail"`
 	Signing    Signing    `koanf:"signing"`
@@ -62,6 +63,17 @@ type Server struct {
 	IdleTimeout     time.Duration `koanf:"idle_timeout"`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes"`
+}
+
+// Runtime tunes the Go runtime's garbage collector for the server.
+type Runtime struct {
+	// GCPercent is GOGC: how far, in percent, the heap may grow past what is
+	// live before the next collection; -1 collects only near MemoryLimitMiB.
+	GCPercent int `koanf:"gc_percent"`
+	// MemoryLimitMiB is GOMEMLIMIT in MiB: a soft limit on the runtime's
+	// memory that makes the collector run as often as it must to stay under;
+	// 0 sets none.
+	MemoryLimitMiB int64 `koanf:"memory_limit_mib"`
 }
 
 // Database selects the store: an embedded SQLite file or a PostgreSQL server.
@@ -202,6 +214,7 @@ func Default() Config {
 			ShutdownTimeout: 15 * time.Second,
 			MaxBodyBytes:    64 << 10,
 		},
+		Runtime:  Runtime{GCPercent: 400, MemoryLimitMiB: 768},
 		Database: Database{Driver: "sqlite"},
 		Mail: Mail{
 			Transport: "file",
@@ -373,6 +386,12 @@ func (c Config) Validate() error {
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		bad("server.max_body_bytes", "must be at least 1024, got %d", c.Server.MaxBodyBytes)
+	}
+	if c.Runtime.GCPercent < 10 && (c.Runtime.GCPercent != -1 || c.Runtime.MemoryLimitMiB == 0) {
+		bad("runtime.gc_percent", "must be at least 10, or -1 with a memory_limit_mib, got %d", c.Runtime.GCPercent)
+	}
+	if c.Runtime.MemoryLimitMiB != 0 && c.Runtime.MemoryLimitMiB < 64 {
+		bad("runtime.memory_limit_mib", "must be 0 (no limit) or at least 64, got %d", c.Runtime.MemoryLimitMiB)
 	}
 	if !slices.Contains([]string{"sqlite", "postgres"}, c.Database.Driver) {
 		bad("database.driver", `must be "sqlite" or "postgres", got %q`, c.Database.Driver)

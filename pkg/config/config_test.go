@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,8 @@ func TestLoadSampleConfig(t *testing.T) {
 		{"data_dir", cfg.DataDir, "./data"},
 		{"mail.transport", cfg.Mail.Transport, "file"},
 		{"database.driver", cfg.Database.Driver, "sqlite"},
+		{"runtime.gc_percent", fmt.Sprint(cfg.Runtime.GCPercent), "400"},
+		{"runtime.memory_limit_mib", fmt.Sprint(cfg.Runtime.MemoryLimitMiB), "768"},
 		{"base_url", cfg.BaseURL, "http://127.0.0.1:8080"},
 		{"letters[0].lang", cfg.Letters[0].Lang, "en"},
 	}
@@ -124,6 +127,9 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"database.driver", func(c *Config) { c.Database.Driver = "mysql" }},
 		{"database.dsn", func(c *Config) { c.Database.Driver = "postgres"; c.Database.DSN = "" }},
 		{"server.addr", func(c *Config) { c.Server.Addr = "localhost" }},
+		{"runtime.gc_percent", func(c *Config) { c.Runtime.GCPercent = 0 }},
+		{"runtime.gc_percent", func(c *Config) { c.Runtime.GCPercent, c.Runtime.MemoryLimitMiB = -1, 0 }},
+		{"runtime.memory_limit_mib", func(c *Config) { c.Runtime.MemoryLimitMiB = 8 }},
 		{"base_url", func(c *Config) { c.BaseURL = "ftp://example.org" }},
 		{"base_url", func(c *Config) { c.BaseURL = "example.org" }},
 		{"log.level", func(c *Config) { c.Log.Level = "verbose" }},
