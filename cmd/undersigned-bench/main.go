@@ -199,7 +199,7 @@ func (b *bench) requests() error {
 	for _, r := range results {
 		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%% %10s\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps, r.cpu.Round(time.Microsecond))
 	}
-	fmt.Println()
+	fmt.Printf("server RSS after these phases: %d MiB\n\n", rssMiB())
 	return nil
 }
 

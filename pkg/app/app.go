@@ -114,7 +114,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)
 	signer := signing.New(signing.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
-		Now: opts.Now, Random: opts.Random, Outbox: outbox, Live: hub, NetworkRetention: cfg.Abuse.NetworkRetention,
+		Now: opts.Now, Outbox: outbox, Live: hub, NetworkRetention: cfg.Abuse.NetworkRetention,
 	})
 	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random})
 	if err != nil {

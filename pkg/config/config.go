@@ -214,7 +214,7 @@ func Default() Config {
 			ShutdownTimeout: 15 * time.Second,
 			MaxBodyBytes:    64 << 10,
 		},
-		Runtime:  Runtime{GCPercent: 400, MemoryLimitMiB: 768},
+		Runtime:  Runtime{GCPercent: 100},
 		Database: Database{Driver: "sqlite"},
 		Mail: Mail{
 			Transport: "file",

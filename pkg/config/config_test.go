@@ -50,8 +50,8 @@ func TestLoadSampleConfig(t *testing.T) {
 		{"data_dir", cfg.DataDir, "./data"},
 		{"mail.transport", cfg.Mail.Transport, "file"},
 		{"database.driver", cfg.Database.Driver, "sqlite"},
-		{"runtime.gc_percent", fmt.Sprint(cfg.Runtime.GCPercent), "400"},
-		{"runtime.memory_limit_mib", fmt.Sprint(cfg.Runtime.MemoryLimitMiB), "768"},
+		{"runtime.gc_percent", fmt.Sprint(cfg.Runtime.GCPercent), "100"},
+		{"runtime.memory_limit_mib", fmt.Sprint(cfg.Runtime.MemoryLimitMiB), "0"},
 		{"base_url", cfg.BaseURL, "http://127.0.0.1:8080"},
 		{"letters[0].lang", cfg.Letters[0].Lang, "en"},
 	}

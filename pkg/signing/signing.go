@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"gorm.io/gorm"
@@ -40,7 +39,6 @@ type Deps struct {
 	ValidCountry func(code string) bool
 	Config       config.Signing
 	Now          func() time.Time
-	Random       io.Reader // crypto/rand.Reader outside tests
 	Outbox       Waker
 	Live         Notifier
 	// NetworkRetention is how long a signature keeps the hash of the network
