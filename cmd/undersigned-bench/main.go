@@ -45,6 +45,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long each phase runs")
 	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients per phase")
 	flag.IntVar(&o.streams, "streams", 1000, "event-stream clients to hold open")
+	flag.IntVar(&o.signRate, "sign-rate", 5000, "signatures a second to start, whatever the answers' pace, in the open-loop sign phase (0 skips it)")
 	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated")
 	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
 	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
@@ -79,6 +80,7 @@ const slug = "protect-strong-encryption"
 // options are the command's flags.
 type options struct {
 	seed, clients, streams int
+	signRate               int
 	duration               time.Duration
 	phases                 []string
 	hold                   bool
@@ -176,6 +178,12 @@ func (b *bench) requests() error {
 		results = append(results, load("sign POST", b.duration, b.clients, b.sign))
 		if err := b.drainOutbox(); err != nil {
 			return err
+		}
+		if b.signRate > 0 {
+			results = append(results, paced(fmt.Sprintf("sign POST, %d/s started", b.signRate), b.signRate, b.duration, b.sign))
+			if err := b.drainOutbox(); err != nil {
+				return err
+			}
 		}
 	}
 	if b.runs("page") {
@@ -277,11 +285,9 @@ type result struct {
 
 // load runs do from clients goroutines for d and measures each call.
 func load(name string, d time.Duration, clients int, do func() bool) result {
-	var mu sync.Mutex
-	var latencies []time.Duration
-	failed := 0
-	cpuBefore := cpuTime()
-	deadline := time.Now().Add(d)
+	var rec recorder
+	cpuBefore, start := cpuTime(), time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
@@ -295,23 +301,57 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 					bad++
 				}
 			}
-			mu.Lock()
-			latencies, failed = append(latencies, mine...), failed+bad
-			mu.Unlock()
+			rec.add(mine, bad)
 		})
 	}
 	wg.Wait()
-	if failed > 0 {
-		fmt.Printf("  (%s: %d requests failed)\n", name, failed)
+	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
+}
+
+// paced starts do rate times a second for d, each call on its own whatever
+// the answers' pace: an open loop, as signers arrive on a launch day. A
+// server that falls behind is not asked for less, as load's clients would
+// be; its answers grow late, and the latencies show it.
+func paced(name string, rate int, d time.Duration, do func() bool) result {
+	var rec recorder
+	cpuBefore, start := cpuTime(), time.Now()
+	pace(rate, d, func() {
+		t := time.Now()
+		if do() {
+			rec.add([]time.Duration{time.Since(t)}, 0)
+		} else {
+			rec.add(nil, 1)
+		}
+	})
+	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
+}
+
+// recorder gathers a phase's latencies from many goroutines.
+type recorder struct {
+	mu        sync.Mutex
+	latencies []time.Duration // of the calls that succeeded
+	failed    int
+}
+
+func (r *recorder) add(latencies []time.Duration, failed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.latencies, r.failed = append(r.latencies, latencies...), r.failed+failed
+}
+
+// result is the phase's figures: it took elapsed, and cpu of this process.
+func (r *recorder) result(name string, elapsed, cpu time.Duration) result {
+	if r.failed > 0 {
+		fmt.Printf("  (%s: %d requests failed)\n", name, r.failed)
 	}
-	slices.Sort(latencies)
-	r := result{name: name, rps: float64(len(latencies)) / d.Seconds()}
-	if len(latencies) > 0 {
-		r.cpu = (cpuTime() - cpuBefore) / time.Duration(len(latencies))
-		r.p50 = latencies[len(latencies)/2].Round(10 * time.Microsecond)
-		r.p99 = latencies[len(latencies)*99/100].Round(10 * time.Microsecond)
+	slices.Sort(r.latencies)
+	res := result{name: name, rps: float64(len(r.latencies)) / elapsed.Seconds()}
+	if n := len(r.latencies); n > 0 {
+		res.cpu = cpu / time.Duration(n)
+		res.p50 = r.latencies[n/2].Round(10 * time.Microsecond)
+		res.p99 = r.latencies[n*99/100].Round(10 * time.Microsecond)
 	}
-	return r
+	return res
 }
 
 // bareCeiling measures an echo server whose handler does nothing: what this

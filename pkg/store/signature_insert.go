@@ -46,7 +46,7 @@ type signerKey struct {
 }
 
 // insertSignatures inserts the new ones among ins, and their mails, with one
-// statement per table. A signature whose address has already signed its
+// statement per table. It is SQLite's: it hands out ids from sqlite_sequence. A signature whose address has already signed its
 // letter, before or earlier in ins, is left out, not inserted, for its caller
 // to handle. It needs the one writer: between its check and its insert no
 // other write may add a signature.
@@ -74,22 +74,22 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	// The ids are handed out here, so that each caller learns its own
+	// without trusting the order of RETURNING, which no database promises.
+	last, err := lastSignatureID(tx)
+	if err != nil {
+		return err
+	}
+	for i, row := range rows {
+		row.ID = last + 1 + uint64(i)
+	}
 	if err := tx.Create(rows).Error; err != nil {
 		return fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
 	}
-	// GORM hands out the ids RETURNING gave in the order they came, which no
-	// database promises; reading them back by key does not depend on it.
-	if stored, err = storedIDs(tx, rows); err != nil {
-		return err
-	}
 	jobs := make([]MailJob, len(fresh))
 	for i, in := range fresh {
-		id, ok := stored[keyOf(in.sig)]
-		if !ok {
-			return fmt.Errorf("store: an inserted signature of letter %d cannot be found", in.sig.LetterID)
-		}
-		in.sig.ID = id
-		jobs[i] = newMailJob(in.mail, id, in.now)
+		in.sig.ID = last + 1 + uint64(i) // GORM may have copied RETURNING's ids over them, in its order
+		jobs[i] = newMailJob(in.mail, in.sig.ID, in.now)
 	}
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
@@ -102,6 +102,17 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 
 // keyOf is sig's signer.
 func keyOf(sig *Signature) signerKey { return signerKey{sig.LetterID, sig.EmailHash} }
+
+// lastSignatureID is the largest signature id ever used: signatures is an
+// AUTOINCREMENT table, so SQLite keeps it in sqlite_sequence and never hands
+// it out again, even after that row is deleted.
+func lastSignatureID(tx *gorm.DB) (uint64, error) {
+	var last uint64
+	if err := tx.Raw("SELECT seq FROM sqlite_sequence WHERE name = 'signatures'").Scan(&last).Error; err != nil {
+		return 0, fmt.Errorf("store: read the last signature id: %w", err)
+	}
+	return last, nil
+}
 
 // storedIDs returns the ids of the signatures stored for the signers of
 // sigs, by signer, found with one query on the (letter, address) index. The

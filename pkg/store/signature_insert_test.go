@@ -43,7 +43,7 @@ func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time)
 // inserts is told and what is stored: new addresses inserted with one mail
 // each, by one INSERT for the lot; an address already stored, or twice in the
 // batch, inserted once; and, in another batch, a row the database refuses
-// failing alone.
+// failing alone. Ids continue after the last ever used.
 func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	st := openTestStore(t, t.TempDir())
 	ctx := context.Background()
@@ -66,6 +66,13 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	if ok, err := st.InsertSignatureWithMail(ctx, newSigs("stored")[0], MailConfirm, now); !ok || err != nil {
 		t.Fatalf("first insert = %v, %v", ok, err)
 	}
+	gone := newSigs("gone")[0] // the newest row, deleted: its id is never handed out again
+	if ok, err := st.InsertSignatureWithMail(ctx, gone, MailConfirm, now); !ok || err != nil {
+		t.Fatalf("insert = %v, %v", ok, err)
+	}
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Delete(&Signature{}, gone.ID).Error }); err != nil {
+		t.Fatal(err)
+	}
 	var widest int64 // the most signatures one INSERT stored
 	err := st.writer.Callback().Create().After("gorm:create").Register("test:widest", func(db *gorm.DB) {
 		if db.Statement.Table == "signatures" {
@@ -80,6 +87,9 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	got := insertInOneBatch(t, st, sigs, now)
 	if want := "[{true <nil>} {true <nil>} {false <nil>} {true <nil>} {false <nil>}]"; fmt.Sprint(got) != want {
 		t.Errorf("outcomes of a, b, stored, c, b = %v, want %s", got, want)
+	}
+	if sigs[0].ID <= gone.ID {
+		t.Errorf("a was given id %d, not after the deleted %d", sigs[0].ID, gone.ID)
 	}
 	if widest != 3 {
 		t.Errorf("the widest INSERT stored %d signatures; want the batch's 3 new ones in one", widest)
