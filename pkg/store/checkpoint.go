@@ -9,12 +9,16 @@ import (
 )
 
 // checkpointEvery is how often the checkpointer copies the WAL back into the
-// database file.
-const checkpointEvery = 250 * time.Millisecond
+// database file. Under constant writes the WAL never starts over by itself
+// (a checkpoint is never quite done before the next commit), so the writer's
+// backstop below comes due every few seconds, and it must copy and fsync
+// whatever the checkpointer has not: at 250 ms that stalled the writer for
+// 70–113 ms, at 50 ms for 35–45 ms (5,000 signatures/s, 1,000,000 stored).
+const checkpointEvery = 50 * time.Millisecond
 
 // writerCheckpointPages is the WAL size, in pages (4 KiB), from which the
 // writer checkpoints itself after a commit, as SQLite does by default from
-// 1,000: a backstop only, should the checkpointer fall behind.
+// 1,000: should the checkpointer fall behind, and to let the WAL start over.
 const writerCheckpointPages = 16000
 
 // checkpointer copies committed pages from the WAL into the database file on
