@@ -162,7 +162,7 @@ func mailPaced(ctx context.Context, a *app.App, mails *sink, client *client, bas
 		return nil
 	}
 	fmt.Printf("mail at %d signs/s for %s: %d signed, %d delivered; sign to delivery p50 %s, p95 %s, max %s\n",
-		rate, d, len(addrs), len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*95/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+		rate, d, len(addrs), len(lat), percentile(lat, 50, time.Millisecond), percentile(lat, 95, time.Millisecond), percentile(lat, 100, time.Millisecond))
 	return nil
 }
 

@@ -348,10 +348,16 @@ func (r *recorder) result(name string, elapsed, cpu time.Duration) result {
 	res := result{name: name, rps: float64(len(r.latencies)) / elapsed.Seconds()}
 	if n := len(r.latencies); n > 0 {
 		res.cpu = cpu / time.Duration(n)
-		res.p50 = r.latencies[n/2].Round(10 * time.Microsecond)
-		res.p99 = r.latencies[n*99/100].Round(10 * time.Microsecond)
+		res.p50 = percentile(r.latencies, 50, 10*time.Microsecond)
+		res.p99 = percentile(r.latencies, 99, 10*time.Microsecond)
 	}
 	return res
+}
+
+// percentile is the p-th percentile (100: the largest) of sorted, a
+// non-empty ascending slice, rounded to unit.
+func percentile(sorted []time.Duration, p int, unit time.Duration) time.Duration {
+	return sorted[min(len(sorted)*p/100, len(sorted)-1)].Round(unit)
 }
 
 // bareCeiling measures an echo server whose handler does nothing: what this

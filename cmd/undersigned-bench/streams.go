@@ -105,7 +105,7 @@ func holdStreams(url string, n int) error {
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		fmt.Printf("stream update latency over %d clients: p50 %s, p99 %s, max %s\n", len(lat),
-			lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+			percentile(lat, 50, time.Millisecond), percentile(lat, 99, time.Millisecond), percentile(lat, 100, time.Millisecond))
 	}
 	return nil
 }

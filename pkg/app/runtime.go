@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 
 	"github.com/undersigned/undersigned/pkg/config"
@@ -24,12 +25,12 @@ func TuneCollector(cfg config.Runtime, environ []string, log *slog.Logger) {
 	log.Info("garbage collector", "gc_percent", gcPercent, "memory_limit_mib", limit>>20)
 }
 
-// collectorSettings reports the collector's GOGC and memory limit (0 for
-// none) without changing them.
+// collectorSettings reads the collector's GOGC and memory limit (0 for none).
 func collectorSettings() (gcPercent int, memoryLimit int64) {
-	gcPercent = debug.SetGCPercent(-1)
-	debug.SetGCPercent(gcPercent)
-	if memoryLimit = debug.SetMemoryLimit(-1); memoryLimit == math.MaxInt64 {
+	samples := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(samples)
+	gcPercent, memoryLimit = int(samples[0].Value.Uint64()), int64(samples[1].Value.Uint64())
+	if memoryLimit == math.MaxInt64 {
 		memoryLimit = 0
 	}
 	return gcPercent, memoryLimit

@@ -261,18 +261,14 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 		ReasonText:  w.reasonText(sig.ReasonCode),
 	}
 	if sig.Status == store.StatusUnconfirmed && sig.TokenSealed != nil {
-		token, err := w.d.Vault.OpenLink(vault.PurposeToken, sig.ID, sig.TokenSealed)
-		if err != nil {
-			return nil, fmt.Errorf("mail: open token of signature %d: %w", sig.ID, err)
+		if content.ConfirmURL, err = w.linkURL("/confirm/", vault.PurposeToken, sig.ID, sig.TokenSealed); err != nil {
+			return nil, err
 		}
-		content.ConfirmURL = w.d.BaseURL + "/confirm/" + token
 	}
 	if sig.ManageSealed != nil {
-		token, err := w.d.Vault.OpenLink(vault.PurposeManage, sig.ID, sig.ManageSealed)
-		if err != nil {
-			return nil, fmt.Errorf("mail: open manage link of signature %d: %w", sig.ID, err)
+		if content.ManageURL, err = w.linkURL("/manage/", vault.PurposeManage, sig.ID, sig.ManageSealed); err != nil {
+			return nil, err
 		}
-		content.ManageURL = w.d.BaseURL + "/manage/" + token
 	}
 	msg, err := w.d.Renderer.Render(content, l)
 	if err != nil {
@@ -280,6 +276,16 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 	}
 	msg.From, msg.To = w.d.Config.From, to
 	return msg, nil
+}
+
+// linkURL is the address of a signer's link under path, from its sealed
+// secret.
+func (w *Worker) linkURL(path, purpose string, signatureID uint64, sealed []byte) (string, error) {
+	token, err := w.d.Vault.OpenLink(purpose, signatureID, sealed)
+	if err != nil {
+		return "", fmt.Errorf("mail: open the %s link of signature %d: %w", purpose, signatureID, err)
+	}
+	return w.d.BaseURL + path + token, nil
 }
 
 func (w *Worker) reasonText(code string) string {

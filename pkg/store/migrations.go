@@ -27,6 +27,8 @@ func migrations() []*gormigrate.Migration {
 // signatures, written with every signature, to legacy_links, written never
 // again: links mailed from now on carry the signature's id.
 func linksCarryIDs(tx *gorm.DB) error {
+	// LegacyLink as it was at this step: a step must not follow later
+	// changes to the model.
 	type legacyLink struct {
 		Hash        string `gorm:"size:64;primaryKey"`
 		SignatureID uint64 `gorm:"not null"`

@@ -46,10 +46,10 @@ type signerKey struct {
 }
 
 // insertSignatures inserts the new ones among ins, and their mails, with one
-// statement per table. It is SQLite's: it hands out ids from sqlite_sequence. A signature whose address has already signed its
+// statement per table. A signature whose address has already signed its
 // letter, before or earlier in ins, is left out, not inserted, for its caller
-// to handle. It needs the one writer: between its check and its insert no
-// other write may add a signature.
+// to handle. It is SQLite's and needs the one writer: between its check and
+// its insert no other write may add a signature, and it hands out the ids.
 func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	all := make([]*Signature, len(ins))
 	for i, in := range ins {
@@ -80,16 +80,18 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]uint64, len(rows))
 	for i, row := range rows {
-		row.ID = last + 1 + uint64(i)
+		ids[i] = last + 1 + uint64(i)
+		row.ID = ids[i]
 	}
 	if err := tx.Create(rows).Error; err != nil {
 		return fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
 	}
 	jobs := make([]MailJob, len(fresh))
 	for i, in := range fresh {
-		in.sig.ID = last + 1 + uint64(i) // GORM may have copied RETURNING's ids over them, in its order
-		jobs[i] = newMailJob(in.mail, in.sig.ID, in.now)
+		in.sig.ID = ids[i] // GORM may have copied RETURNING's ids over them, in its order
+		jobs[i] = newMailJob(in.mail, ids[i], in.now)
 	}
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)

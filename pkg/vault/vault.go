@@ -43,37 +43,42 @@ type Vault struct {
 	random    io.Reader
 }
 
-// New derives the sealing and hashing keys from secret, which must be KeySize
-// bytes. Nonces are read from random (crypto/rand.Reader outside tests).
+// New derives the sealing, hashing and link keys from secret, which must be
+// KeySize bytes. Nonces are read from random (crypto/rand.Reader outside tests).
 func New(secret []byte, random io.Reader) (*Vault, error) {
 	if len(secret) != KeySize {
 		return nil, fmt.Errorf("vault: secret key must be %d bytes, got %d", KeySize, len(secret))
-	}
-	sealKey, err := hkdf.Key(sha256.New, secret, nil, "undersigned seal v1", KeySize)
-	if err != nil {
-		return nil, fmt.Errorf("vault: derive seal key: %w", err)
 	}
 	hashKey, err := hkdf.Key(sha256.New, secret, nil, "undersigned hash v1", KeySize)
 	if err != nil {
 		return nil, fmt.Errorf("vault: derive hash key: %w", err)
 	}
-	linkKey, err := hkdf.Key(sha256.New, secret, nil, "undersigned link v1", KeySize)
+	sealBlock, err := derivedBlock(secret, "undersigned seal v1")
 	if err != nil {
-		return nil, fmt.Errorf("vault: derive link key: %w", err)
+		return nil, err
 	}
-	linkBlock, err := aes.NewCipher(linkKey)
-	if err != nil {
-		return nil, fmt.Errorf("vault: aes: %w", err)
-	}
-	block, err := aes.NewCipher(sealKey)
-	if err != nil {
-		return nil, fmt.Errorf("vault: aes: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := cipher.NewGCM(sealBlock)
 	if err != nil {
 		return nil, fmt.Errorf("vault: gcm: %w", err)
 	}
+	linkBlock, err := derivedBlock(secret, "undersigned link v1")
+	if err != nil {
+		return nil, err
+	}
 	return &Vault{aead: aead, hashKey: hashKey, linkBlock: linkBlock, random: random}, nil
+}
+
+// derivedBlock is an AES-256 cipher under the key derived from secret for info.
+func derivedBlock(secret []byte, info string) (cipher.Block, error) {
+	key, err := hkdf.Key(sha256.New, secret, nil, info, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive key %q: %w", info, err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("vault: aes: %w", err)
+	}
+	return block, nil
 }
 
 // Seal encrypts plaintext; purpose is bound to the result, so a value sealed as
