@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
@@ -20,6 +21,7 @@ func models() []any {
 func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "2026112701_links_carry_ids", Migrate: linksCarryIDs},
+		{ID: "2026112702_wall_index_published_only", Migrate: wallIndexPublishedOnly},
 	}
 }
 
@@ -46,6 +48,36 @@ func linksCarryIDs(tx *gorm.DB) error {
 			if err := tx.Migrator().DropIndex("signatures", index); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// wallIndexPublishedOnly replaces the public list's index, which held every
+// signature and took a page write at a random place with each new one, by
+// one of published rows only, and gives the moderation queue and the expiry
+// of unconfirmed signatures an index of their own, by status and time of
+// confirmation, to which new rows are appended.
+func wallIndexPublishedOnly(tx *gorm.DB) error {
+	// The columns and indexes as they were at this step: a step must not
+	// follow later changes to the model.
+	type signature struct {
+		LetterID    uint       `gorm:"index:idx_signatures_wall,priority:1,where:status = 'published'"`
+		Country     string     `gorm:"index:idx_signatures_wall,priority:3"`
+		Kind        string     `gorm:"index:idx_signatures_wall,priority:4"`
+		SortKey     []byte     `gorm:"index:idx_signatures_wall,priority:5"`
+		Status      string     `gorm:"index:idx_signatures_wall,priority:2;index:idx_signatures_queue,priority:1"`
+		ConfirmedAt *time.Time `gorm:"index:idx_signatures_queue,priority:2"`
+	}
+	m := tx.Table("signatures").Migrator()
+	if m.HasIndex("signatures", "idx_signatures_list") {
+		if err := m.DropIndex("signatures", "idx_signatures_list"); err != nil {
+			return err
+		}
+	}
+	for _, index := range []string{"idx_signatures_wall", "idx_signatures_queue"} {
+		if err := m.CreateIndex(&signature{}, index); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -16,30 +16,101 @@ import (
 // longer writes their indexes, and the schema is a fresh database's.
 func TestLinksMailedBeforeIDsStillWork(t *testing.T) {
 	st, _ := openTemp(t)
-	fresh := schemaOf(t, st)
 	ctx := context.Background()
 	var sigID uint64
-	err := st.Write(ctx, func(tx *gorm.DB) error {
-		for _, stmt := range []string{
-			"DROP TABLE legacy_links",
-			"CREATE INDEX `idx_signatures_token_hash` ON `signatures`(`token_hash`)",
-			"CREATE INDEX `idx_signatures_manage_hash` ON `signatures`(`manage_hash`)",
-			"DELETE FROM migrations WHERE id = '2026112701_links_carry_ids'",
-		} {
-			if err := tx.Exec(stmt).Error; err != nil {
-				return err
-			}
-		}
-		letter := &store.Letter{Slug: "l", Title: "L", Body: "b", Lang: "en", VersionHash: "v"}
-		if err := tx.Create(letter).Error; err != nil {
-			return err
-		}
-		sig := &store.Signature{LetterID: letter.ID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+	migrateFrom(t, st, []string{
+		"DROP TABLE legacy_links",
+		"CREATE INDEX `idx_signatures_token_hash` ON `signatures`(`token_hash`)",
+		"CREATE INDEX `idx_signatures_manage_hash` ON `signatures`(`manage_hash`)",
+		"DELETE FROM migrations WHERE id = '2026112701_links_carry_ids'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
 			EmailHash: "e", Status: store.StatusUnconfirmed, TokenHash: "old-token", ManageHash: "old-manage",
 			Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
 		err := tx.Create(sig).Error
 		sigID = sig.ID
 		return err
+	})
+	db := st.Read(ctx)
+	for _, c := range []struct{ column, hash string }{{"token_hash", "old-token"}, {"manage_hash", "old-manage"}} {
+		if sig, err := store.FindSignatureByLegacyLink(db, c.column, c.hash); err != nil || sig.ID != sigID {
+			t.Errorf("legacy %s %q: %v, %v; want signature %d", c.column, c.hash, sig, err, sigID)
+		}
+	}
+	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-manage"); err == nil {
+		t.Errorf("a manage link confirmed signature %d", sig.ID)
+	}
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&store.Signature{}).Where("id = ?", sigID).Update("token_hash", "").Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-token"); err == nil {
+		t.Errorf("an erased token still finds signature %d", sig.ID)
+	}
+}
+
+// TestWallIndexBecomesPublishedOnly takes a database back to the public
+// list's index of every row, and migrates it: the schema is a fresh
+// database's, and the rows are all still there and listed as before.
+func TestWallIndexBecomesPublishedOnly(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	letterID := migrateFrom(t, st, []string{
+		"DROP INDEX idx_signatures_wall",
+		"DROP INDEX idx_signatures_queue",
+		"CREATE INDEX `idx_signatures_list` ON `signatures`(`letter_id`,`status`,`country`,`kind`,`sort_key`)",
+		"DELETE FROM migrations WHERE id = '2026112702_wall_index_published_only'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		for _, s := range []struct {
+			name   string
+			status store.Status
+		}{{"Ada", store.StatusPublished}, {"Bea", store.StatusUnconfirmed}, {"Cy", store.StatusPublished}} {
+			sig := &store.Signature{LetterID: letterID, Kind: store.KindOrganisation, Name: s.name, Country: "GB",
+				EmailHash: s.name, Status: s.status, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+			sig.SetDerived()
+			if err := tx.Create(sig).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	listed, err := store.PublishedSignatories(st.Read(ctx), letterID, store.SignatoryFilter{Country: "GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range listed {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "Ada,Cy" {
+		t.Errorf("after the migration the public list is %q, want Ada,Cy", got)
+	}
+	var rows int64
+	if err := st.Read(ctx).Model(&store.Signature{}).Count(&rows).Error; err != nil || rows != 3 {
+		t.Errorf("%d signatures after the migration (%v), want 3", rows, err)
+	}
+}
+
+// migrateFrom takes st back to an earlier schema with the statements undo,
+// stores a letter and what add puts in it, migrates, and checks that the
+// schema is then a fresh database's. It returns the letter's id.
+func migrateFrom(t *testing.T, st *store.Store, undo []string, add func(tx *gorm.DB, letterID uint) error) uint {
+	t.Helper()
+	fresh := schemaOf(t, st)
+	ctx := context.Background()
+	letter := &store.Letter{Slug: "l", Title: "L", Body: "b", Lang: "en", VersionHash: "v"}
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		for _, stmt := range undo {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(letter).Error; err != nil {
+			return err
+		}
+		return add(tx, letter.ID)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,22 +121,5 @@ func TestLinksMailedBeforeIDsStillWork(t *testing.T) {
 	if migrated := schemaOf(t, st); strings.Join(migrated, "\n") != strings.Join(fresh, "\n") {
 		t.Errorf("the migrated schema differs from a fresh one:\n%s\n\n%s", strings.Join(migrated, "\n"), strings.Join(fresh, "\n"))
 	}
-	db := st.Read(ctx)
-	for _, c := range []struct{ column, hash string }{{"token_hash", "old-token"}, {"manage_hash", "old-manage"}} {
-		if sig, err := store.FindSignatureByLegacyLink(db, c.column, c.hash); err != nil || sig.ID != sigID {
-			t.Errorf("legacy %s %q: %v, %v; want signature %d", c.column, c.hash, sig, err, sigID)
-		}
-	}
-	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-manage"); err == nil {
-		t.Errorf("a manage link confirmed signature %d", sig.ID)
-	}
-	err = st.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Model(&store.Signature{}).Where("id = ?", sigID).Update("token_hash", "").Error
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-token"); err == nil {
-		t.Errorf("an erased token still finds signature %d", sig.ID)
-	}
+	return letter.ID
 }

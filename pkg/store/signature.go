@@ -48,26 +48,32 @@ func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
 // storing the address in the clear.
 type Signature struct {
 	ID          uint64 `gorm:"primaryKey"`
-	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_list,priority:1"`
+	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_wall,priority:1,where:status = 'published'"`
 	Letter      Letter `gorm:"constraint:OnDelete:CASCADE"`
-	Kind        Kind   `gorm:"size:20;not null;index:idx_signatures_list,priority:4"`
+	Kind        Kind   `gorm:"size:20;not null;index:idx_signatures_wall,priority:4"`
 	Name        string `gorm:"size:200;not null"`
 	Affiliation string `gorm:"size:200;not null;default:''"`
 	Website     string `gorm:"size:300;not null;default:''"`
 	OrgType     string `gorm:"size:40;not null;default:''"`
-	Country     string `gorm:"size:2;not null;index:idx_signatures_list,priority:3"`
+	Country     string `gorm:"size:2;not null;index:idx_signatures_wall,priority:3"`
 	// SearchText is name, affiliation and website folded to lower case, for
 	// searches that must match "Émile" when asked for "émile" (SQLite's LOWER
 	// folds ASCII only). SetDerived keeps it in step.
 	SearchText string `gorm:"size:800;not null;default:''"`
 	// SortKey is the name's collation key (Unicode's default order), so the
 	// database sorts "Émile" with the Es, as people do, not after "Z".
-	SortKey       []byte `gorm:"index:idx_signatures_list,priority:5"`
+	SortKey       []byte `gorm:"index:idx_signatures_wall,priority:5"`
 	ShowName      bool   `gorm:"not null"`
 	ContactSealed []byte // organisations: the contact person's name
 	EmailSealed   []byte // nil once withdrawn
 	EmailHash     string `gorm:"size:64;not null;uniqueIndex:idx_signatures_letter_email,priority:2"`
-	Status        Status `gorm:"size:20;not null;index:idx_signatures_list,priority:2"`
+	// Status is in two indexes. The public list's (idx_signatures_wall)
+	// holds published rows only, so a new signature, unconfirmed, adds
+	// nothing to it: in an index of every row it went to a random place, a
+	// page written with each signature. The moderation queue's
+	// (idx_signatures_queue), by status and time of confirmation, takes
+	// every new row at one end.
+	Status Status `gorm:"size:20;not null;index:idx_signatures_wall,priority:2;index:idx_signatures_queue,priority:1"`
 	// TokenHash is the hash of the confirmation link's secret. Links carry
 	// the row's id (see vault.Link), so it is compared, never searched, and
 	// needs no index.
@@ -82,7 +88,7 @@ type Signature struct {
 	ManageHash     string `gorm:"size:64;not null;default:''"`
 	ManageSealed   []byte
 	TokenExpiresAt time.Time
-	ConfirmedAt    *time.Time
+	ConfirmedAt    *time.Time `gorm:"index:idx_signatures_queue,priority:2"`
 	PublishedAt    *time.Time
 	ReviewedAt     *time.Time
 	ReasonCode     string `gorm:"size:40;not null;default:''"`
@@ -201,6 +207,20 @@ type PublicSignatory struct {
 	PublishedAt *time.Time
 }
 
+// published is the public list's condition. idx_signatures_wall holds
+// published rows only, and a database uses such a partial index only for a
+// query that implies its condition; written into the text rather than
+// bound, it does so in every plan, PostgreSQL's generic plans included.
+const published = "status = '" + string(StatusPublished) + "'"
+
+// publicSignatories is the query for a letter's published, named
+// signatures, in the columns the public list shows.
+func publicSignatories(tx *gorm.DB, letterID uint) *gorm.DB {
+	return tx.Model(&Signature{}).
+		Select("id, kind, name, affiliation, website, org_type, country, published_at").
+		Where("letter_id = ? AND "+published+" AND (kind = ? OR show_name = ?)", letterID, KindOrganisation, true)
+}
+
 // SignatoryFilter narrows the public list.
 type SignatoryFilter struct {
 	Country string
@@ -213,9 +233,16 @@ type SignatoryFilter struct {
 // PublishedSignatories lists the named, published signatures of a letter in the
 // order the public list shows them: organisations first, then by name.
 func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]PublicSignatory, error) {
-	q := tx.Model(&Signature{}).
-		Select("id, kind, name, affiliation, website, org_type, country, published_at").
-		Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?)", letterID, StatusPublished, KindOrganisation, true)
+	var out []PublicSignatory
+	if err := signatoriesQuery(tx, letterID, f).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: list signatories of letter %d: %w", letterID, err)
+	}
+	return out, nil
+}
+
+// signatoriesQuery is PublishedSignatories' query.
+func signatoriesQuery(tx *gorm.DB, letterID uint, f SignatoryFilter) *gorm.DB {
+	q := publicSignatories(tx, letterID)
 	if f.Country != "" {
 		q = q.Where("country = ?", f.Country)
 	}
@@ -228,15 +255,11 @@ func PublishedSignatories(tx *gorm.DB, letterID uint, f SignatoryFilter) ([]Publ
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
-	var out []PublicSignatory
 	order := kindOrder + ", sort_key, id"
 	if f.Kind != "" {
 		order = "sort_key, id" // lets the index deliver the rows in order
 	}
-	if err := q.Order(order).Scan(&out).Error; err != nil {
-		return nil, fmt.Errorf("store: list signatories of letter %d: %w", letterID, err)
-	}
-	return out, nil
+	return q.Order(order)
 }
 
 // EscapeLike escapes the LIKE wildcards in s with a backslash, for ESCAPE.
@@ -255,10 +278,7 @@ func EscapeLike(s string) string {
 // named, as the public list shows them.
 func PublishedByID(tx *gorm.DB, letterID uint, ids []uint64) ([]PublicSignatory, error) {
 	var out []PublicSignatory
-	err := tx.Model(&Signature{}).
-		Select("id, kind, name, affiliation, website, org_type, country, published_at").
-		Where("letter_id = ? AND id IN ? AND status = ? AND (kind = ? OR show_name = ?)", letterID, ids, StatusPublished, KindOrganisation, true).
-		Order("id").Scan(&out).Error
+	err := publicSignatories(tx, letterID).Where("id IN ?", ids).Order("id").Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: signatories %v of letter %d: %w", ids, letterID, err)
 	}
@@ -273,10 +293,7 @@ func EachPublished(tx *gorm.DB, letterID uint, size int, fn func([]PublicSignato
 	var last uint64
 	for {
 		var batch []PublicSignatory
-		err := tx.Model(&Signature{}).
-			Select("id, kind, name, affiliation, website, org_type, country, published_at").
-			Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?) AND id > ?", letterID, StatusPublished, KindOrganisation, true, last).
-			Order("id").Limit(size).Scan(&batch).Error
+		err := publicSignatories(tx, letterID).Where("id > ?", last).Order("id").Limit(size).Scan(&batch).Error
 		if err != nil {
 			return fmt.Errorf("store: published signatories of letter %d after %d: %w", letterID, last, err)
 		}
@@ -311,10 +328,7 @@ func SignatureCounts(tx *gorm.DB) ([]StatusCount, error) {
 // PublishedSince returns the letter's named signatories published at or after t.
 func PublishedSince(tx *gorm.DB, letterID uint, t time.Time) ([]PublicSignatory, error) {
 	var out []PublicSignatory
-	err := tx.Model(&Signature{}).
-		Select("id, kind, name, affiliation, website, org_type, country, published_at").
-		Where("letter_id = ? AND status = ? AND (kind = ? OR show_name = ?) AND published_at >= ?", letterID, StatusPublished, KindOrganisation, true, t).
-		Order("id").Limit(1000).Scan(&out).Error
+	err := publicSignatories(tx, letterID).Where("published_at >= ?", t).Order("id").Limit(1000).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: signatories of letter %d published since %s: %w", letterID, t, err)
 	}
