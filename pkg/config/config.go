@@ -109,6 +109,9 @@ type Outbox struct {
 	MaxAttempts  int           `koanf:"max_attempts"`
 	ClaimLease   time.Duration `koanf:"claim_lease"`
 	KeepSent     time.Duration `koanf:"keep_sent"`
+	// YieldToSigning is how long the worker waits before each batch while
+	// signers queue for SQLite's one writer (0: it never waits).
+	YieldToSigning time.Duration `koanf:"yield_to_signing"`
 }
 
 // Signing tunes the signature lifecycle.
@@ -221,13 +224,14 @@ func Default() Config {
 			From:      "Undersigned <noreply@localhost>",
 			SMTP:      SMTP{Host: "localhost", Port: 587, TLS: "starttls", Timeout: 15 * time.Second},
 			Outbox: Outbox{
-				PollInterval: 2 * time.Second,
-				BatchSize:    50,
-				RetryMin:     5 * time.Second,
-				RetryMax:     time.Hour,
-				MaxAttempts:  20,
-				ClaimLease:   time.Minute,
-				KeepSent:     30 * 24 * time.Hour,
+				PollInterval:   2 * time.Second,
+				BatchSize:      50,
+				RetryMin:       5 * time.Second,
+				RetryMax:       time.Hour,
+				MaxAttempts:    20,
+				ClaimLease:     time.Minute,
+				KeepSent:       30 * 24 * time.Hour,
+				YieldToSigning: 250 * time.Millisecond,
 			},
 		},
 		Signing: Signing{
@@ -456,6 +460,9 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.ClaimLease < time.Second {
 		bad("mail.outbox.claim_lease", "must be at least 1s, got %s", c.Mail.Outbox.ClaimLease)
+	}
+	if c.Mail.Outbox.YieldToSigning < 0 || c.Mail.Outbox.YieldToSigning > c.Mail.Outbox.ClaimLease/2 {
+		bad("mail.outbox.yield_to_signing", "must be between 0 and half of mail.outbox.claim_lease, got %s", c.Mail.Outbox.YieldToSigning)
 	}
 	if c.Mail.Outbox.MaxAttempts < 1 {
 		bad("mail.outbox.max_attempts", "must be at least 1, got %d", c.Mail.Outbox.MaxAttempts)

@@ -88,6 +88,7 @@ func TestEnvironmentOverridesEveryKey(t *testing.T) {
 		{[]string{"UNDERSIGNED_SECRET_KEY=abc123"}, func(c Config) any { return c.SecretKey }, "abc123"},
 		{[]string{"UNDERSIGNED_SIGNING_CONFIRM_TTL=48h"}, func(c Config) any { return c.Signing.ConfirmTTL }, 48 * time.Hour},
 		{[]string{"UNDERSIGNED_MAIL_OUTBOX_KEEP_SENT=72h"}, func(c Config) any { return c.Mail.Outbox.KeepSent }, 72 * time.Hour},
+		{[]string{"UNDERSIGNED_MAIL_OUTBOX_YIELD_TO_SIGNING=0s"}, func(c Config) any { return c.Mail.Outbox.YieldToSigning }, time.Duration(0)},
 	}
 	sample := loadSample(t)
 	for _, tt := range tests {
@@ -134,6 +135,8 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"base_url", func(c *Config) { c.BaseURL = "example.org" }},
 		{"log.level", func(c *Config) { c.Log.Level = "verbose" }},
 		{"mail.outbox.keep_sent", func(c *Config) { c.Mail.Outbox.KeepSent = time.Hour }},
+		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = -time.Second }},
+		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = time.Minute }},
 		{"letters[0].slug", func(c *Config) { c.Letters[0].Slug = "Protect-Encryption" }},
 		{"letters[1].slug", func(c *Config) { c.Letters = append(c.Letters, c.Letters[0]) }},
 		{"letters[0].review", func(c *Config) { c.Letters[0].Review = []string{"robots"} }},

@@ -85,6 +85,7 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
+		w.yieldToSigners(ctx)
 		jobs, err := w.d.Store.ClaimMailJobs(ctx, w.d.Now(), w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize)
 		if err != nil {
 			return sent, err
@@ -117,6 +118,25 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 		sent += len(out.sent)
 	}
 	return sent, nil
+}
+
+// yieldToSigners waits outbox.yield_to_signing while signers queue for the
+// database's one writer: on a launch day signatures are stored first, and
+// their mail, safe in the outbox, goes out a batch per wait until the rush
+// eases and then at full speed. Sending competes with signing for the
+// processor and the writer; the signer's page waits on the one, not the
+// other.
+func (w *Worker) yieldToSigners(ctx context.Context) {
+	wait := w.d.Config.Outbox.YieldToSigning
+	if wait <= 0 || !w.d.Store.Busy() {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
 }
 
 // outcomes are what became of a claimed batch's jobs, recorded together in

@@ -193,3 +193,58 @@ func TestCheckpointsLeaveTheWriter(t *testing.T) {
 		t.Errorf("the database file holds %d bytes after a checkpoint, want the %d written", after, written)
 	}
 }
+
+// TestBusyWhileWritesQueue checks the signal the outbox gives way to: the
+// store is busy after a group commit of busyBatch writes queued behind
+// another, and no longer after a write that found the writer free.
+func TestBusyWhileWritesQueue(t *testing.T) {
+	st := openTestStore(t, t.TempDir())
+	ctx := context.Background()
+	nothing := func(*gorm.DB) error { return nil }
+	if err := st.Write(ctx, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if st.Busy() {
+		t.Fatal("busy after one write alone")
+	}
+	release := holdWriter(t, st, nil)
+	var wg sync.WaitGroup
+	for range busyBatch - 1 {
+		wg.Go(func() {
+			if err := st.Write(ctx, nothing); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for len(st.batch.requests) < busyBatch-1 {
+		runtime.Gosched()
+	}
+	release()
+	wg.Wait()
+	if st.Busy() {
+		t.Errorf("busy after a batch of %d writes; the rush starts at %d", busyBatch-1, busyBatch)
+	}
+
+	release = holdWriter(t, st, nil)
+	for range busyBatch {
+		wg.Go(func() {
+			if err := st.Write(ctx, nothing); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for len(st.batch.requests) < busyBatch {
+		runtime.Gosched()
+	}
+	release()
+	wg.Wait()
+	if !st.Busy() {
+		t.Errorf("not busy after a batch of %d writes queued together", busyBatch)
+	}
+	if err := st.Write(ctx, nothing); err != nil {
+		t.Fatal(err)
+	}
+	if st.Busy() {
+		t.Error("still busy after a write that found the writer free")
+	}
+}

@@ -125,6 +125,11 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 		batch: newBatcher(writer, opts.Log), checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }
 
+// Busy reports whether writes are queueing for SQLite's one writer, as they
+// do in a launch's rush, so that work that can wait (the outbox) gives way.
+// On PostgreSQL, which has no one writer, it is always false.
+func (s *Store) Busy() bool { return s.batch != nil && s.batch.busy() }
+
 // Read returns a handle for queries that change nothing.
 func (s *Store) Read(ctx context.Context) *gorm.DB {
 	return s.reader.WithContext(ctx)

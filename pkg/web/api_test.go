@@ -382,3 +382,59 @@ func TestOutboxDropsMailThatNoLongerApplies(t *testing.T) {
 		t.Errorf("jobs left unsent: %+v, %v; want the two dropped", left, err)
 	}
 }
+
+// TestOutboxGivesWayToSigners makes SQLite's writer busy, as a launch does,
+// with a group commit of many writes: the outbox then waits
+// mail.outbox.yield_to_signing before its batch, and the mail stays queued;
+// once a write finds the writer free again, it goes out.
+func TestOutboxGivesWayToSigners(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.YieldToSigning = 30 * time.Second })
+	if h.App.Store.Driver != "sqlite" {
+		t.Skip("PostgreSQL has no one writer to give way to")
+	}
+	h.Sign(webtest.SignForm("rush@example.org"))
+	for attempt := 0; !h.App.Store.Busy(); attempt++ {
+		if attempt == 20 {
+			t.Fatal("the writer never looked busy")
+		}
+		queueWrites(t, h.App.Store, 200)
+	}
+	ctx, stop := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer stop()
+	start := time.Now()
+	sent, _ := h.App.Outbox.Drain(ctx)
+	if waited := time.Since(start); sent != 0 || waited < 250*time.Millisecond {
+		t.Errorf("with the writer busy the outbox sent %d mails after %s; want it to wait", sent, waited)
+	}
+	if got := len(h.SMTP.Messages()); got != 0 {
+		t.Fatalf("%d mails delivered while signers queued", got)
+	}
+	h.Sign(webtest.SignForm("calm@example.org")) // a write that finds the writer free
+	if sent := h.DrainOutbox(); sent != 2 {
+		t.Errorf("once the rush was over the outbox sent %d mails, want 2", sent)
+	}
+}
+
+// queueWrites starts n empty writes at once, behind one that holds the
+// writer until all have started, so that they reach it together.
+func queueWrites(t *testing.T, st *store.Store, n int) {
+	t.Helper()
+	holding, hold := make(chan struct{}), make(chan struct{})
+	var started, wg sync.WaitGroup
+	started.Add(n)
+	wg.Go(func() {
+		_ = st.Write(t.Context(), func(*gorm.DB) error { close(holding); <-hold; return nil })
+	})
+	<-holding
+	for range n {
+		wg.Go(func() {
+			started.Done()
+			if err := st.Write(t.Context(), func(*gorm.DB) error { return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	started.Wait()
+	close(hold)
+	wg.Wait()
+}
