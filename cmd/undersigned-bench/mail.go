@@ -172,12 +172,27 @@ func mailPaced(ctx context.Context, a *app.App, mails *sink, client *client, bas
 // while the machine is busy, and the pace would fall short just when it
 // matters.
 func pace(rate int, d time.Duration, do func()) {
+	schedule(d, func(elapsed time.Duration) int { return int(elapsed.Seconds() * float64(rate)) }, do)
+}
+
+// rampUp calls do at a rate that rises evenly from 0 to rate over d, as
+// pace does: traffic as a launch's grows, and a server that warms up
+// (connections opened, its heap grown) before it is measured at full rate.
+func rampUp(rate int, d time.Duration, do func()) {
+	schedule(d, func(elapsed time.Duration) int {
+		return int(float64(rate) * elapsed.Seconds() * elapsed.Seconds() / (2 * d.Seconds()))
+	}, do)
+}
+
+// schedule runs do in its own goroutine each time the number of calls due
+// by then, due(elapsed), grows, for d, and waits for the calls to end.
+func schedule(d time.Duration, due func(elapsed time.Duration) int, do func()) {
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	start, started := time.Now(), 0
 	for elapsed := time.Duration(0); elapsed < d; elapsed = time.Since(start) {
-		for due := int(elapsed.Seconds() * float64(rate)); started < due; started++ {
+		for n := due(elapsed); started < n; started++ {
 			wg.Go(do)
 		}
 		<-tick.C

@@ -46,6 +46,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients per phase")
 	flag.IntVar(&o.streams, "streams", 1000, "event-stream clients to hold open")
 	flag.IntVar(&o.signRate, "sign-rate", 5000, "signatures a second to start, whatever the answers' pace, in the open-loop sign phase (0 skips it)")
+	flag.DurationVar(&o.signRamp, "sign-ramp", 2*time.Second, "how long the open-loop sign phase takes to rise to -sign-rate before it is measured (reported on a line of its own)")
 	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated")
 	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
 	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
@@ -81,6 +82,7 @@ const slug = "protect-strong-encryption"
 type options struct {
 	seed, clients, streams int
 	signRate               int
+	signRamp               time.Duration
 	duration               time.Duration
 	phases                 []string
 	hold                   bool
@@ -180,7 +182,12 @@ func (b *bench) requests() error {
 			return err
 		}
 		if b.signRate > 0 {
-			results = append(results, paced(fmt.Sprintf("sign POST, %d/s started", b.signRate), b.signRate, b.duration, b.sign))
+			if b.signRamp > 0 {
+				name := fmt.Sprintf("sign POST, rising to %d/s in %s", b.signRate, b.signRamp)
+				results = append(results, paced(name, func(do func()) { rampUp(b.signRate, b.signRamp, do) }, b.sign))
+			}
+			name := fmt.Sprintf("sign POST, %d/s started", b.signRate)
+			results = append(results, paced(name, func(do func()) { pace(b.signRate, b.duration, do) }, b.sign))
 			if err := b.drainOutbox(); err != nil {
 				return err
 			}
@@ -308,14 +315,15 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
 }
 
-// paced starts do rate times a second for d, each call on its own whatever
-// the answers' pace: an open loop, as signers arrive on a launch day. A
-// server that falls behind is not asked for less, as load's clients would
-// be; its answers grow late, and the latencies show it.
-func paced(name string, rate int, d time.Duration, do func() bool) result {
+// paced measures do started on the schedule run keeps (pace or rampUp),
+// each call on its own whatever the answers' pace: an open loop, as
+// signers arrive on a launch day. A server that falls behind is not asked
+// for less, as load's clients would be; its answers grow late, and the
+// latencies show it.
+func paced(name string, run func(do func()), do func() bool) result {
 	var rec recorder
 	cpuBefore, start := cpuTime(), time.Now()
-	pace(rate, d, func() {
+	run(func() {
 		t := time.Now()
 		if do() {
 			rec.add([]time.Duration{time.Since(t)}, 0)

@@ -16,7 +16,7 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 		t.Skip("runs the whole load command")
 	}
 	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-seed", "500", "-duration", "1s", "-clients", "4", "-streams", "40",
-		"-sign-rate", "100")
+		"-sign-rate", "100", "-sign-ramp", "1s")
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -30,7 +30,7 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 		}
 	}
 	// The letter page is measured beside signing, which must have run too.
-	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "sign POST, 100/s started", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
+	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "sign POST, rising to 100/s in 1s", "sign POST, 100/s started", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
 		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text)
 		if m == nil {
 			t.Errorf("no figure for %s", phase)
