@@ -461,8 +461,8 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	if c.Mail.Outbox.ClaimLease < time.Second {
 		bad("mail.outbox.claim_lease", "must be at least 1s, got %s", c.Mail.Outbox.ClaimLease)
 	}
-	if c.Mail.Outbox.YieldToSigning < 0 || c.Mail.Outbox.YieldToSigning > c.Mail.Outbox.ClaimLease/2 {
-		bad("mail.outbox.yield_to_signing", "must be between 0 and half of mail.outbox.claim_lease, got %s", c.Mail.Outbox.YieldToSigning)
+	if c.Mail.Outbox.YieldToSigning < 0 || c.Mail.Outbox.YieldToSigning > 5*time.Second {
+		bad("mail.outbox.yield_to_signing", "must be between 0 and 5s (mail waits that long per batch of a rush), got %s", c.Mail.Outbox.YieldToSigning)
 	}
 	if c.Mail.Outbox.MaxAttempts < 1 {
 		bad("mail.outbox.max_attempts", "must be at least 1, got %d", c.Mail.Outbox.MaxAttempts)
