@@ -388,7 +388,7 @@ func TestOutboxDropsMailThatNoLongerApplies(t *testing.T) {
 // mail.outbox.yield_to_signing before its batch, and the mail stays queued;
 // once a write finds the writer free again, it goes out.
 func TestOutboxGivesWayToSigners(t *testing.T) {
-	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.YieldToSigning = 30 * time.Second })
+	h := webtest.New(t, func(c *config.Config) { c.Mail.Outbox.YieldToSigning = 5 * time.Second })
 	if h.App.Store.Driver != "sqlite" {
 		t.Skip("PostgreSQL has no one writer to give way to")
 	}
