@@ -171,17 +171,21 @@ func mailPaced(ctx context.Context, a *app.App, mails *sink, client *client, bas
 // It counts calls against the time gone by, not ticks: a ticker drops ticks
 // while the machine is busy, and the pace would fall short just when it
 // matters.
-func pace(rate int, d time.Duration, do func()) {
-	schedule(d, func(elapsed time.Duration) int { return int(elapsed.Seconds() * float64(rate)) }, do)
+func pace(rate int, d time.Duration, do func()) { schedule(d, steady(rate), do) }
+
+// steady is the number of calls due after elapsed at rate a second.
+func steady(rate int) func(elapsed time.Duration) int {
+	return func(elapsed time.Duration) int { return int(elapsed.Seconds() * float64(rate)) }
 }
 
-// rampUp calls do at a rate that rises evenly from 0 to rate over d, as
-// pace does: traffic as a launch's grows, and a server that warms up
-// (connections opened, its heap grown) before it is measured at full rate.
-func rampUp(rate int, d time.Duration, do func()) {
-	schedule(d, func(elapsed time.Duration) int {
+// rising is the number of calls due after elapsed when the rate rises evenly
+// from 0 to rate over d: traffic as a launch's grows, and a server that
+// warms up (connections opened, its heap grown) before it is measured at
+// the full rate.
+func rising(rate int, d time.Duration) func(elapsed time.Duration) int {
+	return func(elapsed time.Duration) int {
 		return int(float64(rate) * elapsed.Seconds() * elapsed.Seconds() / (2 * d.Seconds()))
-	}, do)
+	}
 }
 
 // schedule runs do in its own goroutine each time the number of calls due

@@ -184,10 +184,10 @@ func (b *bench) requests() error {
 		if b.signRate > 0 {
 			if b.signRamp > 0 {
 				name := fmt.Sprintf("sign POST, rising to %d/s in %s", b.signRate, b.signRamp)
-				results = append(results, paced(name, func(do func()) { rampUp(b.signRate, b.signRamp, do) }, b.sign))
+				results = append(results, paced(name, b.signRamp, rising(b.signRate, b.signRamp), b.sign))
 			}
 			name := fmt.Sprintf("sign POST, %d/s started", b.signRate)
-			results = append(results, paced(name, func(do func()) { pace(b.signRate, b.duration, do) }, b.sign))
+			results = append(results, paced(name, b.duration, steady(b.signRate), b.sign))
 			if err := b.drainOutbox(); err != nil {
 				return err
 			}
@@ -315,15 +315,15 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
 }
 
-// paced measures do started on the schedule run keeps (pace or rampUp),
-// each call on its own whatever the answers' pace: an open loop, as
-// signers arrive on a launch day. A server that falls behind is not asked
-// for less, as load's clients would be; its answers grow late, and the
-// latencies show it.
-func paced(name string, run func(do func()), do func() bool) result {
+// paced measures do started for d as due says (steady or rising), each
+// call on its own whatever the answers' pace: an open loop, as signers
+// arrive on a launch day. A server that falls behind is not asked for less,
+// as load's clients would be; its answers grow late, and the latencies show
+// it.
+func paced(name string, d time.Duration, due func(elapsed time.Duration) int, do func() bool) result {
 	var rec recorder
 	cpuBefore, start := cpuTime(), time.Now()
-	run(func() {
+	schedule(d, due, func() {
 		t := time.Now()
 		if do() {
 			rec.add([]time.Duration{time.Since(t)}, 0)

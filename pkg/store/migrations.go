@@ -44,10 +44,8 @@ func linksCarryIDs(tx *gorm.DB) error {
 		if err != nil {
 			return err
 		}
-		if index := "idx_signatures_" + column; tx.Migrator().HasIndex("signatures", index) {
-			if err := tx.Migrator().DropIndex("signatures", index); err != nil {
-				return err
-			}
+		if err := dropIndexIfPresent(tx.Migrator(), "signatures", "idx_signatures_"+column); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -70,10 +68,8 @@ func wallIndexPublishedOnly(tx *gorm.DB) error {
 		ConfirmedAt *time.Time `gorm:"index:idx_signatures_queue,priority:2"`
 	}
 	m := tx.Table("signatures").Migrator()
-	if m.HasIndex("signatures", "idx_signatures_list") {
-		if err := m.DropIndex("signatures", "idx_signatures_list"); err != nil {
-			return err
-		}
+	if err := dropIndexIfPresent(m, "signatures", "idx_signatures_list"); err != nil {
+		return err
 	}
 	for _, index := range []string{"idx_signatures_wall", "idx_signatures_queue"} {
 		if err := m.CreateIndex(&signature{}, index); err != nil {
@@ -81,6 +77,14 @@ func wallIndexPublishedOnly(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// dropIndexIfPresent drops the index of table, unless it is already gone.
+func dropIndexIfPresent(m gorm.Migrator, table, index string) error {
+	if !m.HasIndex(table, index) {
+		return nil
+	}
+	return m.DropIndex(table, index)
 }
 
 func initSchema(tx *gorm.DB) error {
