@@ -16,7 +16,7 @@ import (
 )
 
 // openTestStore opens a store on a SQLite file in dir, closed when the test ends.
-func openTestStore(t *testing.T, dir string) *Store {
+func openTestStore(t testing.TB, dir string) *Store {
 	t.Helper()
 	st, err := Open(Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -24,6 +24,27 @@ func openTestStore(t *testing.T, dir string) *Store {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
+}
+
+// openMigratedStore opens a test store, as openTestStore, with its tables made.
+func openMigratedStore(t testing.TB) *Store {
+	t.Helper()
+	st := openTestStore(t, t.TempDir())
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// openLetterStore opens a migrated test store holding one letter.
+func openLetterStore(t testing.TB) (*Store, *Letter) {
+	t.Helper()
+	st := openMigratedStore(t)
+	letter := &Letter{Slug: "l", Title: "L", Body: "b", Lang: "en", VersionHash: "v"}
+	if err := st.Write(context.Background(), func(tx *gorm.DB) error { return UpsertLetter(tx, letter) }); err != nil {
+		t.Fatal(err)
+	}
+	return st, letter
 }
 
 // holdWriter starts a write that holds the writer until release is called,

@@ -158,10 +158,7 @@ func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
 // did. A conflict is skipped, not raised, so the transaction stays usable on
 // PostgreSQL too.
 func InsertNewSignature(tx *gorm.DB, sig *Signature, kind MailKind, now time.Time) (bool, error) {
-	res := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "letter_id"}, {Name: "email_hash"}},
-		DoNothing: true,
-	}).Create(sig)
+	res := tx.Clauses(skipSignedAgain()).Create(sig)
 	if res.Error != nil {
 		return false, fmt.Errorf("store: insert signature: %w", res.Error)
 	}
@@ -169,6 +166,12 @@ func InsertNewSignature(tx *gorm.DB, sig *Signature, kind MailKind, now time.Tim
 		return false, nil
 	}
 	return true, EnqueueMail(tx, kind, sig.ID, now)
+}
+
+// skipSignedAgain makes an INSERT of signatures leave out, without an error,
+// each whose address has already signed its letter.
+func skipSignedAgain() clause.OnConflict {
+	return clause.OnConflict{Columns: []clause.Column{{Name: "letter_id"}, {Name: "email_hash"}}, DoNothing: true}
 }
 
 // UpdateSignatureFrom sets fields on the signature with id only while it is still

@@ -12,12 +12,7 @@ import (
 // list's queries: idx_signatures_wall holds published rows only, and a
 // database uses such an index only for a query that implies its condition.
 func TestPublicListUsesThePublishedOnlyIndex(t *testing.T) {
-	st := openTestStore(t, t.TempDir())
-	ctx := context.Background()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := st.Read(ctx)
+	db := openMigratedStore(t).Read(context.Background())
 	for _, f := range []SignatoryFilter{
 		{},
 		{Limit: 50, Offset: 100},

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // signatureInsert is one new signature to store with the mail queued for it.
@@ -39,59 +39,39 @@ func (in *signatureInsert) insertOne(tx *gorm.DB) (err error) {
 	return err
 }
 
-// signerKey is what makes a signature unique: one per address and letter.
-type signerKey struct {
-	letterID  uint
-	emailHash string
-}
-
-// insertSignatures inserts the new ones among ins, and their mails, with one
-// statement per table. A signature whose address has already signed its
-// letter, before or earlier in ins, is left out, not inserted, for its caller
-// to handle. It is SQLite's and needs the one writer: between its check and
-// its insert no other write may add a signature, and it hands out the ids.
+// insertSignatures inserts ins, and a mail for each, with one statement per
+// table. A signature whose address has already signed its letter, before or
+// earlier in ins, is left out, not inserted, for its caller to handle. It is
+// SQLite's and needs the one writer: it hands out the ids, so that each
+// caller learns its own without trusting the order of RETURNING, which no
+// database promises, and the conflict clause, not a look-up first, finds the
+// addresses already signed, in the unique index the insert updates anyway.
 func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
-	all := make([]*Signature, len(ins))
-	for i, in := range ins {
-		all[i] = in.sig
-	}
-	stored, err := storedIDs(tx, all)
-	if err != nil {
-		return err
-	}
-	var fresh []*signatureInsert
-	var rows []*Signature
-	taken := make(map[signerKey]bool, len(ins))
-	for _, in := range ins {
-		k := keyOf(in.sig)
-		if _, signed := stored[k]; signed || taken[k] {
-			continue
-		}
-		taken[k] = true
-		fresh = append(fresh, in)
-		rows = append(rows, in.sig)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	// The ids are handed out here, so that each caller learns its own
-	// without trusting the order of RETURNING, which no database promises.
 	last, err := lastSignatureID(tx)
 	if err != nil {
 		return err
 	}
-	ids := make([]uint64, len(rows))
-	for i, row := range rows {
-		ids[i] = last + 1 + uint64(i)
-		row.ID = ids[i]
+	rows := make([]*Signature, len(ins))
+	for i, in := range ins {
+		rows[i] = in.sig
+		in.sig.ID = last + 1 + uint64(i)
 	}
-	if err := tx.Create(rows).Error; err != nil {
-		return fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
+	stored, err := insertNewOnly(tx, rows)
+	if err != nil {
+		return err
 	}
-	jobs := make([]MailJob, len(fresh))
-	for i, in := range fresh {
-		in.sig.ID = ids[i] // GORM may have copied RETURNING's ids over them, in its order
-		jobs[i] = newMailJob(in.mail, ids[i], in.now)
+	jobs := make([]MailJob, 0, len(stored))
+	var fresh []*signatureInsert
+	for _, in := range ins {
+		if !stored[in.sig.ID] {
+			in.sig.ID = 0 // as it came: never stored
+			continue
+		}
+		fresh = append(fresh, in)
+		jobs = append(jobs, newMailJob(in.mail, in.sig.ID, in.now))
+	}
+	if len(jobs) == 0 {
+		return nil
 	}
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
@@ -102,8 +82,35 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	return nil
 }
 
-// keyOf is sig's signer.
-func keyOf(sig *Signature) signerKey { return signerKey{sig.LetterID, sig.EmailHash} }
+// insertNewOnly inserts those of rows, each with its id set, whose signer has
+// not signed yet, in one statement, and returns the ids it stored. GORM
+// builds the statement; it is run here because GORM's own reading of
+// RETURNING after ON CONFLICT DO NOTHING matches the ids to rows that had
+// none, and these all have one.
+func insertNewOnly(tx *gorm.DB, rows []*Signature) (map[uint64]bool, error) {
+	stmt := tx.Session(&gorm.Session{DryRun: true}).Clauses(skipSignedAgain(), clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
+		Create(rows).Statement
+	if stmt.Error != nil {
+		return nil, fmt.Errorf("store: build the insert of %d signatures: %w", len(rows), stmt.Error)
+	}
+	result, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, stmt.SQL.String(), stmt.Vars...)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
+	}
+	defer result.Close()
+	stored := make(map[uint64]bool, len(rows))
+	for result.Next() {
+		var id uint64
+		if err := result.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: read the ids of %d signatures inserted: %w", len(rows), err)
+		}
+		stored[id] = true
+	}
+	if err := result.Err(); err != nil {
+		return nil, fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
+	}
+	return stored, nil
+}
 
 // lastSignatureID is the largest signature id ever used: signatures is an
 // AUTOINCREMENT table, so SQLite keeps it in sqlite_sequence and never hands
@@ -114,32 +121,4 @@ func lastSignatureID(tx *gorm.DB) (uint64, error) {
 		return 0, fmt.Errorf("store: read the last signature id: %w", err)
 	}
 	return last, nil
-}
-
-// storedIDs returns the ids of the signatures stored for the signers of
-// sigs, by signer, found with one query on the (letter, address) index. The
-// query matches every letter with every address, so it may also find pairs
-// nobody asked about; no look-up meets them.
-func storedIDs(tx *gorm.DB, sigs []*Signature) (map[signerKey]uint64, error) {
-	letterIDs := make([]uint, len(sigs))
-	hashes := make([]string, len(sigs))
-	for i, sig := range sigs {
-		letterIDs[i], hashes[i] = sig.LetterID, sig.EmailHash
-	}
-	slices.Sort(letterIDs)
-	var found []struct {
-		ID        uint64
-		LetterID  uint
-		EmailHash string
-	}
-	err := tx.Model(&Signature{}).Select("id, letter_id, email_hash").
-		Where("letter_id IN ? AND email_hash IN ?", slices.Compact(letterIDs), hashes).Scan(&found).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: find %d signers' signatures: %w", len(sigs), err)
-	}
-	ids := make(map[signerKey]uint64, len(found))
-	for _, f := range found {
-		ids[signerKey{f.LetterID, f.EmailHash}] = f.ID
-	}
-	return ids, nil
 }
