@@ -210,9 +210,10 @@ func (b *bench) requests() error {
 	if b.runs("json") {
 		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/api/v1/letters/" + slug) }))
 	}
-	fmt.Printf("%-36s %10s %10s %10s %10s %10s\n", "phase", "req/s", "p50", "p99", "vs ceiling", "CPU/req")
+	fmt.Printf("%-36s %10s %10s %10s %10s %10s %8s\n", "phase", "req/s", "p50", "p99", "vs ceiling", "CPU/req", "stolen")
 	for _, r := range results {
-		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%% %10s\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps, r.cpu.Round(time.Microsecond))
+		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%% %10s %7.1f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps,
+			r.cpu.Round(time.Microsecond), 100*r.stolen)
 	}
 	fmt.Printf("server RSS after these phases: %d MiB\n\n", rssMiB())
 	return nil
@@ -288,13 +289,14 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	cpu      time.Duration // this process's CPU time (server and generator) per request
+	stolen   float64       // share of the machine's CPU time the hypervisor gave to others
 }
 
 // load runs do from clients goroutines for d and measures each call.
 func load(name string, d time.Duration, clients int, do func() bool) result {
 	var rec recorder
-	cpuBefore, start := cpuTime(), time.Now()
-	deadline := start.Add(d)
+	m := startMeter()
+	deadline := m.start.Add(d)
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
@@ -312,7 +314,7 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 		})
 	}
 	wg.Wait()
-	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
+	return rec.result(name, m.read())
 }
 
 // paced measures do started for d as due says (steady or rising), each
@@ -322,7 +324,7 @@ func load(name string, d time.Duration, clients int, do func() bool) result {
 // it.
 func paced(name string, d time.Duration, due func(elapsed time.Duration) int, do func() bool) result {
 	var rec recorder
-	cpuBefore, start := cpuTime(), time.Now()
+	m := startMeter()
 	schedule(d, due, func() {
 		t := time.Now()
 		if do() {
@@ -331,7 +333,7 @@ func paced(name string, d time.Duration, due func(elapsed time.Duration) int, do
 			rec.add(nil, 1)
 		}
 	})
-	return rec.result(name, time.Since(start), cpuTime()-cpuBefore)
+	return rec.result(name, m.read())
 }
 
 // recorder gathers a phase's latencies from many goroutines.
@@ -347,15 +349,15 @@ func (r *recorder) add(latencies []time.Duration, failed int) {
 	r.latencies, r.failed = append(r.latencies, latencies...), r.failed+failed
 }
 
-// result is the phase's figures: it took elapsed, and cpu of this process.
-func (r *recorder) result(name string, elapsed, cpu time.Duration) result {
+// result is the phase's figures, from its latencies and what its meter read.
+func (r *recorder) result(name string, m reading) result {
 	if r.failed > 0 {
 		fmt.Printf("  (%s: %d requests failed)\n", name, r.failed)
 	}
 	slices.Sort(r.latencies)
-	res := result{name: name, rps: float64(len(r.latencies)) / elapsed.Seconds()}
+	res := result{name: name, rps: float64(len(r.latencies)) / m.elapsed.Seconds(), stolen: m.stolen}
 	if n := len(r.latencies); n > 0 {
-		res.cpu = cpu / time.Duration(n)
+		res.cpu = m.cpu / time.Duration(n)
 		res.p50 = percentile(r.latencies, 50, 10*time.Microsecond)
 		res.p99 = percentile(r.latencies, 99, 10*time.Microsecond)
 	}
@@ -383,17 +385,6 @@ func bareCeiling(ctx context.Context, client *client, d time.Duration, clients i
 	defer srv.Shutdown(ctx)
 	url := "http://" + ln.Addr().String() + "/"
 	return load("bare echo (ceiling)", d, clients, func() bool { return client.get(url) }), nil
-}
-
-// cpuTime is the CPU time, user and system, this process has used so far.
-// Per request it is steadier than throughput on a shared machine, whose
-// other tenants take wall-clock time but not this process's CPU.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // rssMiB is this process's resident memory.

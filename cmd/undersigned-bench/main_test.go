@@ -31,13 +31,17 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 	}
 	// The letter page is measured beside signing, which must have run too.
 	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "sign POST, rising to 100/s in 1s", "sign POST, 100/s started", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
-		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text)
+		// req/s first; last, the share of the machine's CPU stolen meanwhile.
+		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s.*\s(\d+\.\d)%$`).FindStringSubmatch(text)
 		if m == nil {
 			t.Errorf("no figure for %s", phase)
 			continue
 		}
 		if rps, _ := strconv.Atoi(m[1]); rps == 0 {
 			t.Errorf("%s: 0 requests a second", phase)
+		}
+		if stolen, _ := strconv.ParseFloat(m[2], 64); stolen > 100 {
+			t.Errorf("%s: %.1f%% of the CPU stolen", phase, stolen)
 		}
 	}
 	if strings.Contains(text, "requests failed") {
