@@ -228,37 +228,11 @@ func TestBusyWhileWritesQueue(t *testing.T) {
 	if st.Busy() {
 		t.Fatal("busy after one write alone")
 	}
-	release := holdWriter(t, st, nil)
-	var wg sync.WaitGroup
-	for range busyBatch - 1 {
-		wg.Go(func() {
-			if err := st.Write(ctx, nothing); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for len(st.batch.requests) < busyBatch-1 {
-		runtime.Gosched()
-	}
-	release()
-	wg.Wait()
+	commitTogether(t, st, busyBatch-1)
 	if st.Busy() {
 		t.Errorf("busy after a batch of %d writes; the rush starts at %d", busyBatch-1, busyBatch)
 	}
-
-	release = holdWriter(t, st, nil)
-	for range busyBatch {
-		wg.Go(func() {
-			if err := st.Write(ctx, nothing); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for len(st.batch.requests) < busyBatch {
-		runtime.Gosched()
-	}
-	release()
-	wg.Wait()
+	commitTogether(t, st, busyBatch)
 	if !st.Busy() {
 		t.Errorf("not busy after a batch of %d writes queued together", busyBatch)
 	}
@@ -268,4 +242,24 @@ func TestBusyWhileWritesQueue(t *testing.T) {
 	if st.Busy() {
 		t.Error("still busy after a write that found the writer free")
 	}
+}
+
+// commitTogether queues n empty writes behind one that holds the writer, so
+// that they are committed as one batch, and returns once they have been.
+func commitTogether(t *testing.T, st *Store, n int) {
+	t.Helper()
+	release := holdWriter(t, st, nil)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := st.Write(context.Background(), func(*gorm.DB) error { return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for len(st.batch.requests) < n {
+		runtime.Gosched()
+	}
+	release()
+	wg.Wait()
 }

@@ -61,13 +61,11 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 		return err
 	}
 	jobs := make([]MailJob, 0, len(stored))
-	var fresh []*signatureInsert
 	for _, in := range ins {
 		if !stored[in.sig.ID] {
 			in.sig.ID = 0 // as it came: never stored
 			continue
 		}
-		fresh = append(fresh, in)
 		jobs = append(jobs, newMailJob(in.mail, in.sig.ID, in.now))
 	}
 	if len(jobs) == 0 {
@@ -76,8 +74,8 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if err := tx.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
 	}
-	for _, in := range fresh {
-		in.inserted = true
+	for _, in := range ins {
+		in.inserted = in.sig.ID != 0
 	}
 	return nil
 }
