@@ -129,18 +129,21 @@ func (s *Store) vacuumInto(ctx context.Context, src, target string) (err error) 
 	return db.WithContext(ctx).Exec("VACUUM INTO ?", target).Error
 }
 
-// syncFile flushes path to disk, so a backup reported done survives a crash.
+// syncFile flushes path to disk: a backup, so that one reported done
+// survives a crash, or the WAL, which the writer's connection writes without
+// an fsync (see batcher). It opens the file each time, so that it reaches the
+// one there now.
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("store: sync backup %s: %w", path, err)
+		return fmt.Errorf("store: sync %s: %w", path, err)
 	}
 	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("store: sync backup %s: %w", path, err)
+		return fmt.Errorf("store: sync %s: %w", path, err)
 	}
 	return nil
 }

@@ -19,21 +19,30 @@ var errClosed = errors.New("store: closed")
 // one slow batch cannot hold the write lock for long.
 const maxBatch = 256
 
-// batcher is SQLite's group commit. SQLite has one writer, and with
-// synchronous=FULL each commit waits for the disk; committed one by one,
-// concurrent writes would queue behind each other's fsync. The batcher's one
-// goroutine takes every write waiting when the last commit ends and runs them
-// in one transaction, each inside its own savepoint, then commits once: one
-// fsync for the lot. A write whose function fails is rolled back to its
-// savepoint and only its caller sees the error; every caller returns only
-// after the commit that made its rows durable, with that commit's error.
+// batcher is SQLite's group commit. SQLite has one writer; committed one by
+// one, concurrent writes would queue behind each other's commit and fsync.
+// The batcher's one goroutine takes every write waiting when the last commit
+// ends and runs them in one transaction, each inside its own savepoint, then
+// commits once. A write whose function fails is rolled back to its savepoint
+// and only its caller sees the error.
+//
+// Every caller returns only once its commit is on disk, but the writer does
+// not wait for that: the connection runs at synchronous=NORMAL, which writes
+// each commit to the WAL without an fsync, and a second goroutine
+// (syncCommits) fsyncs the WAL for the commits made so far while the writer
+// runs the next batch, then answers their callers. On this machine an fsync
+// cost the writer as much CPU as the inserts it made durable, and waiting for
+// it held the next batch back.
 type batcher struct {
-	db       *gorm.DB
-	log      *slog.Logger
-	requests chan *writeRequest
-	quit     chan struct{} // closed by stop
-	done     chan struct{} // closed when run returns
-	stopOnce sync.Once
+	db  *gorm.DB
+	log *slog.Logger
+	// sync makes every commit so far durable: it fsyncs the WAL.
+	sync      func() error
+	requests  chan *writeRequest
+	committed chan committedBatch // to syncCommits
+	quit      chan struct{}       // closed by stop
+	done      chan struct{}       // closed when run returns
+	stopOnce  sync.Once
 	// last is the size of the batch committed last, read by busy.
 	last atomic.Int64
 }
@@ -55,8 +64,20 @@ type writeResult struct {
 	panicked any
 }
 
-func newBatcher(db *gorm.DB, log *slog.Logger) *batcher {
-	b := &batcher{db: db, log: log, requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+// committedBatch is a batch whose transaction has ended, with each caller's
+// result, waiting for its commit to reach the disk before the callers hear.
+type committedBatch struct {
+	batch   []*writeRequest
+	results []writeResult
+}
+
+// maxUnsynced bounds the batches committed but not yet made durable; past it
+// the writer waits for the disk.
+const maxUnsynced = 64
+
+func newBatcher(db *gorm.DB, sync func() error, log *slog.Logger) *batcher {
+	b := &batcher{db: db, sync: sync, log: log, requests: make(chan *writeRequest, maxBatch),
+		committed: make(chan committedBatch, maxUnsynced), quit: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -101,6 +122,15 @@ func (b *batcher) stop() {
 
 func (b *batcher) run() {
 	defer close(b.done)
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		b.syncCommits()
+	}()
+	defer func() {
+		close(b.committed)
+		<-synced
+	}()
 	for {
 		var first *writeRequest
 		select {
@@ -120,7 +150,49 @@ func (b *batcher) run() {
 			}
 		}
 		b.last.Store(int64(len(batch)))
-		b.commit(batch)
+		b.committed <- committedBatch{batch: batch, results: b.commit(batch)}
+	}
+}
+
+// syncCommits answers the callers of each committed batch once the WAL holds
+// its commit on disk. It takes every batch waiting and fsyncs once for them
+// all: a commit made while an fsync runs waits for the next one, which then
+// serves every commit made meanwhile.
+func (b *batcher) syncCommits() {
+	for c := range b.committed {
+		waiting := []committedBatch{c}
+	collect:
+		for {
+			select {
+			case c, ok := <-b.committed:
+				if !ok {
+					break collect
+				}
+				waiting = append(waiting, c)
+			default:
+				break collect
+			}
+		}
+		err := b.sync()
+		if err != nil {
+			err = fmt.Errorf("store: make a commit durable: %w", err)
+			b.log.Error("store: fsync of the WAL failed; the writes it should have made durable report it", "err", err)
+		}
+		for _, c := range waiting {
+			c.answer(err)
+		}
+	}
+}
+
+// answer tells each caller of c how its write went: a write that committed
+// fails after all when syncErr says its commit may not be on disk.
+func (c committedBatch) answer(syncErr error) {
+	for i, r := range c.batch {
+		res := c.results[i]
+		if syncErr != nil && res.err == nil && res.panicked == nil {
+			res.err = syncErr
+		}
+		r.result <- res
 	}
 }
 
@@ -135,8 +207,8 @@ const busyBatch = 16
 // carried at least busyBatch of them.
 func (b *batcher) busy() bool { return b.last.Load() >= busyBatch }
 
-// commit runs batch in one transaction and tells each caller how it went.
-func (b *batcher) commit(batch []*writeRequest) {
+// commit runs batch in one transaction and returns how each write went.
+func (b *batcher) commit(batch []*writeRequest) []writeResult {
 	results := make([]writeResult, len(batch))
 	if len(batch) == 1 { // nothing to share: no savepoint needed
 		// GORM rolls the transaction back on an error or a panic.
@@ -170,9 +242,7 @@ func (b *batcher) commit(batch []*writeRequest) {
 			}
 		}
 	}
-	for i, r := range batch {
-		r.result <- results[i]
-	}
+	return results
 }
 
 // inSavepoint runs one write of a batch inside a savepoint, rolls back to it

@@ -263,3 +263,95 @@ func commitTogether(t *testing.T, st *Store, n int) {
 	release()
 	wg.Wait()
 }
+
+// TestCallersHearOnceTheirCommitIsOnDisk holds the fsync that makes commits
+// durable and checks that a write, committed and visible to readers, returns
+// only once an fsync begun after its commit has ended; that the commits made
+// while one fsync runs share the next; and that a failed fsync fails the
+// writes it should have made durable, while a write that failed by itself
+// keeps its own error.
+func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
+	st := openTestStore(t, t.TempDir())
+	ctx := context.Background()
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE numbers (n INTEGER PRIMARY KEY)").Error }); err != nil {
+		t.Fatal(err)
+	}
+	st.batch.stop() // replaced by a batcher whose fsyncs this test answers
+	fsyncs := make(chan chan error)
+	errOver := errors.New("the test is over")
+	st.batch = newBatcher(st.writer, func() error {
+		outcome := make(chan error)
+		select {
+		case fsyncs <- outcome:
+		case <-t.Context().Done(): // a failed test's store closing
+			return errOver
+		}
+		select {
+		case err := <-outcome:
+			return err
+		case <-t.Context().Done():
+			return errOver
+		}
+	}, st.batch.log)
+	write := func(fn func(tx *gorm.DB) error) chan error {
+		returned := make(chan error, 1)
+		go func() { returned <- st.Write(ctx, fn) }()
+		return returned
+	}
+	insert := func(n int) func(tx *gorm.DB) error {
+		return func(tx *gorm.DB) error { return tx.Exec("INSERT INTO numbers (n) VALUES (?)", n).Error }
+	}
+	stored := func() (n int) {
+		if err := st.Read(ctx).Raw("SELECT count(*) FROM numbers").Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	first := write(insert(1))
+	firstFsync := <-fsyncs
+	if n := stored(); n != 1 {
+		t.Fatalf("%d rows stored while the first write's fsync runs, want its 1", n)
+	}
+	// Two more commits while that fsync runs, each its own batch.
+	second := write(insert(2))
+	for len(st.batch.committed) < 1 {
+		runtime.Gosched()
+	}
+	errOwn := errors.New("this write fails by itself")
+	third := write(func(tx *gorm.DB) error { _ = insert(3)(tx); return errOwn })
+	for len(st.batch.committed) < 2 {
+		runtime.Gosched()
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("the first write returned (%v) before its fsync ended", err)
+	default:
+	}
+	firstFsync <- nil
+	if err := <-first; err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+
+	errDisk := errors.New("the disk failed")
+	select {
+	case next := <-fsyncs:
+		next <- errDisk
+	case err := <-second:
+		t.Fatalf("the second write returned (%v) without an fsync after its commit", err)
+	}
+	if err := <-second; !errors.Is(err, errDisk) {
+		t.Errorf("second write = %v, want the failed fsync's error", err)
+	}
+	select {
+	case err := <-third:
+		if !errors.Is(err, errOwn) {
+			t.Errorf("third write = %v, want its own error", err)
+		}
+	case <-fsyncs:
+		t.Error("a third fsync: the commits made during the first did not share the second")
+	}
+	if n := stored(); n != 2 {
+		t.Errorf("%d rows stored, want 2: the third write's was rolled back", n)
+	}
+}
