@@ -139,20 +139,27 @@ func (b *batcher) run() {
 		case <-b.quit:
 			return
 		}
-		batch := []*writeRequest{first}
-		// Take every write already waiting; wait for none.
-	collect:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.requests:
-				batch = append(batch, r)
-			default:
-				break collect
-			}
-		}
+		batch := takeWaiting(b.requests, []*writeRequest{first}, maxBatch)
 		b.last.Store(int64(len(batch)))
 		b.committed <- committedBatch{batch: batch, results: b.commit(batch)}
 	}
+}
+
+// takeWaiting appends to got what ch holds already, until got has limit, and
+// waits for nothing.
+func takeWaiting[T any](ch <-chan T, got []T, limit int) []T {
+	for len(got) < limit {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, v)
+		default:
+			return got
+		}
+	}
+	return got
 }
 
 // syncCommits answers the callers of each committed batch once the WAL holds
@@ -161,19 +168,7 @@ func (b *batcher) run() {
 // serves every commit made meanwhile.
 func (b *batcher) syncCommits() {
 	for c := range b.committed {
-		waiting := []committedBatch{c}
-	collect:
-		for {
-			select {
-			case c, ok := <-b.committed:
-				if !ok {
-					break collect
-				}
-				waiting = append(waiting, c)
-			default:
-				break collect
-			}
-		}
+		waiting := takeWaiting(b.committed, []committedBatch{c}, maxUnsynced)
 		err := b.sync()
 		if err != nil {
 			err = fmt.Errorf("store: make a commit durable: %w", err)
