@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -292,7 +294,7 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 		case <-t.Context().Done():
 			return errOver
 		}
-	}, st.batch.log)
+	}, defaultLinger, st.batch.log)
 	write := func(fn func(tx *gorm.DB) error) chan error {
 		returned := make(chan error, 1)
 		go func() { returned <- st.Write(ctx, fn) }()
@@ -354,4 +356,85 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 	if n := stored(); n != 2 {
 		t.Errorf("%d rows stored, want 2: the third write's was rolled back", n)
 	}
+}
+
+// lingeringStore opens a test store whose writer lingers for linger once
+// writes queue for it.
+func lingeringStore(t *testing.T, linger time.Duration) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	st.batch.stop()
+	st.batch = newBatcher(st.writer, func() error { return syncFile(filepath.Join(dir, "undersigned.db-wal")) }, linger, st.batch.log)
+	return st
+}
+
+// returnsSoon waits for a write's outcome, and fails the test should it not
+// come: a write kept waiting for company it was not meant to wait for.
+func returnsSoon(t *testing.T, returned <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("%s has not returned after a minute: it lingered", what)
+	}
+}
+
+// TestQueuedWritesGatherIntoOneBatch checks the linger: a write that queued
+// while the writer committed waits for others to join its batch, up to
+// lingerFill of them, rather than committing alone.
+func TestQueuedWritesGatherIntoOneBatch(t *testing.T) {
+	st := lingeringStore(t, time.Hour)
+	ctx := context.Background()
+	nothing := func(*gorm.DB) error { return nil }
+	release := holdWriter(t, st, nil)
+	first := make(chan error, 1)
+	go func() { first <- st.Write(ctx, nothing) }()
+	for len(st.batch.requests) < 1 {
+		runtime.Gosched()
+	}
+	// The writer takes the first write as soon as the holder commits, before
+	// release returns: the others come after it has.
+	release()
+	var wg sync.WaitGroup
+	for range lingerFill - 1 {
+		wg.Go(func() {
+			if err := st.Write(ctx, nothing); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	returnsSoon(t, first, "the first write")
+	if got := st.batch.last.Load(); got != lingerFill {
+		t.Errorf("the last batch held %d writes, want the %d that arrived while the first lingered", got, lingerFill)
+	}
+}
+
+// TestWritesAloneDoNotLinger checks that a caller writing alone, one write
+// after another, never waits for company.
+func TestWritesAloneDoNotLinger(t *testing.T) {
+	st := lingeringStore(t, time.Hour)
+	for i := range 3 {
+		returned := make(chan error, 1)
+		go func() { returned <- st.Write(context.Background(), func(*gorm.DB) error { return nil }) }()
+		returnsSoon(t, returned, fmt.Sprintf("write %d of a caller writing alone", i+1))
+	}
+}
+
+// TestLingerEndsInTime checks that a write lingering for company that never
+// comes is committed when its linger ends.
+func TestLingerEndsInTime(t *testing.T) {
+	st := lingeringStore(t, time.Millisecond)
+	release := holdWriter(t, st, nil)
+	returned := make(chan error, 1)
+	go func() { returned <- st.Write(context.Background(), func(*gorm.DB) error { return nil }) }()
+	for len(st.batch.requests) < 1 {
+		runtime.Gosched()
+	}
+	release()
+	returnsSoon(t, returned, "a write that lingered alone")
 }

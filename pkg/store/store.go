@@ -126,7 +126,7 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{Driver: "sqlite", writer: writer, reader: reader,
-		batch:        newBatcher(writer, func() error { return syncFile(path + "-wal") }, opts.Log),
+		batch:        newBatcher(writer, func() error { return syncFile(path + "-wal") }, defaultLinger, opts.Log),
 		checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }
 
