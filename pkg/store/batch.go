@@ -246,10 +246,10 @@ func (c committedBatch) answer(syncErr error) {
 }
 
 // busyBatch is the group commit from which writers are queueing: a batch
-// holds what arrived while the last one committed, so batches this large
-// form only when the writer is busy most of the time. A few hundred
-// signatures a second make batches of two or three; 5,000 a second, dozens
-// and at times the most one takes (maxBatch).
+// holds what arrived while the last one committed, and what arrives in the
+// millisecond it lingers, so batches this large form only in a rush. A few
+// hundred signatures a second make batches of two or three; 5,000 a second,
+// dozens and at times the most one takes (maxBatch).
 const busyBatch = 16
 
 // busy reports whether writes are queueing for the writer: its last batch

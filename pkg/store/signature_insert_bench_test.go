@@ -41,7 +41,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 		sig.SetDerived()
 		return sig
 	}
-	for _, size := range []int{8, 32, 128} {
+	for _, size := range []int{1, 2, 4, 8, 32, 128} {
 		b.Run(fmt.Sprint("batch=", size), func(b *testing.B) {
 			var writer, cpu time.Duration
 			for b.Loop() {
