@@ -181,9 +181,15 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// openSQLitePool opens one connection pool on the file with at most conns connections.
+// openSQLitePool opens one connection pool on the file with at most conns
+// connections. Each pool gets its own copy of gcfg: gorm.Open keeps the
+// Config it is given and hangs the pool's callbacks on it, so pools opened
+// with one Config would share them, and a hook added to the readers' (as a
+// test does to count their queries) would also run for the writer's and the
+// checkpointer's statements.
 func openSQLitePool(path string, params url.Values, gcfg *gorm.Config, conns int) (*gorm.DB, error) {
-	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+params.Encode()), gcfg)
+	own := *gcfg
+	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+params.Encode()), &own)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
