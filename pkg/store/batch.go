@@ -144,14 +144,11 @@ func (b *batcher) stop() {
 
 func (b *batcher) run() {
 	defer close(b.done)
-	synced := make(chan struct{})
-	go func() {
-		defer close(synced)
-		b.syncCommits()
-	}()
+	var syncer sync.WaitGroup
+	syncer.Go(b.syncCommits)
 	defer func() {
 		close(b.committed)
-		<-synced
+		syncer.Wait()
 	}()
 	for {
 		var first *writeRequest

@@ -116,9 +116,7 @@ func TestGroupCommitKeepsEachWriteApart(t *testing.T) {
 			})
 		})
 	}
-	for len(st.batch.requests) < writers { // every write queued behind the holder
-		runtime.Gosched()
-	}
+	waitForLen(st.batch.requests, writers) // every write queued behind the holder
 	release()
 	wg.Wait()
 
@@ -259,11 +257,25 @@ func commitTogether(t *testing.T, st *Store, n int) {
 			}
 		})
 	}
-	for len(st.batch.requests) < n {
-		runtime.Gosched()
-	}
+	waitForLen(st.batch.requests, n)
 	release()
 	wg.Wait()
+}
+
+// waitForLen waits until ch holds n values: writes queued for the writer,
+// or batches committed and waiting for their fsync.
+func waitForLen[T any](ch chan T, n int) {
+	for len(ch) < n {
+		runtime.Gosched()
+	}
+}
+
+// writeAsync starts fn as a write of its own and returns where its outcome
+// will arrive.
+func writeAsync(st *Store, fn func(tx *gorm.DB) error) <-chan error {
+	returned := make(chan error, 1)
+	go func() { returned <- st.Write(context.Background(), fn) }()
+	return returned
 }
 
 // TestCallersHearOnceTheirCommitIsOnDisk holds the fsync that makes commits
@@ -295,11 +307,6 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 			return errOver
 		}
 	}, defaultLinger, st.batch.log)
-	write := func(fn func(tx *gorm.DB) error) chan error {
-		returned := make(chan error, 1)
-		go func() { returned <- st.Write(ctx, fn) }()
-		return returned
-	}
 	insert := func(n int) func(tx *gorm.DB) error {
 		return func(tx *gorm.DB) error { return tx.Exec("INSERT INTO numbers (n) VALUES (?)", n).Error }
 	}
@@ -310,21 +317,17 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 		return n
 	}
 
-	first := write(insert(1))
+	first := writeAsync(st, insert(1))
 	firstFsync := <-fsyncs
 	if n := stored(); n != 1 {
 		t.Fatalf("%d rows stored while the first write's fsync runs, want its 1", n)
 	}
 	// Two more commits while that fsync runs, each its own batch.
-	second := write(insert(2))
-	for len(st.batch.committed) < 1 {
-		runtime.Gosched()
-	}
+	second := writeAsync(st, insert(2))
+	waitForLen(st.batch.committed, 1)
 	errOwn := errors.New("this write fails by itself")
-	third := write(func(tx *gorm.DB) error { _ = insert(3)(tx); return errOwn })
-	for len(st.batch.committed) < 2 {
-		runtime.Gosched()
-	}
+	third := writeAsync(st, func(tx *gorm.DB) error { _ = insert(3)(tx); return errOwn })
+	waitForLen(st.batch.committed, 2)
 	select {
 	case err := <-first:
 		t.Fatalf("the first write returned (%v) before its fsync ended", err)
@@ -391,11 +394,8 @@ func TestQueuedWritesGatherIntoOneBatch(t *testing.T) {
 	ctx := context.Background()
 	nothing := func(*gorm.DB) error { return nil }
 	release := holdWriter(t, st, nil)
-	first := make(chan error, 1)
-	go func() { first <- st.Write(ctx, nothing) }()
-	for len(st.batch.requests) < 1 {
-		runtime.Gosched()
-	}
+	first := writeAsync(st, nothing)
+	waitForLen(st.batch.requests, 1)
 	// The writer takes the first write as soon as the holder commits, before
 	// release returns: the others come after it has.
 	release()
@@ -419,8 +419,7 @@ func TestQueuedWritesGatherIntoOneBatch(t *testing.T) {
 func TestWritesAloneDoNotLinger(t *testing.T) {
 	st := lingeringStore(t, time.Hour)
 	for i := range 3 {
-		returned := make(chan error, 1)
-		go func() { returned <- st.Write(context.Background(), func(*gorm.DB) error { return nil }) }()
+		returned := writeAsync(st, func(*gorm.DB) error { return nil })
 		returnsSoon(t, returned, fmt.Sprintf("write %d of a caller writing alone", i+1))
 	}
 }
@@ -430,11 +429,8 @@ func TestWritesAloneDoNotLinger(t *testing.T) {
 func TestLingerEndsInTime(t *testing.T) {
 	st := lingeringStore(t, time.Millisecond)
 	release := holdWriter(t, st, nil)
-	returned := make(chan error, 1)
-	go func() { returned <- st.Write(context.Background(), func(*gorm.DB) error { return nil }) }()
-	for len(st.batch.requests) < 1 {
-		runtime.Gosched()
-	}
+	returned := writeAsync(st, func(*gorm.DB) error { return nil })
+	waitForLen(st.batch.requests, 1)
 	release()
 	returnsSoon(t, returned, "a write that lingered alone")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -31,9 +30,7 @@ func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time)
 			ok, err := st.InsertSignatureWithMail(context.Background(), sig, MailConfirm, now)
 			outcomes[i] = insertOutcome{ok, err}
 		})
-		for len(st.batch.requests) < i+1 {
-			runtime.Gosched()
-		}
+		waitForLen(st.batch.requests, i+1)
 	}
 	release()
 	wg.Wait()
