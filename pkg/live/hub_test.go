@@ -47,7 +47,7 @@ func (f *fixture) publish(t *testing.T, name, country string) {
 	sig := store.Signature{LetterID: f.letter.ID, Kind: store.KindIndividual, Name: name, Country: country, ShowName: true,
 		EmailSealed: []byte{1}, EmailHash: fmt.Sprint(f.n), Status: store.StatusPublished, TokenHash: fmt.Sprint(f.n),
 		Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-	sig.SetDerived()
+	sig.SetDerived(f.st.SortKeys)
 	err := f.st.Write(context.Background(), func(tx *gorm.DB) error {
 		if err := tx.Create(&sig).Error; err != nil {
 			return err

@@ -66,7 +66,7 @@ func (s *Service) applyEdit(tx *gorm.DB, actor *store.Staff, sig *store.Signatur
 		}
 	}
 	sig.Name, sig.Affiliation, sig.Website, sig.OrgType, sig.Country = r.Name, r.Affiliation, r.Website, r.OrgType, r.Country
-	sig.SetDerived()
+	sig.SetDerived(s.d.Store.SortKeys)
 	after := snapshotOf(sig)
 	if before == after {
 		return nil

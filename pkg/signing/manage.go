@@ -69,7 +69,7 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 	before := *sig
 	sig.Name, sig.Affiliation, sig.Website, sig.OrgType, sig.Country, sig.ShowName =
 		r.Name, r.Affiliation, r.Website, r.OrgType, r.Country, r.ShowName
-	sig.SetDerived()
+	sig.SetDerived(s.d.Store.SortKeys)
 	fields := map[string]any{"name": sig.Name, "affiliation": sig.Affiliation, "website": sig.Website, "org_type": sig.OrgType,
 		"country": sig.Country, "show_name": sig.ShowName, "search_text": sig.SearchText, "sort_key": sig.SortKey}
 	letter, ok := s.d.Letters.ByID(sig.LetterID)

@@ -144,7 +144,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 		now := s.d.Now()
 		sig.NetworkSeenAt = &now
 	}
-	sig.SetDerived()
+	sig.SetDerived(s.d.Store.SortKeys)
 	if err := s.setTokens(sig); err != nil {
 		return nil, err
 	}

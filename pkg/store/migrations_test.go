@@ -69,7 +69,7 @@ func TestWallIndexBecomesPublishedOnly(t *testing.T) {
 		}{{"Ada", store.StatusPublished}, {"Bea", store.StatusUnconfirmed}, {"Cy", store.StatusPublished}} {
 			sig := &store.Signature{LetterID: letterID, Kind: store.KindOrganisation, Name: s.name, Country: "GB",
 				EmailHash: s.name, Status: s.status, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-			sig.SetDerived()
+			sig.SetDerived(st.SortKeys)
 			if err := tx.Create(sig).Error; err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ func (s *Store) SeedPublished(ctx context.Context, letterID uint, n int, countri
 				sig.Kind, sig.ShowName, sig.OrgType = KindOrganisation, true, "ngo"
 			}
 			fill(i, &sig)
-			sig.SetDerived()
+			sig.SetDerived(s.SortKeys)
 			rows = append(rows, sig)
 		}
 		err := s.Write(ctx, func(tx *gorm.DB) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/collate"
@@ -116,16 +117,38 @@ func (s *Signature) Named() bool { return s.Kind == KindOrganisation || s.ShowNa
 
 // SetDerived recomputes SearchText and SortKey from the public fields; call it
 // whenever they change.
-func (s *Signature) SetDerived() {
+func (s *Signature) SetDerived(keys *SortKeys) {
 	s.SearchText = FoldForSearch(s.Name + " " + s.Affiliation + " " + s.Website)
-	s.SortKey = SortKeyOf(s.Name)
+	s.SortKey = keys.Of(s.Name)
 }
 
-// SortKeyOf is the collation key of a name in Unicode's default order, case
-// and accents a secondary difference.
-func SortKeyOf(name string) []byte {
-	var buf collate.Buffer
-	return append([]byte(nil), collate.New(language.Und, collate.IgnoreCase).KeyFromString(&buf, name)...)
+// SortKeys makes names' collation keys, in Unicode's default order with case
+// and accents a secondary difference. A collator serves one call at a time
+// and takes 8 KiB to make, with its buffer: every signature needs a key, so
+// SortKeys keeps those it made for the next calls.
+type SortKeys struct{ collators sync.Pool }
+
+// sortKeyCollator is a collator with the buffer it writes keys into.
+type sortKeyCollator struct {
+	collator *collate.Collator
+	buf      collate.Buffer
+}
+
+// NewSortKeys returns a SortKeys with no collator made yet.
+func NewSortKeys() *SortKeys {
+	k := &SortKeys{}
+	k.collators.New = func() any {
+		return &sortKeyCollator{collator: collate.New(language.Und, collate.IgnoreCase)}
+	}
+	return k
+}
+
+// Of is the collation key of name.
+func (k *SortKeys) Of(name string) []byte {
+	c := k.collators.Get().(*sortKeyCollator)
+	defer k.collators.Put(c)
+	c.buf.Reset() // the buffer appends each key after the last
+	return append([]byte(nil), c.collator.KeyFromString(&c.buf, name)...)
 }
 
 // FoldForSearch is how both stored text and queries are folded before a

@@ -38,7 +38,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 			TokenHash: hash(fmt.Sprint("nt", next)), ManageHash: hash(fmt.Sprint("nm", next)), NetworkHash: hash(fmt.Sprint("n", next%500)),
 			EmailDomainHash: hash(fmt.Sprint("d", next%50)), Status: StatusUnconfirmed, Locale: "en", LetterVersion: "v", ConsentVersion: "1",
 			TokenExpiresAt: now, NetworkSeenAt: &now}
-		sig.SetDerived()
+		sig.SetDerived(st.SortKeys)
 		return sig
 	}
 	for _, size := range []int{1, 2, 4, 8, 32, 128} {

@@ -32,8 +32,11 @@ type Options struct {
 // so transactions never fight over the lock); reads go through Reader's pool.
 type Store struct {
 	Driver string
-	writer *gorm.DB
-	reader *gorm.DB
+	// SortKeys makes the names' collation keys that Signature.SetDerived
+	// stores.
+	SortKeys *SortKeys
+	writer   *gorm.DB
+	reader   *gorm.DB
 	// SQLite's group commit and WAL checkpoints; nil on PostgreSQL.
 	batch        *batcher
 	checkpointer *checkpointer
@@ -54,7 +57,7 @@ func Open(opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
-		return &Store{Driver: "postgres", writer: db, reader: db}, nil
+		return &Store{Driver: "postgres", SortKeys: NewSortKeys(), writer: db, reader: db}, nil
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", opts.Driver)
 	}
@@ -125,7 +128,7 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: "sqlite", writer: writer, reader: reader,
+	return &Store{Driver: "sqlite", SortKeys: NewSortKeys(), writer: writer, reader: reader,
 		batch:        newBatcher(writer, func() error { return syncFile(path + "-wal") }, defaultLinger, opts.Log),
 		checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
 }

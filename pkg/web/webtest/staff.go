@@ -132,7 +132,7 @@ func (h *Harness) SeedPending(n int, country string) []uint64 {
 			EmailSealed: sealed, EmailHash: h.App.Vault.Hash(vault.PurposeEmail, email), Status: store.StatusPendingReview,
 			TokenHash: fmt.Sprintf("seed-%d", i), TokenExpiresAt: now, ConfirmedAt: &now, Locale: "en",
 			LetterVersion: letter.Version, ConsentVersion: "test"}
-		rows[i].SetDerived()
+		rows[i].SetDerived(h.App.Store.SortKeys)
 	}
 	err := h.App.Store.Write(context.Background(), func(tx *gorm.DB) error { return tx.CreateInBatches(rows, 100).Error })
 	if err != nil {
