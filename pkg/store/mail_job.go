@@ -59,7 +59,7 @@ func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, now time.Time) 
 
 // newMailJob is a job, due at now, to send a mail of kind about a signature.
 func newMailJob(kind MailKind, signatureID uint64, now time.Time) MailJob {
-	return MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now}
+	return MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
 // ClaimMailJobs takes up to limit due jobs for one worker: it moves their

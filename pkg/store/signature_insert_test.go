@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +40,8 @@ func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time)
 }
 
 // TestInsertsOfOneBatchShareStatements checks what each caller of a batch of
-// inserts is told and what is stored: one INSERT for the lot, which stores
+// inserts is told and what is stored: one INSERT for the lot (not one of
+// GORM's for each, which its callbacks would count), which stores
 // the new addresses, each with one mail, and leaves out an address already
 // stored or twice in the batch; and, in another batch, a row the database
 // refuses failing alone. Ids continue after the last ever used.
@@ -87,14 +90,17 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	if sigs[0].ID <= gone.ID {
 		t.Errorf("a was given id %d, not after the deleted %d", sigs[0].ID, gone.ID)
 	}
-	if fmt.Sprint(inserts) != "[5]" {
-		t.Errorf("INSERTs of signatures built for the batch, by size: %v; want the batch's 5 in one", inserts)
+	if len(inserts) != 0 {
+		t.Errorf("signatures of the batch inserted alone, by statement: %v; want none: all 5 in the batch's one", inserts)
 	}
 
 	refused := newSigs("refused", "d")
 	refused[0].LetterID = letter.ID + 100 // no such letter: the foreign key refuses it
 	if got := insertInOneBatch(t, st, refused, now); got[0].err == nil || got[0].inserted || got[1] != (insertOutcome{true, nil}) {
 		t.Errorf("outcomes of refused, d = %v; want an error, then inserted", got)
+	}
+	if fmt.Sprint(inserts) != "[1 1]" {
+		t.Errorf("signatures inserted alone once the batch's statement was refused, by statement: %v; want [1 1]", inserts)
 	}
 
 	var rows []struct {
@@ -118,4 +124,85 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	if got, want := fmt.Sprint(stored), "[a:1 b:1 c:1 d:1 stored:1]"; got != want {
 		t.Errorf("signatures and their mails = %s, want %s", got, want)
 	}
+}
+
+// TestInsertedSignaturesKeepEveryField checks the statements insertSignatures
+// writes itself against the models: their columns are every column GORM
+// maps, in the models' order, and a signature with every field set, and its
+// mail, read back after a batch's insert, are as they went in.
+func TestInsertedSignaturesKeepEveryField(t *testing.T) {
+	st, letter := openLetterStore(t)
+	for _, c := range []struct {
+		model   any
+		columns string
+		skip    string
+	}{{&Signature{}, signatureColumns, ""}, {&MailJob{}, mailJobColumns, "id"}} {
+		stmt := &gorm.Statement{DB: st.writer}
+		if err := stmt.Parse(c.model); err != nil {
+			t.Fatal(err)
+		}
+		want := slices.DeleteFunc(slices.Clone(stmt.Schema.DBNames), func(n string) bool { return n == c.skip })
+		if got := strings.Split(c.columns, ", "); !slices.Equal(got, want) {
+			t.Errorf("%s: the insert's columns are\n%q,\nthe model's\n%q", stmt.Schema.Table, got, want)
+		}
+	}
+
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	at := func(hours int) *time.Time { t := now.Add(time.Duration(hours) * time.Hour); return &t }
+	full := &Signature{LetterID: letter.ID, Kind: KindOrganisation, Name: "Name", Affiliation: "Affiliation", Website: "https://w.example",
+		OrgType: "ngo", Country: "FR", SearchText: "search", SortKey: []byte{1, 2}, ShowName: true, ContactSealed: []byte{3},
+		EmailSealed: []byte{4}, EmailHash: "email-hash", Status: StatusPendingReview, TokenHash: "token-hash", TokenSealed: []byte{5},
+		ManageHash: "manage-hash", ManageSealed: []byte{6}, TokenExpiresAt: *at(1), ConfirmedAt: at(2), PublishedAt: at(3),
+		ReviewedAt: at(4), ReasonCode: "reason", ReasonNote: "note", Locale: "fr", LetterVersion: "lv", ConsentVersion: "cv",
+		Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash"}
+	other := &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: "Other", Country: "DE", EmailHash: "other",
+		Status: StatusUnconfirmed, TokenHash: "t", Locale: "en", LetterVersion: "v", ConsentVersion: "1"}
+	if got := insertInOneBatch(t, st, []*Signature{full, other}, now); fmt.Sprint(got) != "[{true <nil>} {true <nil>}]" {
+		t.Fatalf("outcomes = %v", got)
+	}
+	stored, err := FindSignature(st.Read(context.Background()), "id = ?", full.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *full
+	want.CreatedAt, want.UpdatedAt = now, now
+	if diff := differentFields(want, *stored); diff != nil {
+		t.Errorf("fields stored otherwise than inserted: %v", diff)
+	}
+	var job MailJob
+	if err := st.Read(context.Background()).Where("signature_id = ?", full.ID).Take(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	wantJob := newMailJob(MailConfirm, full.ID, now)
+	wantJob.ID = job.ID
+	if diff := differentFields(wantJob, job); diff != nil {
+		t.Errorf("mail job's fields stored otherwise than inserted: %v", diff)
+	}
+}
+
+// differentFields names the fields of two structs of one type that differ,
+// times compared as instants and associations (struct fields other than
+// times) left out.
+func differentFields[T any](a, b T) []string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var diff []string
+	for i := range va.NumField() {
+		fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
+		switch x := fa.(type) {
+		case time.Time:
+			if !x.Equal(fb.(time.Time)) {
+				diff = append(diff, va.Type().Field(i).Name)
+			}
+		case *time.Time:
+			y := fb.(*time.Time)
+			if (x == nil) != (y == nil) || x != nil && !x.Equal(*y) {
+				diff = append(diff, va.Type().Field(i).Name)
+			}
+		default:
+			if va.Field(i).Kind() != reflect.Struct && !reflect.DeepEqual(fa, fb) {
+				diff = append(diff, va.Type().Field(i).Name)
+			}
+		}
+	}
+	return diff
 }
