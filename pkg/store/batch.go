@@ -244,10 +244,13 @@ func (c committedBatch) answer(syncErr error) {
 
 // busyBatch is the group commit from which writers are queueing: a batch
 // holds what arrived while the last one committed, and what arrives in the
-// millisecond it lingers, so batches this large form only in a rush. A few
-// hundred signatures a second make batches of two or three; 5,000 a second,
-// dozens and at times the most one takes (maxBatch).
-const busyBatch = 16
+// millisecond it lingers, so batches this large form only in a rush. Signers
+// at 200 a second commit one by one; at 2,500 a second most batches hold four
+// to seven, one in four eight or more; at 5,000 a second four in five hold
+// eight or more, at times the most one takes (maxBatch). There the two cores
+// are nearly full, and mail sent then delays signers (docs/benchmarks.md,
+// stop 16).
+const busyBatch = 8
 
 // busy reports whether writes are queueing for the writer: its last batch
 // carried at least busyBatch of them.
