@@ -116,6 +116,7 @@ func TestHash(t *testing.T) {
 		{"other input", v.Hash(PurposeEmail, "bob@example.org"), false},
 		{"other key", newVault(t, testKey(2)).Hash(PurposeEmail, "ada@example.org"), false},
 		{"purpose and input not just concatenated", v.Hash(PurposeEmail+"a", "da@example.org"), false},
+		{"same vault again, after other hashes", v.Hash(PurposeEmail, "ada@example.org"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
