@@ -181,6 +181,7 @@ func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
 // did. A conflict is skipped, not raised, so the transaction stays usable on
 // PostgreSQL too.
 func InsertNewSignature(tx *gorm.DB, sig *Signature, kind MailKind, now time.Time) (bool, error) {
+	sig.CreatedAt, sig.UpdatedAt = now, now // the signing clock's, as insertSignatures gives a batch's
 	res := tx.Clauses(skipSignedAgain()).Create(sig)
 	if res.Error != nil {
 		return false, fmt.Errorf("store: insert signature: %w", res.Error)

@@ -129,7 +129,8 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 // TestInsertedSignaturesKeepEveryField checks the statements insertSignatures
 // writes itself against the models: their columns are every column GORM
 // maps, in the models' order, and a signature with every field set, and its
-// mail, read back after a batch's insert, are as they went in.
+// mail, read back are as they went in, whether inserted in a batch or alone,
+// stamped with the signing clock's time.
 func TestInsertedSignaturesKeepEveryField(t *testing.T) {
 	st, letter := openLetterStore(t)
 	for _, c := range []struct {
@@ -149,34 +150,42 @@ func TestInsertedSignaturesKeepEveryField(t *testing.T) {
 
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	at := func(hours int) *time.Time { t := now.Add(time.Duration(hours) * time.Hour); return &t }
-	full := &Signature{LetterID: letter.ID, Kind: KindOrganisation, Name: "Name", Affiliation: "Affiliation", Website: "https://w.example",
-		OrgType: "ngo", Country: "FR", SearchText: "search", SortKey: []byte{1, 2}, ShowName: true, ContactSealed: []byte{3},
-		EmailSealed: []byte{4}, EmailHash: "email-hash", Status: StatusPendingReview, TokenHash: "token-hash", TokenSealed: []byte{5},
-		ManageHash: "manage-hash", ManageSealed: []byte{6}, TokenExpiresAt: *at(1), ConfirmedAt: at(2), PublishedAt: at(3),
-		ReviewedAt: at(4), ReasonCode: "reason", ReasonNote: "note", Locale: "fr", LetterVersion: "lv", ConsentVersion: "cv",
-		Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash"}
+	full := func(emailHash string) *Signature {
+		return &Signature{LetterID: letter.ID, Kind: KindOrganisation, Name: "Name", Affiliation: "Affiliation", Website: "https://w.example",
+			OrgType: "ngo", Country: "FR", SearchText: "search", SortKey: []byte{1, 2}, ShowName: true, ContactSealed: []byte{3},
+			EmailSealed: []byte{4}, EmailHash: emailHash, Status: StatusPendingReview, TokenHash: "token-hash", TokenSealed: []byte{5},
+			ManageHash: "manage-hash", ManageSealed: []byte{6}, TokenExpiresAt: *at(1), ConfirmedAt: at(2), PublishedAt: at(3),
+			ReviewedAt: at(4), ReasonCode: "reason", ReasonNote: "note", Locale: "fr", LetterVersion: "lv", ConsentVersion: "cv",
+			Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash"}
+	}
 	other := &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: "Other", Country: "DE", EmailHash: "other",
 		Status: StatusUnconfirmed, TokenHash: "t", Locale: "en", LetterVersion: "v", ConsentVersion: "1"}
-	if got := insertInOneBatch(t, st, []*Signature{full, other}, now); fmt.Sprint(got) != "[{true <nil>} {true <nil>}]" {
-		t.Fatalf("outcomes = %v", got)
+	inBatch, alone := full("in-batch"), full("alone")
+	if got := insertInOneBatch(t, st, []*Signature{inBatch, other}, now); fmt.Sprint(got) != "[{true <nil>} {true <nil>}]" {
+		t.Fatalf("outcomes in a batch = %v", got)
 	}
-	stored, err := FindSignature(st.Read(context.Background()), "id = ?", full.ID)
-	if err != nil {
-		t.Fatal(err)
+	if got := insertInOneBatch(t, st, []*Signature{alone}, now); fmt.Sprint(got) != "[{true <nil>}]" {
+		t.Fatalf("outcome alone = %v", got)
 	}
-	want := *full
-	want.CreatedAt, want.UpdatedAt = now, now
-	if diff := differentFields(want, *stored); diff != nil {
-		t.Errorf("fields stored otherwise than inserted: %v", diff)
-	}
-	var job MailJob
-	if err := st.Read(context.Background()).Where("signature_id = ?", full.ID).Take(&job).Error; err != nil {
-		t.Fatal(err)
-	}
-	wantJob := newMailJob(MailConfirm, full.ID, now)
-	wantJob.ID = job.ID
-	if diff := differentFields(wantJob, job); diff != nil {
-		t.Errorf("mail job's fields stored otherwise than inserted: %v", diff)
+	for _, sig := range []*Signature{inBatch, alone} {
+		stored, err := FindSignature(st.Read(context.Background()), "id = ?", sig.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *full(sig.EmailHash)
+		want.ID, want.CreatedAt, want.UpdatedAt = sig.ID, now, now
+		if diff := differentFields(want, *stored); diff != nil {
+			t.Errorf("%s: fields stored otherwise than inserted: %v", sig.EmailHash, diff)
+		}
+		var job MailJob
+		if err := st.Read(context.Background()).Where("signature_id = ?", sig.ID).Take(&job).Error; err != nil {
+			t.Fatal(err)
+		}
+		wantJob := newMailJob(MailConfirm, sig.ID, now)
+		wantJob.ID = job.ID
+		if diff := differentFields(wantJob, job); diff != nil {
+			t.Errorf("%s: mail job's fields stored otherwise than inserted: %v", sig.EmailHash, diff)
+		}
 	}
 }
 
