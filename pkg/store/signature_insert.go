@@ -106,7 +106,7 @@ func signatureValues(args []any, s *Signature) []any {
 const mailJobColumns = "kind, signature_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at"
 
 // mailJobValues appends j's values for mailJobColumns to args.
-func mailJobValues(args []any, j *MailJob) []any {
+func mailJobValues(args []any, j MailJob) []any {
 	return append(args, string(j.Kind), j.SignatureID, string(j.Status), j.Attempts, j.NextAttemptAt, j.LastError, j.SentAt,
 		j.CreatedAt, j.UpdatedAt)
 }
@@ -114,11 +114,8 @@ func mailJobValues(args []any, j *MailJob) []any {
 // insertNewOnly inserts those of rows, each with its id set, whose signer has
 // not signed yet, in one statement, and returns the ids it stored.
 func insertNewOnly(tx *gorm.DB, rows []*Signature) (map[uint64]bool, error) {
-	args := make([]any, 0, len(rows)*(strings.Count(signatureColumns, ",")+1))
-	for _, row := range rows {
-		args = signatureValues(args, row)
-	}
-	query := insertRows("signatures", signatureColumns, len(rows)) + " ON CONFLICT (letter_id, email_hash) DO NOTHING RETURNING id"
+	query, args := insertRows("signatures", signatureColumns, rows, signatureValues)
+	query += " ON CONFLICT (letter_id, email_hash) DO NOTHING RETURNING id"
 	result, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
@@ -140,28 +137,29 @@ func insertNewOnly(tx *gorm.DB, rows []*Signature) (map[uint64]bool, error) {
 
 // insertMailJobs inserts jobs in one statement.
 func insertMailJobs(tx *gorm.DB, jobs []MailJob) error {
-	args := make([]any, 0, len(jobs)*(strings.Count(mailJobColumns, ",")+1))
-	for i := range jobs {
-		args = mailJobValues(args, &jobs[i])
-	}
-	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, insertRows("mail_jobs", mailJobColumns, len(jobs)), args...)
+	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
 	return err
 }
 
-// insertRows is an INSERT of n rows into table's columns (comma-separated),
-// with a placeholder for each value.
-func insertRows(table, columns string, n int) string {
-	row := "(" + strings.Repeat("?, ", strings.Count(columns, ",")) + "?)"
+// insertRows is an INSERT of rows into table's columns (comma-separated),
+// with a placeholder for each value, and the values, which values appends
+// for each row in the columns' order.
+func insertRows[T any](table, columns string, rows []T, values func(args []any, row T) []any) (string, []any) {
+	n := strings.Count(columns, ",") + 1
+	row := "(" + strings.Repeat("?, ", n-1) + "?)"
 	var b strings.Builder
-	b.Grow(len(table) + len(columns) + n*(len(row)+2) + 30)
+	b.Grow(len(table) + len(columns) + len(rows)*(len(row)+2) + 30)
 	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-	for i := range n {
+	args := make([]any, 0, len(rows)*n)
+	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(row)
+		args = values(args, r)
 	}
-	return b.String()
+	return b.String(), args
 }
 
 // lastSignatureID is the largest signature id ever used: signatures is an
