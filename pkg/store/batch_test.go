@@ -290,10 +290,9 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE numbers (n INTEGER PRIMARY KEY)").Error }); err != nil {
 		t.Fatal(err)
 	}
-	st.batch.stop() // replaced by a batcher whose fsyncs this test answers
 	fsyncs := make(chan chan error)
 	errOver := errors.New("the test is over")
-	st.batch = newBatcher(st.writer, func() error {
+	replaceBatcher(st, func() error { // a batcher whose fsyncs this test answers
 		outcome := make(chan error)
 		select {
 		case fsyncs <- outcome:
@@ -306,7 +305,7 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 		case <-t.Context().Done():
 			return errOver
 		}
-	}, defaultLinger, st.batch.log)
+	}, defaultLinger)
 	insert := func(n int) func(tx *gorm.DB) error {
 		return func(tx *gorm.DB) error { return tx.Exec("INSERT INTO numbers (n) VALUES (?)", n).Error }
 	}
@@ -365,11 +364,16 @@ func TestCallersHearOnceTheirCommitIsOnDisk(t *testing.T) {
 // writes queue for it.
 func lingeringStore(t *testing.T, linger time.Duration) *Store {
 	t.Helper()
-	dir := t.TempDir()
-	st := openTestStore(t, dir)
-	st.batch.stop()
-	st.batch = newBatcher(st.writer, func() error { return syncFile(filepath.Join(dir, "undersigned.db-wal")) }, linger, st.batch.log)
+	st := openTestStore(t, t.TempDir())
+	replaceBatcher(st, st.batch.sync, linger)
 	return st
+}
+
+// replaceBatcher stops st's group commit and starts another on the same
+// writer and log, with sync and linger.
+func replaceBatcher(st *Store, sync func() error, linger time.Duration) {
+	st.batch.stop()
+	st.batch = newBatcher(st.writer, sync, linger, st.batch.log)
 }
 
 // returnsSoon waits for a write's outcome, and fails the test should it not

@@ -195,8 +195,16 @@ func InsertNewSignature(tx *gorm.DB, sig *Signature, kind MailKind, now time.Tim
 // skipSignedAgain makes an INSERT of signatures leave out, without an error,
 // each whose address has already signed its letter.
 func skipSignedAgain() clause.OnConflict {
-	return clause.OnConflict{Columns: []clause.Column{{Name: "letter_id"}, {Name: "email_hash"}}, DoNothing: true}
+	var columns []clause.Column
+	for _, name := range signerKey() {
+		columns = append(columns, clause.Column{Name: name})
+	}
+	return clause.OnConflict{Columns: columns, DoNothing: true}
 }
+
+// signerKey is the unique index that one address signs a letter once by
+// (idx_signatures_letter_email), as the conflict target of an INSERT.
+func signerKey() []string { return []string{"letter_id", "email_hash"} }
 
 // UpdateSignatureFrom sets fields on the signature with id only while it is still
 // in state from, so two requests racing on one signature cannot both move it.

@@ -115,7 +115,7 @@ func mailJobValues(args []any, j MailJob) []any {
 // not signed yet, in one statement, and returns the ids it stored.
 func insertNewOnly(tx *gorm.DB, rows []*Signature) (map[uint64]bool, error) {
 	query, args := insertRows("signatures", signatureColumns, rows, signatureValues)
-	query += " ON CONFLICT (letter_id, email_hash) DO NOTHING RETURNING id"
+	query += " ON CONFLICT (" + strings.Join(signerKey(), ", ") + ") DO NOTHING RETURNING id"
 	result, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert %d signatures: %w", len(rows), err)
