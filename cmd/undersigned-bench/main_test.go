@@ -30,7 +30,7 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 		}
 	}
 	// The letter page is measured beside signing, which must have run too.
-	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST", "sign POST, rising to 100/s in 1s", "sign POST, 100/s started", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
+	for _, phase := range []string{"bare echo \\(ceiling\\)", "sign POST, rising to 100/s in 1s", "sign POST, 100/s started", "sign POST, as fast as answered", "letter page GET \\(signing [1-9]\\d*/s\\)", "JSON API GET"} {
 		// req/s first; last, the share of the machine's CPU stolen meanwhile.
 		m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s.*\s(\d+\.\d)%$`).FindStringSubmatch(text)
 		if m == nil {
