@@ -53,31 +53,28 @@ func Load() (*Catalog, error) {
 // Languages lists the loaded languages, English first.
 func (c *Catalog) Languages() []language.Tag { return c.tags }
 
-// Match reports which loaded language best serves prefs, and whether any of
-// them matched at all (false means the fallback, English).
-func (c *Catalog) Match(prefs ...string) (language.Tag, bool) {
-	index, ok := c.match(prefs)
-	return c.tags[index], ok
-}
-
-// match is Match giving the language's index in c.tags.
-func (c *Catalog) match(prefs []string) (int, bool) {
+// Negotiate returns the localizer for the first of prefs (tags or
+// Accept-Language values, most wanted first) that the catalog can serve, and
+// whether any of them matched at all (false: the fallback, English).
+// Localizers are made once per language, at Load, and shared by every request.
+func (c *Catalog) Negotiate(prefs ...string) (l *Localizer, matched bool) {
 	var wanted []language.Tag
 	for _, p := range prefs {
-		if tags, _, err := language.ParseAcceptLanguage(p); err == nil && p != "" {
+		if p == "" {
+			continue
+		}
+		if tags, _, err := language.ParseAcceptLanguage(p); err == nil {
 			wanted = append(wanted, tags...)
 		}
 	}
 	_, index, conf := c.matcher.Match(wanted...)
-	return index, conf != language.No
+	return c.localizers[index], conf != language.No
 }
 
-// Localizer returns a localizer for the first of prefs (tags or Accept-Language
-// values, most wanted first) that the catalog can serve.
-// Localizers are made once per language, at Load, and shared by every request.
+// Localizer is Negotiate's localizer: the reader's language, or English.
 func (c *Catalog) Localizer(prefs ...string) *Localizer {
-	index, _ := c.match(prefs)
-	return c.localizers[index]
+	l, _ := c.Negotiate(prefs...)
+	return l
 }
 
 // Localizer translates message ids into one language.

@@ -57,6 +57,36 @@ func TestLocalizerFallsBackToEnglish(t *testing.T) {
 	}
 }
 
+// TestNegotiate checks the language picked for a request's preferences, and
+// whether any matched: a letter's pages fall back to the letter's language
+// only when none did, so English asked for must count as a match.
+func TestNegotiate(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		prefs   []string
+		lang    string
+		matched bool
+	}{
+		{[]string{"fr-CA"}, "fr", true},
+		{[]string{"", "", "ja, de;q=0.8"}, "de", true},
+		{[]string{"", "pt", "de"}, "pt", true},
+		{[]string{"en-GB"}, "en", true},
+		{[]string{"ja-JP, ko;q=0.5"}, "en", false},
+		{[]string{"", "", ""}, "en", false},
+		{[]string{"not a language tag!"}, "en", false},
+	} {
+		t.Run(strings.Join(tc.prefs, "|"), func(t *testing.T) {
+			l, matched := c.Negotiate(tc.prefs...)
+			if l.Lang() != tc.lang || matched != tc.matched {
+				t.Errorf("Negotiate(%q) = %s, %v; want %s, %v", tc.prefs, l.Lang(), matched, tc.lang, tc.matched)
+			}
+		})
+	}
+}
+
 func TestT(t *testing.T) {
 	l := english(t)
 	tests := []struct {

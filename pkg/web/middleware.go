@@ -14,7 +14,9 @@ import (
 
 const (
 	localizerKey = "localizer"
-	prefsKey     = "language_preferences"
+	// languageMatchedKey holds whether the reader's preferences matched a
+	// language of the catalog (see letterLanguage).
+	languageMatchedKey = "language_matched"
 )
 
 // contentSecurityPolicy allows nothing from other origins and no inline script
@@ -84,17 +86,19 @@ const langCookie = "lang"
 func (a *App) negotiateLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		explicit := c.QueryParam("lang")
-		if tag, ok := a.d.Catalog.Match(explicit); ok && explicit != "" {
-			c.SetCookie(&http.Cookie{Name: langCookie, Value: tag.String(), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.d.Config.SecureCookies()})
+		if explicit != "" {
+			if l, ok := a.d.Catalog.Negotiate(explicit); ok {
+				c.SetCookie(&http.Cookie{Name: langCookie, Value: l.Lang(), Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.d.Config.SecureCookies()})
+			}
 		}
 		remembered := ""
 		if cookie, err := c.Cookie(langCookie); err == nil {
 			remembered = cookie.Value
 		}
-		prefs := []string{explicit, remembered, c.Request().Header.Get("Accept-Language")}
-		c.Set(prefsKey, prefs)
-		c.Set(localizerKey, a.d.Catalog.Localizer(prefs...))
+		l, matched := a.d.Catalog.Negotiate(explicit, remembered, c.Request().Header.Get("Accept-Language"))
+		c.Set(localizerKey, l)
+		c.Set(languageMatchedKey, matched)
 		return next(c)
 	}
 }
@@ -103,8 +107,7 @@ func (a *App) negotiateLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 // the reader expressed no preference the catalog can meet.
 func (a *App) letterLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		prefs, _ := c.Get(prefsKey).([]string)
-		if _, ok := a.d.Catalog.Match(prefs...); !ok {
+		if matched, _ := c.Get(languageMatchedKey).(bool); !matched {
 			if letter, found := a.d.Letters.BySlug(c.Param("slug")); found {
 				c.Set(localizerKey, a.d.Catalog.Localizer(letter.Lang))
 			}
