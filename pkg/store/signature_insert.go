@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -165,9 +167,11 @@ func insertRows[T any](table, columns string, rows []T, values func(args []any, 
 // lastSignatureID is the largest signature id ever used: signatures is an
 // AUTOINCREMENT table, so SQLite keeps it in sqlite_sequence and never hands
 // it out again, even after that row is deleted.
+// Read once a batch, it is read as the batch's INSERTs are run, past GORM.
 func lastSignatureID(tx *gorm.DB) (uint64, error) {
 	var last uint64
-	if err := tx.Raw("SELECT seq FROM sqlite_sequence WHERE name = 'signatures'").Scan(&last).Error; err != nil {
+	err := tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, "SELECT seq FROM sqlite_sequence WHERE name = 'signatures'").Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) { // no row: no signature yet
 		return 0, fmt.Errorf("store: read the last signature id: %w", err)
 	}
 	return last, nil
