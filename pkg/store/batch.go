@@ -40,6 +40,7 @@ type batcher struct {
 	// sync makes every commit so far durable: it fsyncs the WAL.
 	sync      func() error
 	requests  chan *writeRequest
+	pauses    chan pause          // see paused
 	committed chan committedBatch // to syncCommits
 	quit      chan struct{}       // closed by stop
 	done      chan struct{}       // closed when run returns
@@ -76,6 +77,13 @@ type writeResult struct {
 	panicked any
 }
 
+// pause is a function to run between two batches (see paused), and the
+// channel closed once it has.
+type pause struct {
+	fn   func()
+	done chan struct{}
+}
+
 // committedBatch is a batch whose transaction has ended, with each caller's
 // result, waiting for its commit to reach the disk before the callers hear.
 type committedBatch struct {
@@ -98,7 +106,8 @@ const maxUnsynced = 64
 // newBatcher starts the group commit on db, whose commits sync makes durable.
 func newBatcher(db *gorm.DB, sync func() error, linger time.Duration, log *slog.Logger) *batcher {
 	b := &batcher{db: db, sync: sync, linger: linger, log: log, requests: make(chan *writeRequest, maxBatch),
-		committed: make(chan committedBatch, maxUnsynced), quit: make(chan struct{}), done: make(chan struct{})}
+		pauses: make(chan pause), committed: make(chan committedBatch, maxUnsynced), quit: make(chan struct{}),
+		done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -136,6 +145,18 @@ func (b *batcher) do(r *writeRequest) error {
 	return res.err
 }
 
+// paused runs fn in the writer's goroutine between two batches, so that
+// nothing commits while it runs, and returns once it has; once the batcher
+// has stopped, it returns without running fn.
+func (b *batcher) paused(fn func()) {
+	p := pause{fn: fn, done: make(chan struct{})}
+	select {
+	case b.pauses <- p:
+		<-p.done
+	case <-b.quit:
+	}
+}
+
 // stop ends the batcher after the batch in progress.
 func (b *batcher) stop() {
 	b.stopOnce.Do(func() { close(b.quit) })
@@ -154,6 +175,10 @@ func (b *batcher) run() {
 		var first *writeRequest
 		select {
 		case first = <-b.requests:
+		case p := <-b.pauses:
+			p.fn()
+			close(p.done)
+			continue
 		case <-b.quit:
 			return
 		}

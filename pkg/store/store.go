@@ -128,9 +128,9 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: "sqlite", SortKeys: NewSortKeys(), writer: writer, reader: reader,
-		batch:        newBatcher(writer, func() error { return syncFile(path + "-wal") }, defaultLinger, opts.Log),
-		checkpointer: newCheckpointer(checkpoints, opts.Log)}, nil
+	batch := newBatcher(writer, func() error { return syncFile(path + "-wal") }, defaultLinger, opts.Log)
+	return &Store{Driver: "sqlite", SortKeys: NewSortKeys(), writer: writer, reader: reader, batch: batch,
+		checkpointer: newCheckpointer(checkpoints, batch.paused, opts.Log)}, nil
 }
 
 // Busy reports whether writes are queueing for SQLite's one writer, as they
