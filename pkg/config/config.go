@@ -231,7 +231,7 @@ func Default() Config {
 				MaxAttempts:    20,
 				ClaimLease:     time.Minute,
 				KeepSent:       30 * 24 * time.Hour,
-				YieldToSigning: 250 * time.Millisecond,
+				YieldToSigning: time.Second,
 			},
 		},
 		Signing: Signing{
