@@ -181,7 +181,6 @@ func TestCheckpointsLeaveTheWriter(t *testing.T) {
 	dir := t.TempDir()
 	st := openTestStore(t, dir)
 	st.checkpointer.stop() // this test checkpoints by hand
-	ctx := context.Background()
 	fileSize := func() int64 {
 		info, err := os.Stat(filepath.Join(dir, "undersigned.db"))
 		if err != nil {
@@ -189,21 +188,10 @@ func TestCheckpointsLeaveTheWriter(t *testing.T) {
 		}
 		return info.Size()
 	}
-	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE blobs (b BLOB)").Error }); err != nil {
-		t.Fatal(err)
-	}
 	// 6 MB in 60 commits: past the 1,000 pages at which SQLite's writer would
 	// checkpoint by default.
 	const written = 60 * 25 * 4000
-	for range 60 {
-		err := st.Write(ctx, func(tx *gorm.DB) error {
-			return tx.Exec(`INSERT INTO blobs WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25)
-				SELECT randomblob(4000) FROM n`).Error
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	blobWriter(t, st)(60)
 	if before := fileSize(); before > written/4 {
 		t.Fatalf("the database file holds %d bytes before any checkpoint: the writer checkpointed itself", before)
 	}

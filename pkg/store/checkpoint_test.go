@@ -50,23 +50,7 @@ func TestCheckpointStartsTheWALOver(t *testing.T) {
 	c.restartPages, c.nextRestart = 200, 200
 	pauses := 0
 	c.paused = func(fn func()) { pauses++; st.batch.paused(fn) }
-	ctx := context.Background()
-	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE blobs (b BLOB)").Error }); err != nil {
-		t.Fatal(err)
-	}
-	// write commits about 25 pages each.
-	write := func(commits int) {
-		t.Helper()
-		for range commits {
-			err := st.Write(ctx, func(tx *gorm.DB) error {
-				return tx.Exec(`INSERT INTO blobs WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25)
-					SELECT randomblob(4000) FROM n`).Error
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	write := blobWriter(t, st)
 	checkpoint := func(wantPauses int) {
 		t.Helper()
 		if err := c.checkpoint(); err != nil {
@@ -104,4 +88,26 @@ func TestCheckpointStartsTheWALOver(t *testing.T) {
 	}
 	write(10)
 	checkpoint(3)
+}
+
+// blobWriter makes a table of blobs in st and returns write, which commits
+// that many times 25 blobs of 4,000 bytes: about 25 pages of WAL each.
+func blobWriter(t *testing.T, st *Store) (write func(commits int)) {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("CREATE TABLE blobs (b BLOB)").Error }); err != nil {
+		t.Fatal(err)
+	}
+	return func(commits int) {
+		t.Helper()
+		for range commits {
+			err := st.Write(ctx, func(tx *gorm.DB) error {
+				return tx.Exec(`INSERT INTO blobs WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25)
+					SELECT randomblob(4000) FROM n`).Error
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
