@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,7 +125,10 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("seeded %d published signatures in %s (%.0f/s)\n", o.seed, time.Since(start).Round(time.Millisecond), float64(o.seed)/time.Since(start).Seconds())
-	fmt.Printf("server RSS after seeding: %d MiB\n\n", rssMiB())
+	if err := b.reportMemory("seeding"); err != nil {
+		return err
+	}
+	fmt.Println()
 
 	if b.runs("mail") {
 		if err := b.mail(); err != nil {
@@ -141,7 +145,9 @@ func run(o options) error {
 			return err
 		}
 	}
-	fmt.Printf("server RSS at the end: %d MiB\n", rssMiB())
+	if err := b.reportMemory("every phase"); err != nil {
+		return err
+	}
 	if o.hold {
 		fmt.Printf("\nthe server goes on at %s until interrupted\n", base)
 		interrupted, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -191,6 +197,9 @@ func (b *bench) requests() error {
 			if err := b.drainOutbox(); err != nil {
 				return err
 			}
+			if err := b.reportMemory("signing at " + strconv.Itoa(b.signRate) + "/s"); err != nil {
+				return err
+			}
 		}
 		results = append(results, load("sign POST, as fast as answered", b.duration, b.clients, b.sign))
 		if err := b.drainOutbox(); err != nil {
@@ -219,7 +228,25 @@ func (b *bench) requests() error {
 		fmt.Printf("%-36s %10.0f %10s %10s %9.0f%% %10s %7.1f%%\n", r.name, r.rps, r.p50, r.p99, 100*r.rps/ceiling.rps,
 			r.cpu.Round(time.Microsecond), 100*r.stolen)
 	}
-	fmt.Printf("server RSS after these phases: %d MiB\n\n", rssMiB())
+	if err := b.reportMemory("these phases"); err != nil {
+		return err
+	}
+	fmt.Println()
+	return nil
+}
+
+// reportMemory prints the resident memory of this process, the server and
+// the load generator in one, and how many signatures the server holds.
+func (b *bench) reportMemory(after string) error {
+	counts, err := store.SignatureCounts(b.app.Store.Read(b.ctx))
+	if err != nil {
+		return err
+	}
+	var stored int64
+	for _, c := range counts {
+		stored += c.Count
+	}
+	fmt.Printf("RSS after %s, with %d signatures stored: %d MiB\n", after, stored, rssMiB())
 	return nil
 }
 
