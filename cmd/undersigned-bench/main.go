@@ -52,6 +52,7 @@ func main() {
 	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
 	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (server and load) to this file after the request phases, when their RSS is printed")
 	flag.Parse()
 	o.phases = strings.Split(*phases, ",")
 	if *cpuProfile != "" {
@@ -87,6 +88,7 @@ type options struct {
 	duration               time.Duration
 	phases                 []string
 	hold                   bool
+	memProfile             string
 }
 
 // bench is a run in progress: the server under test and what drives it.
@@ -232,7 +234,24 @@ func (b *bench) requests() error {
 		return err
 	}
 	fmt.Println()
+	if b.memProfile != "" {
+		return writeHeapProfile(b.memProfile)
+	}
 	return nil
+}
+
+// writeHeapProfile writes what the heap holds live now to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile shows the heap as of the last collection
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // reportMemory prints the resident memory of this process, the server and

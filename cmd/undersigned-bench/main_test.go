@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,8 +18,9 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole load command")
 	}
+	heap := filepath.Join(t.TempDir(), "heap.pprof")
 	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-seed", "500", "-duration", "1s", "-clients", "4", "-streams", "40",
-		"-sign-rate", "100", "-sign-ramp", "1s")
+		"-sign-rate", "100", "-sign-ramp", "1s", "-memprofile", heap)
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -43,6 +47,19 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 		if stolen, _ := strconv.ParseFloat(m[2], 64); stolen > 100 {
 			t.Errorf("%s: %.1f%% of the CPU stolen", phase, stolen)
 		}
+	}
+	// The memory is read with the signatures stored by then: the 500 seeded,
+	// and after the mail burst's 5,000, at least 5,500.
+	for _, after := range []string{"seeding", "signing at 100/s", "these phases", "every phase"} {
+		m := regexp.MustCompile(`RSS after ` + after + `, with (\d+) signatures stored: [1-9]\d* MiB`).FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("no RSS after %s", after)
+		} else if stored, _ := strconv.Atoi(m[1]); stored < 500 || (after != "seeding" && stored < 5500) {
+			t.Errorf("RSS after %s: %d signatures stored", after, stored)
+		}
+	}
+	if b, err := os.ReadFile(heap); err != nil || !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		t.Errorf("no gzipped heap profile written (%v)", err)
 	}
 	if strings.Contains(text, "requests failed") {
 		t.Errorf("some requests failed")
