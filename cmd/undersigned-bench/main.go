@@ -257,13 +257,9 @@ func writeHeapProfile(path string) error {
 // reportMemory prints the resident memory of this process, the server and
 // the load generator in one, and how many signatures the server holds.
 func (b *bench) reportMemory(after string) error {
-	counts, err := store.SignatureCounts(b.app.Store.Read(b.ctx))
-	if err != nil {
-		return err
-	}
 	var stored int64
-	for _, c := range counts {
-		stored += c.Count
+	if err := b.app.Store.Read(b.ctx).Model(&store.Signature{}).Count(&stored).Error; err != nil {
+		return err
 	}
 	fmt.Printf("RSS after %s, with %d signatures stored: %d MiB\n", after, stored, rssMiB())
 	return nil
