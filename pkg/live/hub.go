@@ -48,12 +48,17 @@ type letterState struct {
 	changed    map[string]bool
 	published  []uint64
 	dirty      bool
+	urgent     bool      // a name stopped being public: rebuild at the next read, whatever MaxStale says
 	all        bool      // changed by another server: rebuild every country
 	seenSeq    int64     // the letter's change counter at the last build
 	namesSince time.Time // when the last build began, for names published elsewhere
 	sentSeq    uint64
 	recent     []NameEvent
-	subs       map[*Subscriber]struct{}
+	// gone are the signatures that stopped being public on this server,
+	// until they are published again: a rebuild that read one of them just
+	// before it went does not put it back among the recent names.
+	gone map[uint64]bool
+	subs map[*Subscriber]struct{}
 }
 
 // NameEvent is a newly published signatory, with the snapshot it came in.
@@ -75,7 +80,7 @@ func (h *Hub) now() time.Time { return h.cfg.Now() }
 func (h *Hub) state(letterID uint) *letterState {
 	s, ok := h.letters[letterID]
 	if !ok {
-		s = &letterState{changed: map[string]bool{}, subs: map[*Subscriber]struct{}{}}
+		s = &letterState{changed: map[string]bool{}, gone: map[uint64]bool{}, subs: map[*Subscriber]struct{}{}}
 		h.letters[letterID] = s
 	}
 	return s
@@ -90,8 +95,29 @@ func (h *Hub) Notify(c store.Change) {
 	for _, code := range c.Countries {
 		s.changed[code] = true
 	}
+	if len(c.Unpublished) > 0 {
+		s.forget(c.Unpublished)
+		s.urgent = true
+	}
+	for _, id := range c.Published {
+		delete(s.gone, id)
+	}
 	s.published = append(s.published, c.Published...)
 	s.dirty = true
+}
+
+// forget drops signatures that stopped being public from everything the
+// hub would still send of them: the recent names a reconnecting client
+// catches up on, and those waiting for the next update.
+func (s *letterState) forget(ids []uint64) {
+	if len(s.gone) >= recentNames {
+		clear(s.gone) // only a rebuild in flight can still bring one back
+	}
+	for _, id := range ids {
+		s.gone[id] = true
+	}
+	s.recent = slices.DeleteFunc(s.recent, func(e NameEvent) bool { return s.gone[e.ID] })
+	s.published = slices.DeleteFunc(s.published, func(id uint64) bool { return s.gone[id] })
 }
 
 // Snapshot returns the letter's current snapshot, rebuilding it first when it
@@ -101,12 +127,13 @@ func (h *Hub) Snapshot(ctx context.Context, letterID uint) (*Snapshot, error) {
 	h.mu.Lock()
 	s := h.state(letterID)
 	snap := s.snap
-	stale := snap == nil || (s.dirty && time.Since(s.builtAt) >= h.cfg.MaxStale)
+	stale := snap == nil || s.urgent || (s.dirty && time.Since(s.builtAt) >= h.cfg.MaxStale)
+	urgent := s.urgent
 	h.mu.Unlock()
 	if !stale {
 		return snap, nil
 	}
-	if snap == nil {
+	if snap == nil || urgent { // no snapshot yet, or one still naming someone who withdrew
 		s.buildMu.Lock()
 	} else if !s.buildMu.TryLock() {
 		return snap, nil
@@ -125,11 +152,16 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		return snap, nil
 	}
 	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince}
-	s.dirty, s.changed, s.published, s.all = false, map[string]bool{}, nil, false
+	if w.all {
+		for _, e := range s.recent {
+			w.recheck = append(w.recheck, e.ID)
+		}
+	}
+	s.dirty, s.urgent, s.changed, s.published, s.all = false, false, map[string]bool{}, nil, false
 	h.mu.Unlock()
 
 	started := h.now()
-	snap, events, seq, err := h.load(ctx, letterID, w)
+	snap, events, public, seq, err := h.load(ctx, letterID, w)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -141,6 +173,9 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		return nil, err
 	}
 	s.snap, s.builtAt, s.seenSeq, s.namesSince = snap, time.Now(), seq, started
+	if w.all && w.prev != nil { // another server may have unpublished some of the recent names
+		s.recent = slices.DeleteFunc(s.recent, func(e NameEvent) bool { return slices.Contains(w.recheck, e.ID) && !public[e.ID] })
+	}
 	s.remember(events)
 	return snap, nil
 }
@@ -156,7 +191,7 @@ func (s *letterState) remember(events []NameEvent) {
 		seen[e.ID] = true
 	}
 	for _, e := range events {
-		if !seen[e.ID] {
+		if !seen[e.ID] && !s.gone[e.ID] {
 			s.recent = append(s.recent, e)
 			seen[e.ID] = true
 		}
@@ -173,38 +208,50 @@ type work struct {
 	published []uint64        // signatures published on this server
 	all       bool            // another server changed the letter: read everything again
 	since     time.Time       // with all: names published since then
+	recheck   []uint64        // with all: the recent names, to check they are still public
 }
 
-// load reads the next snapshot and the newly published names, and the
-// letter's change counter as it was before the reading began.
-func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, int64, error) {
+// load reads the next snapshot and the newly published names, which of the
+// names to recheck are still public, and the letter's change counter as it
+// was before the reading began.
+func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, map[uint64]bool, int64, error) {
 	db := h.store.Read(ctx)
 	seq, err := store.LetterSeq(db, letterID)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	snap, err := build(ctx, db, letterID, w.prev, w.changed, w.all, h.cfg.NamesPerCountry)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	var names []store.PublicSignatory
 	if len(w.published) > 0 {
 		if names, err = store.PublishedByID(db, letterID, w.published); err != nil {
-			return nil, nil, 0, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
+			return nil, nil, nil, 0, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
 		}
 	}
+	public := map[uint64]bool{}
 	if w.all && w.prev != nil {
 		elsewhere, err := store.PublishedSince(db, letterID, w.since)
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("live: names published elsewhere for letter %d: %w", letterID, err)
+			return nil, nil, nil, 0, fmt.Errorf("live: names published elsewhere for letter %d: %w", letterID, err)
 		}
 		names = append(names, elsewhere...)
+		if len(w.recheck) > 0 {
+			still, err := store.PublishedByID(db, letterID, w.recheck)
+			if err != nil {
+				return nil, nil, nil, 0, fmt.Errorf("live: recent names of letter %d: %w", letterID, err)
+			}
+			for _, n := range still {
+				public[n.ID] = true
+			}
+		}
 	}
 	events := make([]NameEvent, len(names))
 	for i, n := range names {
 		events[i] = NameEvent{Seq: snap.Seq, PublicSignatory: n}
 	}
-	return snap, events, seq, nil
+	return snap, events, public, seq, nil
 }
 
 // poll reads every followed letter's change counter and marks the letters

@@ -5,7 +5,11 @@ package mail
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,6 +38,12 @@ type Message struct {
 // and development can swap SMTP for files.
 type Transport interface {
 	Send(ctx context.Context, m *Message) error
+}
+
+// Forgetter is a Transport that keeps copies of what it sent, and can
+// remove those sent to one address.
+type Forgetter interface {
+	Forget(address string) error
 }
 
 // NewTransport builds the transport named by cfg.Transport.
@@ -174,7 +184,7 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 		return fmt.Errorf("mail: create %s: %w", t.Dir, err)
 	}
 	id := strings.Trim(strings.Join(msg.GetGenHeader(gomail.HeaderMessageID), ""), "<>")
-	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+sanitizeFileName(id)+".eml")
+	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+recipientTag(m.To)+"-"+sanitizeFileName(id)+".eml")
 	// Written aside and renamed, so a reader of the folder never sees half a message.
 	partial := name + ".part"
 	if err := msg.WriteToFile(partial); err != nil {
@@ -185,6 +195,33 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 	}
 	t.Log.Info("mail written to file", "file", name, "subject", m.Subject, "links", m.Links)
 	return nil
+}
+
+// Forget deletes every message written to address, the files whose name
+// carries its tag.
+func (t *FileTransport) Forget(address string) error {
+	names, err := filepath.Glob(filepath.Join(t.Dir, "*-"+recipientTag(address)+"-*.eml*"))
+	if err != nil {
+		return fmt.Errorf("mail: find mail files to forget: %w", err)
+	}
+	var errs []error
+	for _, name := range names {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("mail: forget %d mail files: %w", len(names), err)
+	}
+	return nil
+}
+
+// recipientTag names a recipient in the file names of the mail written to
+// them, so Forget finds that mail without reading every file: the first 16
+// hex digits of the SHA-256 of the address, lower-cased.
+func recipientTag(address string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(address))))
+	return hex.EncodeToString(sum[:8])
 }
 
 func sanitizeFileName(s string) string {

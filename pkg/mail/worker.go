@@ -55,6 +55,16 @@ func NewWorker(d WorkerDeps) *Worker {
 	return &Worker{d: d, wake: make(chan struct{}, 1)}
 }
 
+// Forget removes what the transport kept of mail to address (the file
+// transport's .eml files), when the signature it was sent for is erased.
+// Signing calls it after the erasure committed.
+func (w *Worker) Forget(address string) error {
+	if f, ok := w.d.Transport.(Forgetter); ok {
+		return f.Forget(address)
+	}
+	return nil
+}
+
 // Wake asks the worker to look for due jobs now rather than at its next poll.
 // Signing calls it after committing a new job.
 func (w *Worker) Wake() {

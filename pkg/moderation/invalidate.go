@@ -30,77 +30,97 @@ type Criteria struct {
 	From, To time.Time    // created in [From, To); zero means open
 }
 
-func (s *Service) matching(tx *gorm.DB, c Criteria) (*gorm.DB, error) {
-	if c.Domain == "" && !c.Network.IsValid() {
-		return nil, ErrNoCriteria
-	}
-	q := tx.Model(&store.Signature{}).Where("letter_id = ? AND status NOT IN ?", c.LetterID,
-		[]store.Status{store.StatusRejected, store.StatusWithdrawn})
-	if c.Domain != "" {
-		q = q.Where("email_domain_hash = ?", abuse.DomainHash(s.d.Vault, c.Domain))
-	}
-	if c.Network.IsValid() {
-		q = q.Where("network_hash = ?", abuse.NetworkHash(s.d.Vault, c.Network.Addr()))
-	}
-	if !c.From.IsZero() {
-		q = q.Where("created_at >= ?", c.From)
-	}
-	if !c.To.IsZero() {
-		q = q.Where("created_at < ?", c.To)
-	}
-	return q, nil
-}
+// invalidateChunk is the most signatures one transaction of an
+// invalidation moves: on SQLite every transaction holds the one writer, and
+// signers queue behind it.
+const invalidateChunk = 1000
 
 // PreviewInvalidation counts the signatures an invalidation would take off.
 func (s *Service) PreviewInvalidation(ctx context.Context, c Criteria) (int64, error) {
-	q, err := s.matching(s.d.Store.Read(ctx), c)
+	m, err := s.match(c)
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
+	n, err := store.CountInvalidatable(s.d.Store.Read(ctx), m)
+	if err != nil {
 		return 0, fmt.Errorf("moderation: preview invalidation: %w", err)
 	}
 	return n, nil
 }
 
-// Invalidate rejects every signature matching c, in one transaction: counts
-// repaired, each change audited, no mail sent (the addresses are presumed
-// fake). Staff can restore any of them one by one.
-func (s *Service) Invalidate(ctx context.Context, actor *store.Staff, c Criteria) (int, error) {
-	changes := map[uint]*store.Change{}
-	n := 0
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		clear(changes)
-		n = 0
-		q, err := s.matching(tx, c)
+// match turns criteria into the store's terms.
+func (s *Service) match(c Criteria) (store.InvalidationMatch, error) {
+	if c.Domain == "" && !c.Network.IsValid() {
+		return store.InvalidationMatch{}, ErrNoCriteria
+	}
+	m := store.InvalidationMatch{LetterID: c.LetterID, From: c.From, To: c.To}
+	if c.Domain != "" {
+		m.DomainHash = abuse.DomainHash(s.d.Vault, c.Domain)
+	}
+	if c.Network.IsValid() {
+		m.NetworkHash = abuse.NetworkHash(s.d.Vault, c.Network.Addr())
+	}
+	return m, nil
+}
+
+// Invalidate rejects every signature matching c, invalidateChunk at a time,
+// each chunk in a transaction of its own: counts repaired, each change
+// audited, no mail sent (the addresses are presumed fake). After each chunk
+// it calls progress with how many it has invalidated so far. Staff can
+// restore any of them one by one. A failure stops it; the chunks committed
+// stay, and running it again takes on the rest.
+func (s *Service) Invalidate(ctx context.Context, actor *store.Staff, c Criteria, progress func(done int)) (int, error) {
+	m, err := s.match(c)
+	if err != nil {
+		return 0, err
+	}
+	d := Decision{Action: "invalidate", Reason: ReasonInvalidated, Note: criteriaNote(c)}
+	done := 0
+	for after := uint64(0); ; {
+		n, last, err := s.invalidateChunk(ctx, actor, m, d, after)
+		if err != nil {
+			return done, fmt.Errorf("moderation: invalidate after signature %d: %w", after, err)
+		}
+		if last == 0 {
+			return done, nil
+		}
+		done, after = done+n, last
+		if progress != nil {
+			progress(done)
+		}
+	}
+}
+
+// invalidateChunk moves the next chunk of matching signatures, with ids
+// above after, and returns how many it moved and the last id it looked at
+// (0 once none is left).
+func (s *Service) invalidateChunk(ctx context.Context, actor *store.Staff, m store.InvalidationMatch, d Decision, after uint64) (n int, last uint64, err error) {
+	var changes changeSet
+	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		n, last, changes = 0, 0, changeSet{}
+		sigs, err := store.Invalidatable(tx, m, after, invalidateChunk)
 		if err != nil {
 			return err
 		}
-		var sigs []store.Signature
-		if err := q.Find(&sigs).Error; err != nil {
-			return err
-		}
-		d := Decision{Action: "invalidate", Reason: ReasonInvalidated, Note: criteriaNote(c)}
 		for i := range sigs {
-			if err := s.move(tx, actor, &sigs[i], store.StatusRejected, d); err != nil {
+			last = sigs[i].ID
+			moved, err := s.d.Store.MoveSignature(tx, &sigs[i], store.Move{Event: store.EventInvalidate, To: store.StatusRejected,
+				By: store.StaffActor(actor), At: s.d.Now(), Reason: d.Reason, Note: d.Note})
+			if errors.Is(err, store.ErrMoveNotAllowed) || errors.Is(err, store.ErrAlreadyMoved) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-			recordChange(changes, &sigs[i], store.StatusRejected)
+			changes.add(moved.Change)
 			n++
 		}
 		return nil
 	})
-	if err != nil {
-		if errors.Is(err, ErrNoCriteria) {
-			return 0, err
-		}
-		return 0, fmt.Errorf("moderation: invalidate: %w", err)
+	if err == nil {
+		changes.notify(s.d.Live)
 	}
-	for _, ch := range changes {
-		s.d.Live.Notify(*ch)
-	}
-	return n, nil
+	return n, last, err
 }
 
 func criteriaNote(c Criteria) string {

@@ -6,7 +6,6 @@ package moderation
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/undersigned/undersigned/pkg/config"
@@ -42,26 +41,25 @@ const (
 // Actions lists the actions in the order the console offers them.
 func Actions() []Action { return []Action{ActionApprove, ActionReject, ActionHide, ActionRestore} }
 
-// transition gives the states an action moves a signature from, and to.
-func transition(a Action) (from []store.Status, to store.Status, ok bool) {
+// target gives the state an action moves a signature to; the lifecycle
+// (store.Lifecycle) says from which states.
+func target(a Action) (store.Status, bool) {
 	switch a {
-	case ActionApprove:
-		return []store.Status{store.StatusPendingReview}, store.StatusPublished, true
+	case ActionApprove, ActionRestore:
+		return store.StatusPublished, true
 	case ActionReject:
-		return []store.Status{store.StatusPendingReview}, store.StatusRejected, true
+		return store.StatusRejected, true
 	case ActionHide:
-		return []store.Status{store.StatusPublished}, store.StatusHidden, true
-	case ActionRestore:
-		return []store.Status{store.StatusHidden, store.StatusRejected}, store.StatusPublished, true
+		return store.StatusHidden, true
 	}
-	return nil, "", false
+	return "", false
 }
 
 // CanApply reports whether action applies to a signature in status; the
 // console shows only the buttons that do.
 func CanApply(action Action, status store.Status) bool {
-	from, _, ok := transition(action)
-	return ok && slices.Contains(from, status)
+	to, ok := target(action)
+	return ok && store.Allowed(store.Event(action), status, to)
 }
 
 // Deps are what a Service is built from.
@@ -77,10 +75,13 @@ type Deps struct {
 }
 
 // Service carries out staff decisions.
-type Service struct{ d Deps }
+type Service struct {
+	d    Deps
+	jobs *invalidations
+}
 
 // New returns a Service over d.
-func New(d Deps) *Service { return &Service{d: d} }
+func New(d Deps) *Service { return &Service{d: d, jobs: newInvalidations()} }
 
 // Reason returns the configured rejection reason with code.
 func (s *Service) Reason(code string) (config.Reason, bool) {

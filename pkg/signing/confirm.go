@@ -16,15 +16,10 @@ import (
 // Link is what a confirmation token leads to: the letter, and the public
 // details of the signature, so the signer sees what they are confirming.
 type Link struct {
-	Letter      *letters.Letter
-	Kind        store.Kind
-	Status      store.Status
-	Name        string
-	Affiliation string
-	Website     string
-	OrgType     string
-	Country     string
-	ShowName    bool
+	Letter *letters.Letter
+	Kind   store.Kind
+	Status store.Status
+	store.PublicFields
 }
 
 // Inspect tells what a confirmation token leads to without changing anything:
@@ -52,11 +47,15 @@ func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
 		if err := s.tokenState(sig); err != nil {
 			return err
 		}
-		var err error
-		link.Status, err = s.confirm(tx, sig, link.Letter)
-		if link.Status == store.StatusPublished {
-			change = &store.Change{LetterID: sig.LetterID, Countries: []string{sig.Country}, Published: []uint64{sig.ID}}
+		to := store.StatusPublished
+		if link.Letter.NeedsReview(sig.Kind) {
+			to = store.StatusPendingReview
 		}
+		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventConfirm, To: to, By: store.SignerActor(), At: s.d.Now()})
+		if errors.Is(err, store.ErrAlreadyMoved) {
+			return ErrTokenUsed // confirmed by a concurrent request
+		}
+		link.Status, change = sig.Status, moved.Change
 		return err
 	})
 	if err == nil {
@@ -83,28 +82,6 @@ func (s *Service) onToken(ctx context.Context, plain, action string, fn func(tx 
 		return Link{}, fmt.Errorf("signing: %s: %w", action, err)
 	}
 	return link, err
-}
-
-func (s *Service) confirm(tx *gorm.DB, sig *store.Signature, letter *letters.Letter) (store.Status, error) {
-	now := s.d.Now()
-	fields := map[string]any{"confirmed_at": now, "status": store.StatusPendingReview, "token_sealed": nil}
-	if !letter.NeedsReview(sig.Kind) {
-		fields["status"], fields["published_at"] = store.StatusPublished, now
-	}
-	changed, err := store.UpdateSignatureFrom(tx, sig.ID, store.StatusUnconfirmed, fields)
-	if err != nil {
-		return "", err
-	}
-	if !changed {
-		return "", ErrTokenUsed // confirmed by a concurrent request
-	}
-	status := fields["status"].(store.Status)
-	if status == store.StatusPublished {
-		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), 1); err != nil {
-			return "", err
-		}
-	}
-	return status, nil
 }
 
 // ResendByToken sends a new confirmation link to the address behind an expired
@@ -159,16 +136,13 @@ func (s *Service) Expire(ctx context.Context) (int64, error) {
 	cutoff := s.d.Now().Add(-s.d.Config.UnconfirmedGrace)
 	var n int64
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("status = ? AND token_expires_at < ?", store.StatusUnconfirmed, cutoff).Delete(&store.Signature{})
-		n = res.RowsAffected
-		if res.Error != nil {
-			return res.Error
+		var err error
+		if n, err = store.DeleteUnconfirmedExpiredBefore(tx, cutoff); err != nil {
+			return err
 		}
 		// The network a signature came from is kept only as long as abuse
 		// is likely to be found.
-		return tx.Model(&store.Signature{}).
-			Where("network_seen_at < ?", s.d.Now().Add(-s.d.NetworkRetention)).
-			Updates(map[string]any{"network_hash": "", "network_seen_at": nil}).Error
+		return store.ForgetNetworksSeenBefore(tx, s.d.Now().Add(-s.d.NetworkRetention))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("signing: expire unconfirmed before %s: %w", cutoff, err)
@@ -185,8 +159,7 @@ func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 	if !ok {
 		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
 	}
-	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status, Name: sig.Name, Affiliation: sig.Affiliation,
-		Website: sig.Website, OrgType: sig.OrgType, Country: sig.Country, ShowName: sig.ShowName}, nil
+	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public()}, nil
 }
 
 func (s *Service) tokenState(sig *store.Signature) error {

@@ -66,78 +66,99 @@ func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldEr
 }
 
 func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.Change, error) {
-	before := *sig
-	sig.Name, sig.Affiliation, sig.Website, sig.OrgType, sig.Country, sig.ShowName =
-		r.Name, r.Affiliation, r.Website, r.OrgType, r.Country, r.ShowName
-	sig.SetDerived(s.d.Store.SortKeys)
-	fields := map[string]any{"name": sig.Name, "affiliation": sig.Affiliation, "website": sig.Website, "org_type": sig.OrgType,
-		"country": sig.Country, "show_name": sig.ShowName, "search_text": sig.SearchText, "sort_key": sig.SortKey}
 	letter, ok := s.d.Letters.ByID(sig.LetterID)
 	if !ok {
 		return nil, ErrManageNotFound
 	}
-	wasPublished := before.Status == store.StatusPublished
-	if wasPublished && letter.NeedsReview(sig.Kind) {
-		fields["status"] = store.StatusPendingReview
-		sig.Status = store.StatusPendingReview
+	to := sig.Status
+	switch {
+	case sig.Status == store.StatusHidden, sig.Status == store.StatusRejected,
+		sig.Status == store.StatusPublished && letter.NeedsReview(sig.Kind):
+		to = store.StatusPendingReview // staff decided on what it said before
 	}
-	changed, err := store.UpdateSignatureFrom(tx, sig.ID, before.Status, fields)
-	if err != nil || !changed || !wasPublished {
-		return nil, err
-	}
-	if err := store.TouchLetter(tx, sig.LetterID); err != nil {
-		return nil, err
-	}
-	if err := store.AddToCount(tx, sig.LetterID, before.Country, sig.Kind, before.Named(), -1); err != nil {
-		return nil, err
-	}
-	if sig.Status == store.StatusPublished {
-		if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), 1); err != nil {
-			return nil, err
-		}
-	}
-	return &store.Change{LetterID: sig.LetterID, Countries: []string{before.Country, sig.Country}}, nil
+	public := store.PublicFields{Name: r.Name, Affiliation: r.Affiliation, Website: r.Website, OrgType: r.OrgType,
+		Country: r.Country, ShowName: r.ShowName}
+	moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventCorrect, To: to, By: store.SignerActor(),
+		At: s.d.Now(), Public: &public})
+	return moved.Change, err
 }
 
-// Withdraw takes a signature off the letter for good and erases the personal
-// data it holds: name, contact details, email and its hash (so the address
-// could sign again), tokens, network. Only the kind, the country and the
-// dates stay, as a withdrawn row, and the counts lose it. An unconfirmed
-// signature is deleted outright.
+// Withdraw takes a signature off the letter for good, as is the signer's
+// right, and erases the personal data it holds (see Erase).
 func (s *Service) Withdraw(ctx context.Context, plain string) error {
-	var change *store.Change
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		sig, err := s.findByManageToken(tx, plain)
-		if err != nil {
-			return err
-		}
-		if sig.Status == store.StatusUnconfirmed {
-			return tx.Delete(&store.Signature{}, sig.ID).Error
-		}
-		if err := tx.Where("signature_id = ?", sig.ID).Delete(&store.MailJob{}).Error; err != nil {
-			return err
-		}
-		if sig.Status == store.StatusPublished {
-			if err := store.AddToCount(tx, sig.LetterID, sig.Country, sig.Kind, sig.Named(), -1); err != nil {
-				return err
-			}
-			change = &store.Change{LetterID: sig.LetterID, Countries: []string{sig.Country}}
-		}
-		return tx.Model(&store.Signature{}).Where("id = ?", sig.ID).Updates(map[string]any{
-			"status": store.StatusWithdrawn, "name": "", "affiliation": "", "website": "", "contact_sealed": nil,
-			"email_sealed": nil, "email_hash": fmt.Sprintf("withdrawn:%d", sig.ID), "token_hash": "", "token_sealed": nil,
-			"manage_hash": "", "manage_sealed": nil, "network_hash": "", "network_seen_at": nil, "search_text": "",
-			"sort_key": nil, "ref": "", "reason_note": "", "email_domain_hash": "",
-		}).Error
+	err := s.erase(ctx, store.EventWithdraw, store.SignerActor(), func(tx *gorm.DB) (*store.Signature, error) {
+		return s.findByManageToken(tx, plain)
 	})
 	if err != nil && !errors.Is(err, ErrManageNotFound) {
 		return fmt.Errorf("signing: withdraw: %w", err)
 	}
-	if err == nil {
-		s.notifyLive(change)
+	return err
+}
+
+// ErrSignatureNotFound is returned by Erase for an id that matches no
+// signature, or one withdrawn already.
+var ErrSignatureNotFound = errors.New("signing: no such signature")
+
+// Erase withdraws the signature with id on the signer's request to staff
+// (by email, say), with the same effect as the signer's own withdrawal: the
+// name, contact details, email and its hash (so the address could sign
+// again), links and network are erased from the row and from its audit
+// entries, its queued mail is dropped, and so are the mail files written to
+// its address. Only the kind, the country and the dates stay, as a withdrawn
+// row, and the counts lose it; an unconfirmed signature is deleted outright.
+func (s *Service) Erase(ctx context.Context, actor store.Actor, id uint64) error {
+	err := s.erase(ctx, store.EventErase, actor, func(tx *gorm.DB) (*store.Signature, error) {
+		sig, err := store.SignatureByID(tx, id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && sig.Status == store.StatusWithdrawn {
+			return nil, ErrSignatureNotFound
+		}
+		return sig, err
+	})
+	if err != nil && !errors.Is(err, ErrSignatureNotFound) {
+		return fmt.Errorf("signing: erase signature %d: %w", id, err)
 	}
 	return err
 }
+
+// erase withdraws the signature find returns, then removes what the
+// database does not hold: the public view's copies of the name, the mail
+// files written to the address, and the database files' old copies of the
+// erased pages.
+func (s *Service) erase(ctx context.Context, event store.Event, actor store.Actor, find func(tx *gorm.DB) (*store.Signature, error)) error {
+	var change *store.Change
+	var address string
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		sig, err := find(tx)
+		if err != nil {
+			return err
+		}
+		if address, err = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed); err != nil {
+			return err
+		}
+		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: event, To: store.StatusWithdrawn, By: actor, At: s.d.Now()})
+		change = moved.Change
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.notifyLive(change)
+	var errs []error
+	if s.d.Outbox != nil {
+		errs = append(errs, s.d.Outbox.Forget(address))
+	}
+	errs = append(errs, s.d.Store.Shred(ctx))
+	if err := errors.Join(errs...); err != nil {
+		// The signature is erased; what is left is retried (Shred) or logged.
+		return fmt.Errorf("%w: %w", ErrErasedIncompletely, err)
+	}
+	return nil
+}
+
+// ErrErasedIncompletely is returned when a signature was erased from the
+// database but a copy elsewhere (a mail file, the database's old pages)
+// could not be removed at once.
+var ErrErasedIncompletely = errors.New("signing: erased, but not everywhere yet")
 
 func (s *Service) findByManageToken(tx *gorm.DB, plain string) (*store.Signature, error) {
 	return s.findByLink(tx, vault.PurposeManage, "manage_hash", plain, ErrManageNotFound)

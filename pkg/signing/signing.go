@@ -27,9 +27,13 @@ var (
 	ErrTokenUsed      = errors.New("signing: confirmation token was already used")
 )
 
-// Waker is told when new mail is queued, so the outbox need not wait for its
-// next poll. The mail worker implements it.
-type Waker interface{ Wake() }
+// Outbox is the mail worker as signing sees it: woken when new mail is
+// queued, so it need not wait for its next poll, and told to forget an
+// address whose signature was erased (the mail files written to it).
+type Outbox interface {
+	Wake()
+	Forget(address string) error
+}
 
 // Deps are what a Service is built from.
 type Deps struct {
@@ -39,7 +43,7 @@ type Deps struct {
 	ValidCountry func(code string) bool
 	Config       config.Signing
 	Now          func() time.Time
-	Outbox       Waker
+	Outbox       Outbox
 	Live         Notifier
 	// NetworkRetention is how long a signature keeps the hash of the network
 	// it came from (abuse.network_retention).

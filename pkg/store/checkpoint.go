@@ -1,8 +1,10 @@
 package store
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -42,9 +44,12 @@ type checkpointer struct {
 	// over, and lastPages the WAL size its last checkpoint found; only run
 	// uses them.
 	nextRestart, lastPages int
-	quit                   chan struct{}
-	done                   chan struct{}
-	once                   sync.Once
+	// shredDue is set while an erasure waits for the WAL to be emptied
+	// (truncate): each tick tries again until it is.
+	shredDue atomic.Bool
+	quit     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 func newCheckpointer(db *gorm.DB, paused func(fn func()), log *slog.Logger) *checkpointer {
@@ -65,6 +70,11 @@ func (c *checkpointer) run() {
 		case <-ticker.C:
 			if err := c.checkpoint(); err != nil {
 				c.log.Warn("store: WAL checkpoint failed", "err", err)
+			}
+			if c.shredDue.Load() {
+				if err := c.shred(); err != nil {
+					c.log.Warn("store: emptying the WAL after an erasure failed", "err", err)
+				}
 			}
 		}
 	}
@@ -110,6 +120,34 @@ func (c *checkpointer) copyWAL() (pages int, err error) {
 	var busy, copied int
 	err = c.db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &pages, &copied)
 	return pages, err
+}
+
+// truncate copies the whole WAL into the database file and empties it, with
+// the writer paused, so that no page written before remains in either file
+// but as it is now: what an erasure overwrote (secure_delete zeroes what a
+// statement frees) is gone from the disk too. It reports whether a reader
+// still reading an old snapshot kept the WAL from being emptied.
+func (c *checkpointer) truncate() (busy bool, err error) {
+	c.paused(func() {
+		var b, pages, copied int
+		err = c.db.Raw("PRAGMA wal_checkpoint(TRUNCATE)").Row().Scan(&b, &pages, &copied)
+		busy = b != 0
+	})
+	return busy, err
+}
+
+// shred empties the WAL (truncate), or leaves it due for the next tick
+// should a reader or an error prevent it.
+func (c *checkpointer) shred() error {
+	c.shredDue.Store(true)
+	busy, err := c.truncate()
+	if err != nil {
+		return fmt.Errorf("store: empty the WAL: %w", err)
+	}
+	if !busy {
+		c.shredDue.Store(false)
+	}
+	return nil
 }
 
 // stop ends the checkpointer after the checkpoint in progress.

@@ -162,6 +162,11 @@ func FindSignature(tx *gorm.DB, query string, args ...any) (*Signature, error) {
 	return findOne[Signature](tx, "signature", query, args...)
 }
 
+// SignatureByID loads the signature with id, or ErrNotFound.
+func SignatureByID(tx *gorm.DB, id uint64) (*Signature, error) {
+	return findOne[Signature](tx, "signature", "id = ?", id)
+}
+
 // SignaturesByID loads the signatures with ids, in one query, keyed by id;
 // an id with no signature is absent from the map.
 func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
@@ -217,6 +222,28 @@ func UpdateSignatureFrom(tx *gorm.DB, id uint64, from Status, fields map[string]
 	return res.RowsAffected == 1, nil
 }
 
+// DeleteUnconfirmedExpiredBefore deletes the unconfirmed signatures whose
+// link expired before cutoff (their queued mail goes with them) and returns
+// how many: the lifecycle's unconfirmed → deleted.
+func DeleteUnconfirmedExpiredBefore(tx *gorm.DB, cutoff time.Time) (int64, error) {
+	res := tx.Where("status = ? AND token_expires_at < ?", StatusUnconfirmed, cutoff).Delete(&Signature{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: delete unconfirmed signatures expired before %s: %w", cutoff, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// ForgetNetworksSeenBefore erases the network hash of signatures that came
+// before t.
+func ForgetNetworksSeenBefore(tx *gorm.DB, t time.Time) error {
+	err := tx.Model(&Signature{}).Where("network_seen_at < ?", t).
+		Updates(map[string]any{"network_hash": "", "network_seen_at": nil}).Error
+	if err != nil {
+		return fmt.Errorf("store: forget networks seen before %s: %w", t, err)
+	}
+	return nil
+}
+
 // kindOrder sorts organisations before individuals.
 const kindOrder = "CASE kind WHEN 'organisation' THEN 0 ELSE 1 END"
 
@@ -226,8 +253,13 @@ type Change struct {
 	LetterID uint
 	// Countries whose published names or counts changed.
 	Countries []string
-	// Published lists signatures that became public, for the live feed.
+	// Published lists signatures that became public (or were corrected
+	// while public), for the live feed.
 	Published []uint64
+	// Unpublished lists signatures that stopped being public as they were
+	// (hidden, rejected, withdrawn, corrected): the live feed must never
+	// send them again, and the public view must not wait to drop them.
+	Unpublished []uint64
 }
 
 // PublicSignatory is what the public list shows of a published signature.
@@ -382,4 +414,53 @@ type LegacyLink struct {
 // manage_hash) holds hash, a link of the earlier form.
 func FindSignatureByLegacyLink(tx *gorm.DB, column, hash string) (*Signature, error) {
 	return FindSignature(tx, column+" = ? AND id IN (SELECT signature_id FROM legacy_links WHERE hash = ?)", hash, hash)
+}
+
+// InvalidationMatch selects a letter's signatures for a bulk invalidation:
+// from one email domain and/or one network (by their keyed hashes; empty
+// matches any), created in [From, To) (zero: open).
+type InvalidationMatch struct {
+	LetterID    uint
+	DomainHash  string
+	NetworkHash string
+	From, To    time.Time
+}
+
+// invalidatable is the query for the signatures m matches that an
+// invalidation can still reject.
+func invalidatable(tx *gorm.DB, m InvalidationMatch) *gorm.DB {
+	q := tx.Model(&Signature{}).Where("letter_id = ? AND status NOT IN ?", m.LetterID,
+		[]Status{StatusRejected, StatusWithdrawn})
+	if m.DomainHash != "" {
+		q = q.Where("email_domain_hash = ?", m.DomainHash)
+	}
+	if m.NetworkHash != "" {
+		q = q.Where("network_hash = ?", m.NetworkHash)
+	}
+	if !m.From.IsZero() {
+		q = q.Where("created_at >= ?", m.From)
+	}
+	if !m.To.IsZero() {
+		q = q.Where("created_at < ?", m.To)
+	}
+	return q
+}
+
+// CountInvalidatable counts the signatures an invalidation would reject.
+func CountInvalidatable(tx *gorm.DB, m InvalidationMatch) (int64, error) {
+	var n int64
+	if err := invalidatable(tx, m).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count signatures to invalidate on letter %d: %w", m.LetterID, err)
+	}
+	return n, nil
+}
+
+// Invalidatable loads up to limit of the signatures an invalidation would
+// reject, with ids above after, in id order.
+func Invalidatable(tx *gorm.DB, m InvalidationMatch, after uint64, limit int) ([]Signature, error) {
+	var sigs []Signature
+	if err := invalidatable(tx, m).Where("id > ?", after).Order("id").Limit(limit).Find(&sigs).Error; err != nil {
+		return nil, fmt.Errorf("store: signatures to invalidate on letter %d after %d: %w", m.LetterID, after, err)
+	}
+	return sigs, nil
 }

@@ -98,6 +98,9 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
 		"_txlock":       {"immediate"},
+		// What a statement frees (an erased name, a deleted row) is
+		// overwritten with zeros, not left readable in the file.
+		"_secure_delete": {"on"},
 		// Keep each connection's most used statements compiled: parsing an
 		// INSERT of a signature's 33 columns cost more than running it.
 		"_stmt_cache_size": {"128"},
@@ -151,6 +154,19 @@ func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return s.batch.write(ctx, fn)
 	}
 	return s.writer.WithContext(ctx).Transaction(fn)
+}
+
+// Shred removes from the database's files the old copies of pages that an
+// erasure changed, so that erased personal data cannot be read back from the
+// disk: SQLite zeroes what a statement frees (secure_delete), and Shred
+// copies the WAL into the database file and empties it. Should a reader hold
+// the WAL, it is emptied as soon as it can be. On PostgreSQL the server's
+// vacuum reclaims the old row versions.
+func (s *Store) Shred(ctx context.Context) error {
+	if s.checkpointer == nil {
+		return nil
+	}
+	return s.checkpointer.shred()
 }
 
 // Ping reports whether the database answers; /healthz calls it.

@@ -74,8 +74,13 @@ func TestBulkInvalidationWithPreview(t *testing.T) {
 		t.Fatalf("the preview changed something: total %d", got.Total)
 	}
 	form.Set("confirm", "yes")
-	if res := admin.Post("/admin/abuse/invalidate", form); res.Status != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "changed=3") {
+	res := admin.Post("/admin/abuse/invalidate", form)
+	if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/abuse/invalidations/") {
 		t.Fatalf("invalidate: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	h.App.Moderator.WaitInvalidations()
+	if page := admin.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "Finished: 3 signatures invalidated.") {
+		t.Errorf("progress page after the end: %s", page.Doc().Find("main").Text())
 	}
 	if got := totals(t, h); got.Total != 1 {
 		t.Errorf("total after invalidation: %d, want the honest one", got.Total)

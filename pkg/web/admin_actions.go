@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/store"
 )
 
 // decisionForm is the bulk action form of the queue, and the action buttons of
@@ -46,7 +47,23 @@ func (a *App) createDecision(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if len(ids) == 1 && len(res.Refused) == 1 {
+		return a.renderRefusal(c, res.Refused[0], safeNext(form.Return))
+	}
 	return redirect(c, withQuery(safeNext(form.Return), "changed", strconv.Itoa(res.Changed), "skipped", strconv.Itoa(res.Skipped)))
+}
+
+// renderRefusal tells a moderator that the signature they decided on had
+// moved on meanwhile (another moderator decided first, the signer withdrew):
+// where it stands now, and who moved it there.
+func (a *App) renderRefusal(c echo.Context, refused *store.MoveError, back string) error {
+	l := a.localizer(c)
+	by := refused.By
+	if by == "" {
+		by = l.T("admin.refused.nobody")
+	}
+	msg := l.T("admin.refused.decided", "By", by, "Status", l.T("status."+string(refused.Now)))
+	return a.renderNotice(c, http.StatusConflict, msg, back)
 }
 
 func parseIDs(raw []string) ([]uint64, error) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -37,7 +38,7 @@ func (a *App) showAudit(c echo.Context) error {
 		return err
 	}
 	actions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
-	for _, act := range []string{"approve", "reject", "hide", "restore", "edit", "export", "export_emails", "staff_add", "staff_disable"} {
+	for _, act := range auditActions() {
 		actions = append(actions, fieldOption{Value: act, Label: l.T("admin.audit.action." + act), Selected: act == f.Action})
 	}
 	v := &auditView{Page: a.page(c, l.T("admin.audit.title")), Events: events, Filters: []formField{
@@ -53,4 +54,16 @@ func (a *App) showAudit(c echo.Context) error {
 		v.NextURL = withPage("/admin/audit", q, page+1)
 	}
 	return a.render(c, http.StatusOK, "admin_audit", v)
+}
+
+// auditActions are the actions the audit log can be filtered by: every
+// event of the signature lifecycle, then staff's other actions.
+func auditActions() []string {
+	var actions []string
+	for _, rule := range store.Lifecycle() {
+		if !slices.Contains(actions, string(rule.Event)) {
+			actions = append(actions, string(rule.Event))
+		}
+	}
+	return append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue")
 }

@@ -160,13 +160,19 @@ func TestApproveRejectHideRestore(t *testing.T) {
 	if n := len(auditEvents(t, h, "restore")); n != 2 {
 		t.Errorf("%d restore events, want 2", n)
 	}
-	// Actions that do not apply are skipped, not errors.
-	res = decide(t, b, "approve", []uint64{good.ID})
-	if !strings.Contains(res.Header.Get("Location"), "skipped=1") {
-		t.Errorf("approving a published signature: %s", res.Header.Get("Location"))
+	// In bulk, actions that do not apply are skipped, not errors.
+	res = decide(t, b, "approve", []uint64{good.ID, spam.ID})
+	if !strings.Contains(res.Header.Get("Location"), "skipped=2") {
+		t.Errorf("approving published signatures: %s", res.Header.Get("Location"))
 	}
-	if page := b.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "0 changed, 1 left as they were") {
+	if page := b.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "0 changed, 2 left as they were") {
 		t.Errorf("no outcome shown after the action")
+	}
+	// On one signature, the moderator is told who decided it before.
+	one := decide(t, b, "hide", []uint64{good.ID})
+	one = decide(t, b, "approve", []uint64{good.ID})
+	if one.Status != http.StatusConflict || !strings.Contains(one.Body, "Already decided by mod@campaign.example") || !strings.Contains(one.Body, "“Hidden”") {
+		t.Errorf("approving a hidden signature: %d %s", one.Status, one.Doc().Find("main").Text())
 	}
 }
 
@@ -265,8 +271,8 @@ func TestEditPublicFields(t *testing.T) {
 		t.Errorf("edit audit: %+v", edits)
 	}
 	history := b.Get(path).Doc().Find("ul.history li")
-	if history.Length() != 2 {
-		t.Errorf("history shows %d events, want approve and edit", history.Length())
+	if history.Length() != 3 {
+		t.Errorf("history shows %d events, want confirm, approve and edit", history.Length())
 	}
 }
 

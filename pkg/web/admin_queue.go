@@ -110,6 +110,8 @@ func flashMessage(l *i18n.Localizer, q url.Values) string {
 		return l.T("admin.flash.applied", "Changed", changed, "Skipped", skipped)
 	case q.Has("saved"):
 		return l.T("admin.flash.saved")
+	case q.Has("erased"):
+		return l.T("admin.flash.erased")
 	}
 	return ""
 }

@@ -27,6 +27,10 @@ type signatureView struct {
 	History []store.AuditEvent
 	Flash   string
 	Return  string
+	// Erase is the checkbox of the erasure form, offered to admins while
+	// the signature is not withdrawn.
+	Erase    formField
+	CanErase bool
 }
 
 // editForm is the form that corrects a signature's public fields.
@@ -58,7 +62,7 @@ func (a *App) updateSignature(c echo.Context) error {
 	if err := bindForm(c, &f); err != nil {
 		return err
 	}
-	fields := moderation.PublicFields{Name: f.Name, Affiliation: f.Affiliation, Website: f.Website, OrgType: f.OrgType, Country: f.Country}
+	fields := store.PublicFields{Name: f.Name, Affiliation: f.Affiliation, Website: f.Website, OrgType: f.OrgType, Country: f.Country}
 	errs, err := a.d.Moderator.Edit(c.Request().Context(), currentStaff(c), item.ID, fields)
 	if err != nil {
 		return err
@@ -67,6 +71,39 @@ func (a *App) updateSignature(c echo.Context) error {
 		return a.renderSignature(c, http.StatusUnprocessableEntity, item, f, errs)
 	}
 	return redirect(c, "/admin/signatures/"+strconv.FormatUint(item.ID, 10)+"?saved=1")
+}
+
+// erasureForm is an admin's confirmation that the signer asked for their
+// signature to be erased.
+type erasureForm struct {
+	Sure string `form:"sure"`
+}
+
+// createErasure erases a signature on the signer's request (by email, say),
+// as their own withdrawal would, once the admin ticked that they asked.
+func (a *App) createErasure(c echo.Context) error {
+	item, err := a.consoleSignature(c)
+	if err != nil {
+		return err
+	}
+	var f erasureForm
+	if err := bindForm(c, &f); err != nil {
+		return err
+	}
+	if !checked(f.Sure) {
+		form := editForm{Name: item.Name, Affiliation: item.Affiliation, Website: item.Website, OrgType: item.OrgType, Country: item.Country}
+		return a.renderSignature(c, http.StatusUnprocessableEntity, item, form, signing.FieldErrors{"sure": "error.erase.sure"})
+	}
+	err = a.d.Signing.Erase(c.Request().Context(), store.StaffActor(currentStaff(c)), item.ID)
+	switch {
+	case errors.Is(err, signing.ErrSignatureNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, signing.ErrErasedIncompletely):
+		a.d.Log.Warn("erased, but a copy is left for now", "signature", item.ID, "err", err)
+	case err != nil:
+		return err
+	}
+	return redirect(c, "/admin/signatures/"+strconv.FormatUint(item.ID, 10)+"?erased=1")
 }
 
 func (a *App) consoleSignature(c echo.Context) (moderation.Item, error) {
@@ -88,8 +125,12 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		return err
 	}
 	fields := prepareFields(a.editFields(l, item.Kind, f), errs, l)
+	title := item.Name
+	if title == "" { // erased
+		title = l.T("status." + string(item.Status))
+	}
 	v := &signatureView{
-		Page:    a.page(c, item.Name),
+		Page:    a.page(c, title),
 		Row:     queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)},
 		Fields:  fields,
 		Errors:  errorSummary(fields),
@@ -98,6 +139,9 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		Flash:   flashMessage(l, c.QueryParams()),
 		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
 	}
+	v.Erase = prepareFields([]formField{{Name: "sure", Type: "checkbox", Label: l.T("admin.erase.sure"), Required: true}}, errs, l)[0]
+	v.CanErase = item.Status != store.StatusWithdrawn
+	v.Errors = append(v.Errors, errorSummary([]formField{v.Erase})...)
 	v.HasErrors = len(v.Errors) > 0
 	for _, act := range moderation.Actions() {
 		if moderation.CanApply(act, item.Status) {

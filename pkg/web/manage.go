@@ -90,7 +90,10 @@ func (a *App) createWithdrawal(c echo.Context) error {
 		}
 		return a.renderManage(c, http.StatusUnprocessableEntity, m, manageFormOf(m), signing.FieldErrors{"sure": "error.withdraw.sure"})
 	}
-	if err := a.d.Signing.Withdraw(c.Request().Context(), token); err != nil {
+	err := a.d.Signing.Withdraw(c.Request().Context(), token)
+	if errors.Is(err, signing.ErrErasedIncompletely) {
+		a.d.Log.Warn("withdrawn, but a copy is left for now", "err", err)
+	} else if err != nil {
 		return a.manageError(c, err)
 	}
 	l := a.localizer(c)
