@@ -232,6 +232,27 @@ func TestStaticFilesAreServed(t *testing.T) {
 	}
 }
 
+// TestStaticDirectoriesAreNotFound asks for the folders under /static, with
+// and without the trailing slash, and follows any redirect by hand: each must
+// end, within one redirect, at the translated 404 page.
+func TestStaticDirectoriesAreNotFound(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{"/static", "/static/", "/static/css", "/static/css/", "/static/js/"} {
+		t.Run(path, func(t *testing.T) {
+			res := h.Get(path, "Accept-Language", "de")
+			for hops := 0; res.Status == http.StatusMovedPermanently; hops++ {
+				if hops == 1 {
+					t.Fatalf("more than one redirect, the last to %q", res.Header.Get("Location"))
+				}
+				res = h.Get(res.Header.Get("Location"), "Accept-Language", "de")
+			}
+			if title := res.Doc().Find("title").Text(); res.Status != http.StatusNotFound || !strings.Contains(title, "Seite nicht gefunden") {
+				t.Errorf("status %d, title %q; want the German 404 page", res.Status, title)
+			}
+		})
+	}
+}
+
 func TestListOrderAndSearchFollowPeoplesExpectations(t *testing.T) {
 	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
 	for i, name := range []string{"zeta Person", "Émile Zola", "Bob Builder"} {
