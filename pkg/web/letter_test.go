@@ -67,6 +67,7 @@ func checkPageBasics(t *testing.T, path string, res *webtest.Response) {
 		"Content-Security-Policy": "default-src 'none'",
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
+		"Permissions-Policy":      "camera=()",
 	} {
 		if got := res.Header.Get(header); !strings.Contains(got, want) {
 			t.Errorf("%s: %s = %q, want %q", path, header, got, want)
