@@ -187,7 +187,7 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+recipientTag(m.To)+"-"+sanitizeFileName(id)+".eml")
 	// Written aside and renamed, so a reader of the folder never sees half a message.
 	partial := name + ".part"
-	if err := msg.WriteToFile(partial); err != nil {
+	if err := writePrivateFile(partial, msg); err != nil {
 		return fmt.Errorf("mail: write %s: %w", partial, err)
 	}
 	if err := os.Rename(partial, name); err != nil {
@@ -222,6 +222,21 @@ func (t *FileTransport) Forget(address string) error {
 func recipientTag(address string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(address))))
 	return hex.EncodeToString(sum[:8])
+}
+
+// writePrivateFile writes msg to a new file that only the server's user may
+// read, as a mail holds a signer's address and links: the mode is given when
+// the file is created, not left to the umask.
+func writePrivateFile(name string, msg *gomail.Msg) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := msg.WriteTo(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func sanitizeFileName(s string) string {

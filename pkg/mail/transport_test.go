@@ -1,7 +1,12 @@
 package mail
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,3 +41,29 @@ func TestClassifyRedactsAddresses(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestFileTransportKeepsMailPrivate sends one message through the file
+// transport and checks that the folder and the file, which hold a signer's
+// address and confirmation link, are readable by the server's user alone,
+// like the rest of the data folder.
+func TestFileTransportKeepsMailPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mail")
+	tr := &FileTransport{Dir: dir, Log: slog.New(slog.DiscardHandler), Now: time.Now}
+	m := &Message{From: "campaign@example.org", To: "ada@example.org", Subject: "Confirm", Text: "Follow the link."}
+	if err := tr.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil || len(files) != 1 || filepath.Ext(files[0]) != ".eml" {
+		t.Fatalf("mail folder holds %v (%v), want one .eml file", files, err)
+	}
+	for path, want := range map[string]fs.FileMode{dir: fs.ModeDir | 0o700, files[0]: 0o600} {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), info.Mode(), want)
+		}
+	}
+}

@@ -22,7 +22,8 @@ func fuzzCountry(c string) bool { return c == "DE" || c == "GB" || c == "FR" }
 // FuzzValidate proves that whatever a signer submits, Validate does not panic;
 // that a request it accepts has a clean name, affiliation and contact name
 // (non-empty where required, valid UTF-8, NFC, no control or invisible
-// formatting characters, at most 200 characters), an address that
+// formatting characters but a zero width (non-)joiner between two letters or
+// marks of a script other than Latin, at most 200 characters), an address that
 // net/mail.ParseAddress returns unchanged and of at most 254 bytes, and, for an
 // organisation, an absolute http(s) website of at most 300 characters; and that
 // Validate is idempotent: a second pass over its output changes nothing and
@@ -36,6 +37,9 @@ func FuzzValidate(f *testing.F) {
 	f.Add(uint8(0), "Acme", "", "https://user:pw@a.example/", "academic", "Bob", "XX", "bob@localhost", false, "")
 	f.Add(uint8(1), "\xff\xfe", "\t", "", "", "", "", "\"a b\"@example.org", true, strings.Repeat("r", 65))
 	f.Add(uint8(2), strings.Repeat("ü", 201), "", "", "", "", "GB", strings.Repeat("a", 250)+"@b.co", true, "")
+	for _, c := range joinerCases() {
+		f.Add(uint8(1), c.text, c.text, "", "", "", "DE", "a@example.org", true, "")
+	}
 	f.Fuzz(func(t *testing.T, kind uint8, name, affiliation, website, orgType, contact, country, email string, consent bool, ref string) {
 		r := Request{
 			Kind: fuzzKinds[int(kind)%len(fuzzKinds)], Name: name, Affiliation: affiliation, Website: website,
@@ -72,9 +76,33 @@ func FuzzValidate(f *testing.F) {
 func checkCleanText(t *testing.T, field, s string, required bool) {
 	t.Helper()
 	if (required && s == "") || !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) || utf8.RuneCountInString(s) > maxName ||
-		strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		hasHiddenCharacter(s) {
 		t.Errorf("accepted %s %q", field, s)
 	}
+}
+
+// hasHiddenCharacter reports whether s holds a control or invisible
+// formatting character other than a zero width (non-)joiner that has, on each
+// side, a letter or mark of neither the Latin nor the common script.
+func hasHiddenCharacter(s string) bool {
+	runes := []rune(s)
+	for i, r := range runes {
+		if unicode.IsControl(r) {
+			return true
+		}
+		if !unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if r != '\u200c' && r != '\u200d' || i == 0 || i == len(runes)-1 ||
+			!wordInnerNonLatin(runes[i-1]) || !wordInnerNonLatin(runes[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func wordInnerNonLatin(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsMark(r)) && !unicode.In(r, unicode.Latin, unicode.Common)
 }
 
 func sameFields(a, b FieldErrors) bool {

@@ -138,7 +138,7 @@ func cleanText(s string) string {
 
 func checkText(errs FieldErrors, field, value string, max int, required bool) {
 	switch {
-	case !utf8.ValidString(value) || strings.ContainsFunc(value, forbiddenRune):
+	case !utf8.ValidString(value) || containsForbiddenText(value):
 		errs[field] = "error.text.control"
 	case required && value == "":
 		errs[field] = "error." + field + ".required"
@@ -151,6 +151,76 @@ func checkText(errs FieldErrors, field, value string, max int, required bool) {
 // characters (such as bidirectional overrides) that can disguise a name.
 func forbiddenRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+}
+
+// Invisible characters that some scripts need inside words, to choose how two
+// letters join.
+const (
+	zeroWidthNonJoiner = '\u200c'
+	zeroWidthJoiner    = '\u200d'
+)
+
+// containsForbiddenText reports whether a name, affiliation or contact name
+// holds a character forbiddenRune refuses, other than a zero width
+// (non-)joiner inside a word of a script that is spelt with them: Persian
+// writes "نیک‌پور" with a non-joiner, Sinhala "ශ්‍රී" with a joiner.
+func containsForbiddenText(s string) bool {
+	for i, r := range s {
+		if !forbiddenRune(r) {
+			continue
+		}
+		if r != zeroWidthNonJoiner && r != zeroWidthJoiner {
+			return true
+		}
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+		if !joinsWithinScript(before, after) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinsWithinScript reports whether a joiner between before and after sits
+// inside a word of a script that needs joiners: at least one of the two is a
+// letter, and both are letters or combining marks of that script (or marks
+// shared by several scripts, such as the Arabic vowel signs).
+func joinsWithinScript(before, after rune) bool {
+	if !unicode.IsLetter(before) && !unicode.IsLetter(after) {
+		return false
+	}
+	script := joiningScript(before)
+	if script == nil {
+		script = joiningScript(after)
+	}
+	return script != nil && partOfScript(before, script) && partOfScript(after, script)
+}
+
+// joiningScript is the script of r when it is one that is spelt with zero
+// width (non-)joiners: the Arabic script (Persian, Urdu, …) and the Brahmic
+// scripts of South Asia; nil for any other.
+func joiningScript(r rune) *unicode.RangeTable {
+	for _, script := range []*unicode.RangeTable{
+		unicode.Arabic, unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya,
+		unicode.Tamil, unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
+	} {
+		if unicode.Is(script, r) {
+			return script
+		}
+	}
+	return nil
+}
+
+// partOfScript reports whether r is a letter of script, or a combining mark
+// of script or of no script of its own.
+func partOfScript(r rune, script *unicode.RangeTable) bool {
+	switch {
+	case unicode.IsLetter(r):
+		return unicode.Is(script, r)
+	case unicode.IsMark(r):
+		return unicode.Is(script, r) || unicode.Is(unicode.Inherited, r)
+	}
+	return false
 }
 
 // checkWebsite accepts an http(s) URL; "example.org" is taken as https://example.org.

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -227,4 +228,84 @@ func TestCanonicalEmailFoldsCase(t *testing.T) {
 			t.Errorf("CanonicalEmail(%q) = %q but CanonicalEmail(%q) = %q", pair[0], a, pair[1], b)
 		}
 	}
+}
+
+// joinerCase is a text typed into a name, and whether Validate accepts it.
+type joinerCase struct {
+	name     string
+	text     string
+	accepted bool
+}
+
+func joinerCases() []joinerCase {
+	tests := []joinerCase{
+		{"Persian surname with a non-joiner", "سارا نیک\u200cپور", true},
+		{"Persian verb prefix", "می\u200cخواهم", true},
+		{"Arabic vowel sign before a non-joiner", "نیکُ\u200cپور", true},
+		{"Devanagari half form", "लक्\u200dष्मी", true},
+		{"Devanagari explicit virama", "क्\u200cष", true},
+		{"Bengali ya-phala after ra", "র\u200d্যাচেল", true},
+		{"Malayalam chillu", "കണ്\u200dമണി", true},
+		{"Sinhala rakaransaya", "ශ්\u200dරී ලංකා", true},
+		{"Kannada arkavattu", "ಕರ್\u200dನಾಟಕ", true},
+		{"Gujarati", "ક્\u200dષ", true},
+
+		{"non-joiner between Latin letters", "Ada\u200cLovelace", false},
+		{"joiner between Latin letters", "Ada\u200dLovelace", false},
+		{"leading non-joiner", "\u200cنیک\u200cپور", false},
+		{"trailing non-joiner", "سارا نیک\u200c", false},
+		{"trailing joiner after a virama", "കണ്\u200d", false},
+		{"doubled non-joiner", "نیک\u200c\u200cپور", false},
+		{"joiner next to a non-joiner", "क्\u200d\u200cष", false},
+		{"non-joiner beside a space", "نیک \u200cپور", false},
+		{"non-joiner between Persian and Latin", "نیک\u200cA", false},
+		{"joiner between Devanagari and Bengali", "क\u200dক", false},
+		{"joiner between two combining marks", "क्\u200d\u093f", false},
+		{"non-joiner between a Persian letter and a Devanagari sign", "نیک\u200c\u094d", false},
+		{"joiner between a Latin letter and a combining accent", "e\u200d\u0301", false},
+		{"non-joiner between Han characters", "中\u200c文", false},
+		{"emoji sequence", "Ada 👩\u200d💻", false},
+	}
+	for _, hidden := range []rune{
+		'\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069',
+		'\u200b', '\u200e', '\u200f', '\u061c', '\u2060', '\ufeff', '\u00ad',
+	} {
+		tests = append(tests, joinerCase{fmt.Sprintf("U+%04X between Persian letters", hidden), "نیک" + string(hidden) + "پور", false})
+	}
+	return tests
+}
+
+func TestValidateAllowsJoinersOnlyInsideWordsOfScriptsThatNeedThem(t *testing.T) {
+	for _, tt := range joinerCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			org := orgRequest()
+			org.Name, org.ContactName = tt.text, tt.text
+			ind := individualRequest()
+			ind.Name, ind.Affiliation = tt.text, tt.text
+			want, wantInd := FieldErrors{}, FieldErrors{}
+			if !tt.accepted {
+				want = FieldErrors{"name": "error.text.control", "contact_name": "error.text.control"}
+				wantInd = FieldErrors{"name": "error.text.control", "affiliation": "error.text.control"}
+			}
+			if errs := Validate(&org, validCountry); !maps.Equal(errs, want) {
+				t.Errorf("organisation: Validate = %v, want %v", errs, want)
+			}
+			if errs := Validate(&ind, validCountry); !maps.Equal(errs, wantInd) {
+				t.Errorf("individual: Validate = %v, want %v", errs, wantInd)
+			}
+			if tt.accepted && (org.Name != tt.text || org.ContactName != tt.text || ind.Affiliation != tt.text) {
+				t.Errorf("changed to %q, %q, %q; want kept as typed", org.Name, org.ContactName, ind.Affiliation)
+			}
+		})
+	}
+	t.Run("addresses and links", func(t *testing.T) {
+		r := orgRequest()
+		r.Name = "سارا نیک\u200cپور"
+		r.Email = "nik\u200cpour@example.org"
+		r.Website = "https://nik\u200cpour.example"
+		want := FieldErrors{"email": "error.email.invalid", "website": "error.website.invalid"}
+		if errs := Validate(&r, validCountry); !maps.Equal(errs, want) {
+			t.Errorf("Validate = %v, want %v", errs, want)
+		}
+	})
 }

@@ -67,6 +67,7 @@ func checkPageBasics(t *testing.T, path string, res *webtest.Response) {
 		"Content-Security-Policy": "default-src 'none'",
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
+		"Permissions-Policy":      "camera=()",
 	} {
 		if got := res.Header.Get(header); !strings.Contains(got, want) {
 			t.Errorf("%s: %s = %q, want %q", path, header, got, want)
@@ -229,6 +230,27 @@ func TestStaticFilesAreServed(t *testing.T) {
 	res := h.Get("/static/css/site.css")
 	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+}
+
+// TestStaticDirectoriesAreNotFound asks for the folders under /static, with
+// and without the trailing slash, and follows any redirect by hand: each must
+// end, within one redirect, at the translated 404 page.
+func TestStaticDirectoriesAreNotFound(t *testing.T) {
+	h := webtest.New(t)
+	for _, path := range []string{"/static", "/static/", "/static/css", "/static/css/", "/static/js/"} {
+		t.Run(path, func(t *testing.T) {
+			res := h.Get(path, "Accept-Language", "de")
+			for hops := 0; res.Status == http.StatusMovedPermanently; hops++ {
+				if hops == 1 {
+					t.Fatalf("more than one redirect, the last to %q", res.Header.Get("Location"))
+				}
+				res = h.Get(res.Header.Get("Location"), "Accept-Language", "de")
+			}
+			if title := res.Doc().Find("title").Text(); res.Status != http.StatusNotFound || !strings.Contains(title, "Seite nicht gefunden") {
+				t.Errorf("status %d, title %q; want the German 404 page", res.Status, title)
+			}
+		})
 	}
 }
 

@@ -28,6 +28,10 @@ const (
 	contentSecurityPolicyFramed = cspBase + "frame-ancestors *"
 )
 
+// permissionsPolicy turns off the browser features no page of the app uses,
+// for the page and anything it embeds.
+const permissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()"
+
 // securityHeaders sets the headers every response carries.
 func (a *App) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	https := a.d.Config.SecureCookies()
@@ -38,6 +42,7 @@ func (a *App) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", permissionsPolicy)
 		if https {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}

@@ -10,8 +10,11 @@ import (
 // routes is the one table of every route the app serves.
 func (a *App) routes(static fs.FS) {
 	e := a.echo
-	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(a.recoverPanics(), a.logRequests, a.securityHeaders,
+	// Security headers come first, before routing, so that even the
+	// trailing-slash redirect carries them.
+	e.Pre(a.securityHeaders,
+		middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(a.recoverPanics(), a.logRequests,
 		middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes)), a.negotiateLanguage)
 
 	e.GET("/", a.showHome)

@@ -74,8 +74,27 @@ func New(d Deps) (*App, error) {
 	a.echo.HideBanner, a.echo.HidePort = true, true
 	a.echo.HTTPErrorHandler = a.handleError
 	a.echo.IPExtractor = ipExtractor(d.Config.Abuse.TrustedProxies)
-	a.routes(static)
+	a.routes(filesOnly{static})
 	return a, nil
+}
+
+// filesOnly is the static tree as /static serves it: its files, and no
+// folders. Echo's file server answers a folder with a redirect that adds a
+// slash, which the pre-routing middleware that removes trailing slashes
+// undoes, so a folder would loop between the two; a folder is not found.
+type filesOnly struct{ fs.FS }
+
+// Open opens the file name, or reports fs.ErrNotExist for a folder.
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := file.Stat(); err != nil || info.IsDir() {
+		_ = file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // Server is the HTTP server for the app, with the configured timeouts.

@@ -98,6 +98,24 @@ func TestSignFormRejectsBadInputBesideTheField(t *testing.T) {
 	}
 }
 
+// TestPersianNameWithANonJoinerIsStoredAsTyped signs with a name that needs
+// ZERO WIDTH NON-JOINER (U+200C) between two letters, as Persian spelling does,
+// and reads the stored row back byte for byte.
+func TestPersianNameWithANonJoinerIsStoredAsTyped(t *testing.T) {
+	h := webtest.New(t)
+	const name = "سارا نیک\u200cپور"
+	form := webtest.SignForm("sara@example.org")
+	form.Set("name", name)
+	h.Sign(form)
+	var sig store.Signature
+	if err := h.App.Store.Read(t.Context()).Take(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.Name != name {
+		t.Errorf("stored name %+q, want %+q", sig.Name, name)
+	}
+}
+
 func TestSignFormKeepsSelectionsAndTicks(t *testing.T) {
 	h := webtest.New(t)
 	form := webtest.SignForm("not an email")
