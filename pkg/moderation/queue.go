@@ -162,14 +162,32 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]store.AuditEve
 	return events, more, nil
 }
 
-// AuditStaff records an action on something other than a signature (staff
-// accounts, exports).
+// AuditStaff records an action that changes nothing stored (an export).
 func (s *Service) AuditStaff(ctx context.Context, actor *store.Staff, action, subject string) error {
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		return store.Audit(tx, store.AuditEvent{StaffID: &actor.ID, StaffEmail: actor.Email, Action: action, Subject: subject, CreatedAt: s.d.Now()})
+		return store.AuditAction(tx, store.StaffActor(actor), action, subject, s.d.Now())
 	})
 	if err != nil {
 		return fmt.Errorf("moderation: audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// RequeueMail puts failed mail (all of it when ids is empty) back in the
+// outbox, due now, and records it in the audit log in the same transaction;
+// it returns how many mails it requeued.
+func (s *Service) RequeueMail(ctx context.Context, actor *store.Staff, ids []uint64) (int64, error) {
+	var n int64
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		var err error
+		if n, err = store.RequeueFailedMail(tx, ids, s.d.Now()); err != nil {
+			return err
+		}
+		return store.AuditAction(tx, store.StaffActor(actor), "mail_requeue", fmt.Sprintf("%d mails", n), s.d.Now())
+	})
+	if err != nil {
+		return 0, fmt.Errorf("moderation: requeue %d failed mails: %w", len(ids), err)
+	}
+	s.d.Outbox.Wake()
+	return n, nil
 }

@@ -117,6 +117,13 @@ func SignerActor() Actor { return Actor{Name: "signer"} }
 // the machine user's name.
 func CommandLineActor(user string) Actor { return Actor{Name: "command line (" + user + ")"} }
 
+// AuditAction records, in tx, an action by staff or the command line on
+// something other than a signature (a staff account, a block, the outbox):
+// what, on what (subject, in words), by whom and when.
+func AuditAction(tx *gorm.DB, by Actor, action, subject string, at time.Time) error {
+	return Audit(tx, AuditEvent{StaffID: by.StaffID, StaffEmail: by.Name, Action: action, Subject: subject, CreatedAt: at})
+}
+
 // PublicFields are the details of a signature that the public list shows and
 // that the signer or staff may correct.
 type PublicFields struct {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/store"
 )
@@ -55,17 +54,9 @@ func (a *App) createRequeue(c echo.Context) error {
 	if err != nil {
 		return echo.ErrBadRequest
 	}
-	var n int64
-	err = a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
-		n, err = store.RequeueFailedMail(tx, ids, a.d.Now())
-		return err
-	})
+	n, err := a.d.Moderator.RequeueMail(c.Request().Context(), currentStaff(c), ids)
 	if err != nil {
 		return err
 	}
-	if err := a.d.Moderator.AuditStaff(c.Request().Context(), currentStaff(c), "mail_requeue", strconv.FormatInt(n, 10)+" mails"); err != nil {
-		return err
-	}
-	a.d.Outbox.Wake()
 	return redirect(c, "/admin/mail?changed="+strconv.FormatInt(n, 10)+"&skipped=0")
 }

@@ -79,3 +79,35 @@ func TestStaffSessionWorksOnEitherServer(t *testing.T) {
 		t.Errorf("the session from one server on the other: %d", res.Status)
 	}
 }
+
+// TestHiddenOnOneServerIsNotReplayedByTheOther: a name the other server
+// streamed and remembers for reconnecting clients is no longer replayed
+// once it is hidden elsewhere.
+func TestHiddenOnOneServerIsNotReplayedByTheOther(t *testing.T) {
+	one, two := twoInstances(t)
+	stream := two.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	before := stream.Next(2 * time.Second).ID
+	signAndConfirm(t, one, webtest.SignForm("ada@example.org"))
+	for e := range stream.Events() { // until the other server has it among its recent names
+		if got := decodeLive(t, e); len(got.Names) == 1 {
+			break
+		}
+	}
+	stream.Close()
+	if replay := decodeLive(t, two.Events("/letters/"+webtest.LetterSlug+"/events", before).Next(2*time.Second)); len(replay.Names) != 1 {
+		t.Fatalf("before hiding, the replay holds %d names", len(replay.Names))
+	}
+	mod := one.LoginAs("mod@campaign.example", store.RoleModerator)
+	decide(t, mod, "hide", []uint64{signatureByName(t, one, "Ada Lovelace").ID})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		replay := decodeLive(t, two.Events("/letters/"+webtest.LetterSlug+"/events", before).Next(2*time.Second))
+		if len(replay.Names) == 0 && replay.Totals.Total == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other server still replays %+v", replay.Names)
+		}
+		time.Sleep(20 * time.Millisecond) // the other server polls the letter's change counter
+	}
+}
