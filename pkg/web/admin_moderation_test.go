@@ -169,8 +169,8 @@ func TestApproveRejectHideRestore(t *testing.T) {
 		t.Errorf("no outcome shown after the action")
 	}
 	// On one signature, the moderator is told who decided it before.
-	one := decide(t, b, "hide", []uint64{good.ID})
-	one = decide(t, b, "approve", []uint64{good.ID})
+	decide(t, b, "hide", []uint64{good.ID})
+	one := decide(t, b, "approve", []uint64{good.ID})
 	if one.Status != http.StatusConflict || !strings.Contains(one.Body, "Already decided by mod@campaign.example") || !strings.Contains(one.Body, "“Hidden”") {
 		t.Errorf("approving a hidden signature: %d %s", one.Status, one.Doc().Find("main").Text())
 	}
