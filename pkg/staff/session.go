@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/store"
@@ -39,9 +38,9 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	if member != nil {
 		hash = member.PasswordHash
 	}
-	match, err := argon2id.ComparePasswordAndHash(password, hash)
+	match, err := s.hasher.compare(ctx, password, hash)
 	if err != nil {
-		return "", nil, fmt.Errorf("staff: compare password: %w", err)
+		return "", nil, err
 	}
 	if !match || member == nil || member.Disabled {
 		return "", nil, s.recordFailure(ctx, keys)

@@ -256,3 +256,30 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+func TestLoginWhileEveryPasswordCheckIsTakenIsAskedToRetry(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Staff.HashConcurrency = 1 })
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	if err := h.App.HashSlots.Acquire(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	hashed := h.App.Staff.PasswordsHashed()
+	busy := b.Login("mod@campaign.example", webtest.StaffPassword)
+	h.App.HashSlots.Release(1)
+	if busy.Status != http.StatusTooManyRequests || busy.Header.Get("Retry-After") != "1" {
+		t.Fatalf("login with no check free: %d, Retry-After %q; want 429 and 1", busy.Status, busy.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(busy.Doc().Find(".error-summary").Text(), "Wait a second and try again.") {
+		t.Errorf("no message beside the form:\n%s", busy.Body)
+	}
+	if v, _ := busy.Doc().Find("#f-email").Attr("value"); v != "mod@campaign.example" {
+		t.Errorf("the form lost the email: %q", v)
+	}
+	if n := h.App.Staff.PasswordsHashed() - hashed; n != 0 {
+		t.Errorf("%d passwords hashed without a free slot", n)
+	}
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusSeeOther {
+		t.Errorf("login once a check is free: %d, want 303", res.Status)
+	}
+}
