@@ -283,3 +283,27 @@ func TestLoginWhileEveryPasswordCheckIsTakenIsAskedToRetry(t *testing.T) {
 		t.Errorf("login once a check is free: %d, want 303", res.Status)
 	}
 }
+
+func TestParallelWrongLoginsHashNoMoreThanTheLockoutAllows(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	b.Get("/admin/login")
+	forms := make([]url.Values, 40)
+	for i := range forms {
+		forms[i] = url.Values{"email": {"mod@campaign.example"}, "password": {fmt.Sprintf("guess %d", i)}, "csrf": {b.CSRF()}}
+	}
+	before := h.App.Staff.PasswordsHashed()
+	statuses := webtest.PostAtOnce(b.Client, h.URL+"/admin/login", forms)
+	hashed := h.App.Staff.PasswordsHashed() - before
+	t.Logf("answers %v, %d passwords hashed", statuses, hashed)
+	if hashed > 10 {
+		t.Errorf("%d of 40 wrong passwords hashed, want at most staff.lockout_failures (10)", hashed)
+	}
+	if int64(statuses[http.StatusUnauthorized]) != hashed || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 40 {
+		t.Errorf("answers %v: want 401 for each of the %d hashed and 429 for the rest", statuses, hashed)
+	}
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("the right password after the storm: %d, want 429 (locked out)", res.Status)
+	}
+}
