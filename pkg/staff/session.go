@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -19,7 +21,7 @@ const seenResolution = time.Minute
 // token. Unknown email and wrong password fail alike (ErrBadCredentials).
 //
 // Every attempt is counted before its password is hashed, under the account
-// and under the client's address: once LockoutFailures attempts within
+// and under the client's network (an IPv4 address, an IPv6 /64): once LockoutFailures attempts within
 // LockoutWindow have failed or are being checked for either, further ones are
 // refused unhashed (ErrLockedOut) until the oldest leaves the window, however
 // many arrive at once. A login that succeeds no longer counts, nor does one
@@ -45,7 +47,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 // ids, or ErrLockedOut. A read refuses a locked-out flood without a write;
 // the reservation itself counts and records in one transaction.
 func (s *Service) reserveAttempt(ctx context.Context, email, clientIP string) ([]uint64, error) {
-	limit := store.LoginLimit{Keys: []string{"account:" + email, "ip:" + clientIP}, At: s.d.Now(),
+	limit := store.LoginLimit{Keys: []string{"account:" + email, networkKey(clientIP)}, At: s.d.Now(),
 		Window: s.d.Config.LockoutWindow, Max: s.d.Config.LockoutFailures}
 	spent, err := s.d.Store.LoginAttemptsSpent(ctx, limit)
 	if err != nil {
@@ -62,6 +64,17 @@ func (s *Service) reserveAttempt(ctx context.Context, email, clientIP string) ([
 		return nil, fmt.Errorf("staff: login: %w", err)
 	}
 	return attempt, nil
+}
+
+// networkKey is what the lock-out counts a client's attempts under: its
+// network as the public forms' rate limits count it (an IPv4 address, the /64
+// of an IPv6 one, which one household or phone holds whole), or the address
+// as given when it does not parse.
+func networkKey(clientIP string) string {
+	if addr, err := netip.ParseAddr(clientIP); err == nil {
+		return "ip:" + abuse.NetworkKey(addr)
+	}
+	return "ip:" + clientIP
 }
 
 // checkPassword returns the enabled account whose password this is, or

@@ -307,3 +307,21 @@ func TestParallelWrongLoginsHashNoMoreThanTheLockoutAllows(t *testing.T) {
 		t.Errorf("the right password after the storm: %d, want 429 (locked out)", res.Status)
 	}
 }
+
+func TestLockoutCountsAnIPv6ClientByItsSlash64(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Abuse.TrustedProxies = []string{"127.0.0.1/32"} })
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	b := h.NewBrowser()
+	for i := range 10 { // ten addresses of one /64, each guessing at another account
+		res := b.LoginFrom(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
+		if res.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, res.Status)
+		}
+	}
+	if res := b.LoginFrom("2001:db8:1:2:ffff:ffff:ffff:ffff", "mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64: %d, want 429", res.Status)
+	}
+	if res := b.LoginFrom("2001:db8:1:3::1", "mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusSeeOther {
+		t.Errorf("an address of the next /64: %d, want a login", res.Status)
+	}
+}
