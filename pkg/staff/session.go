@@ -21,11 +21,12 @@ const seenResolution = time.Minute
 // token. Unknown email and wrong password fail alike (ErrBadCredentials).
 //
 // Every attempt is counted before its password is hashed, under the account
-// and under the client's network (an IPv4 address, an IPv6 /64): once LockoutFailures attempts within
-// LockoutWindow have failed or are being checked for either, further ones are
-// refused unhashed (ErrLockedOut) until the oldest leaves the window, however
-// many arrive at once. A login that succeeds no longer counts, nor does one
-// refused because no hashing slot came free (ErrBusy).
+// and under the client's network (an IPv4 address, an IPv6 /64): once
+// LockoutFailures attempts within LockoutWindow have failed or are being
+// checked for either, further ones are refused unhashed (ErrLockedOut) until
+// the oldest leaves the window, however many arrive at once. A login that
+// succeeds no longer counts, nor does one refused because no hashing slot
+// came free (ErrBusy).
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (string, *store.Staff, error) {
 	email = NormaliseEmail(email)
 	attempt, err := s.reserveAttempt(ctx, email, clientIP)
@@ -34,7 +35,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	}
 	member, err := s.checkPassword(ctx, email, password)
 	if errors.Is(err, ErrBusy) {
-		return "", nil, errors.Join(ErrBusy, s.releaseAttempt(ctx, attempt))
+		return "", nil, s.releaseAttempt(ctx, attempt)
 	}
 	if err != nil {
 		return "", nil, err
@@ -99,13 +100,14 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (*s
 	return member, nil
 }
 
-// releaseAttempt stops counting an attempt whose password was never hashed.
+// releaseAttempt stops counting an attempt whose password was never hashed
+// for want of a slot, and returns ErrBusy for it.
 func (s *Service) releaseAttempt(ctx context.Context, attempt []uint64) error {
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return store.ReleaseLoginAttempt(tx, attempt) })
 	if err != nil {
-		return fmt.Errorf("staff: login: %w", err)
+		return fmt.Errorf("staff: release login attempt: %w", err)
 	}
-	return nil
+	return ErrBusy
 }
 
 // startSession stores a new session for member, and stops counting the

@@ -3,8 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -19,19 +17,10 @@ import (
 // a temporary SQLite file otherwise.
 func openEither(t *testing.T) *store.Store {
 	t.Helper()
-	dsn := webtest.PostgresDatabase(t)
-	if dsn == "" {
-		st, _ := openTemp(t)
-		return st
+	if dsn := webtest.PostgresDatabase(t); dsn != "" {
+		return openMigrated(t, store.Options{Driver: "postgres", DSN: dsn})
 	}
-	st, err := store.Open(store.Options{Driver: "postgres", DSN: dsn, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := openTemp(t)
 	return st
 }
 

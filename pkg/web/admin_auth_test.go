@@ -24,9 +24,7 @@ func TestConsoleNeedsALogin(t *testing.T) {
 }
 
 func TestLoginRightAndWrong(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	_, b := withModerator(t)
 
 	wrong := b.Login("mod@campaign.example", "not the password")
 	unknown := b.Login("nobody@campaign.example", webtest.StaffPassword)
@@ -88,9 +86,7 @@ func TestLoginRedirectStaysInTheConsole(t *testing.T) {
 }
 
 func TestRepeatedFailuresLockTheAccountOut(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	h, b := withModerator(t)
 	for i := range 10 {
 		if res := b.Login("mod@campaign.example", fmt.Sprintf("guess %d", i)); res.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, res.Status)
@@ -111,9 +107,7 @@ func TestRepeatedFailuresLockTheAccountOut(t *testing.T) {
 }
 
 func TestRepeatedFailuresFromOneAddressLockItOut(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	_, b := withModerator(t)
 	for i := range 10 {
 		b.Login(fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
 	}
@@ -248,6 +242,15 @@ func TestCookiesAreSecureBehindTLS(t *testing.T) {
 	}
 }
 
+// withModerator starts a harness with one moderator account,
+// mod@campaign.example, and a browser that has not logged in.
+func withModerator(t *testing.T, change ...func(*config.Config)) (*webtest.Harness, *webtest.Browser) {
+	t.Helper()
+	h := webtest.New(t, change...)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	return h, h.NewBrowser()
+}
+
 func mustURL(t *testing.T, raw string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(raw)
@@ -258,9 +261,7 @@ func mustURL(t *testing.T, raw string) *url.URL {
 }
 
 func TestLoginWhileEveryPasswordCheckIsTakenIsAskedToRetry(t *testing.T) {
-	h := webtest.New(t, func(c *config.Config) { c.Staff.HashConcurrency = 1 })
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	h, b := withModerator(t, func(c *config.Config) { c.Staff.HashConcurrency = 1 })
 	if err := h.App.HashSlots.Acquire(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -285,9 +286,7 @@ func TestLoginWhileEveryPasswordCheckIsTakenIsAskedToRetry(t *testing.T) {
 }
 
 func TestParallelWrongLoginsHashNoMoreThanTheLockoutAllows(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	h, b := withModerator(t)
 	b.Get("/admin/login")
 	forms := make([]url.Values, 40)
 	for i := range forms {
@@ -309,9 +308,7 @@ func TestParallelWrongLoginsHashNoMoreThanTheLockoutAllows(t *testing.T) {
 }
 
 func TestLockoutCountsAnIPv6ClientByItsSlash64(t *testing.T) {
-	h := webtest.New(t, func(c *config.Config) { c.Abuse.TrustedProxies = []string{"127.0.0.1/32"} })
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	_, b := withModerator(t, func(c *config.Config) { c.Abuse.TrustedProxies = []string{"127.0.0.1/32"} })
 	for i := range 10 { // ten addresses of one /64, each guessing at another account
 		res := b.LoginFrom(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
 		if res.Status != http.StatusUnauthorized {
