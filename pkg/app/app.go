@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/geo"
@@ -55,6 +57,9 @@ type App struct {
 	Blocks    *abuse.Blocklist
 	Outbox    *mail.Worker
 	Web       *web.App
+	// HashSlots bounds how many staff passwords are hashed at once (Staff
+	// takes one per argon2id run); the tests of the bound hold its slots.
+	HashSlots *semaphore.Weighted
 	log       *slog.Logger
 }
 
@@ -116,7 +121,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Signing,
 		Now: opts.Now, Outbox: outbox, Live: hub, NetworkRetention: cfg.Abuse.NetworkRetention,
 	})
-	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random})
+	hashSlots := semaphore.NewWeighted(int64(cfg.Staff.HashSlots()))
+	staffService, err := staff.New(staff.Deps{Store: st, Config: cfg.Staff, Now: opts.Now, Random: opts.Random, HashSlots: hashSlots})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +142,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator,
-		Live: hub, Blocks: blocks, Outbox: outbox, Web: webApp, log: opts.Log}, nil
+		Live: hub, Blocks: blocks, Outbox: outbox, Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
 }
 
 // Close closes the database.

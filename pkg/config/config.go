@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -128,6 +129,19 @@ type Staff struct {
 	SessionMax      time.Duration `koanf:"session_max"`
 	LockoutFailures int           `koanf:"lockout_failures"`
 	LockoutWindow   time.Duration `koanf:"lockout_window"`
+	// HashConcurrency is how many passwords are hashed (argon2id, 19 MiB
+	// each) at once; 0 means one per CPU (see HashSlots).
+	HashConcurrency int `koanf:"hash_concurrency"`
+}
+
+// HashSlots is how many passwords the staff service hashes at once:
+// HashConcurrency, or the number of CPUs when that is 0. Hashing is all CPU,
+// so more at once would not end sooner, only hold more memory.
+func (s Staff) HashSlots() int {
+	if s.HashConcurrency > 0 {
+		return s.HashConcurrency
+	}
+	return runtime.NumCPU()
 }
 
 // Moderation configures the staff console.
@@ -508,6 +522,9 @@ func (c Config) validateStaff(bad func(key, format string, args ...any)) {
 	}
 	if c.Staff.LockoutWindow < time.Second {
 		bad("staff.lockout_window", "must be at least 1s, got %s", c.Staff.LockoutWindow)
+	}
+	if c.Staff.HashConcurrency < 0 || c.Staff.HashConcurrency > 1024 {
+		bad("staff.hash_concurrency", "must be 0 (one per CPU) to 1024, got %d", c.Staff.HashConcurrency)
 	}
 	if c.Moderation.PageSize < 1 || c.Moderation.PageSize > 1000 {
 		bad("moderation.page_size", "must be 1-1000, got %d", c.Moderation.PageSize)

@@ -89,6 +89,7 @@ func TestEnvironmentOverridesEveryKey(t *testing.T) {
 		{[]string{"UNDERSIGNED_SIGNING_CONFIRM_TTL=48h"}, func(c Config) any { return c.Signing.ConfirmTTL }, 48 * time.Hour},
 		{[]string{"UNDERSIGNED_MAIL_OUTBOX_KEEP_SENT=72h"}, func(c Config) any { return c.Mail.Outbox.KeepSent }, 72 * time.Hour},
 		{[]string{"UNDERSIGNED_MAIL_OUTBOX_YIELD_TO_SIGNING=0s"}, func(c Config) any { return c.Mail.Outbox.YieldToSigning }, time.Duration(0)},
+		{[]string{"UNDERSIGNED_STAFF_HASH_CONCURRENCY=3"}, func(c Config) any { return c.Staff.HashSlots() }, 3},
 	}
 	sample := loadSample(t)
 	for _, tt := range tests {
@@ -137,6 +138,7 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"mail.outbox.keep_sent", func(c *Config) { c.Mail.Outbox.KeepSent = time.Hour }},
 		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = -time.Second }},
 		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = time.Minute }},
+		{"staff.hash_concurrency", func(c *Config) { c.Staff.HashConcurrency = -1 }},
 		{"letters[0].slug", func(c *Config) { c.Letters[0].Slug = "Protect-Encryption" }},
 		{"letters[1].slug", func(c *Config) { c.Letters = append(c.Letters, c.Letters[0]) }},
 		{"letters[0].review", func(c *Config) { c.Letters[0].Review = []string{"robots"} }},

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -17,75 +18,101 @@ import (
 const seenResolution = time.Minute
 
 // Login checks an email and password and starts a session, returning its new
-// token. Unknown email and wrong password fail alike (ErrBadCredentials). After
-// LockoutFailures failures within LockoutWindow for the account or for the
-// client address, every attempt is refused (ErrLockedOut) until the oldest of
-// them leaves the window.
+// token. Unknown email and wrong password fail alike (ErrBadCredentials).
+//
+// Every attempt is counted before its password is hashed, under the account
+// and under the client's network (an IPv4 address, an IPv6 /64): once
+// LockoutFailures attempts within LockoutWindow have failed or are being
+// checked for either, further ones are refused unhashed (ErrLockedOut) until
+// the oldest leaves the window, however many arrive at once. A login that
+// succeeds no longer counts, nor does one refused because no hashing slot
+// came free (ErrBusy).
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (string, *store.Staff, error) {
 	email = NormaliseEmail(email)
-	keys := []string{"account:" + email, "ip:" + clientIP}
-	locked, err := s.lockedOut(ctx, keys)
+	attempt, err := s.reserveAttempt(ctx, email, clientIP)
 	if err != nil {
 		return "", nil, err
 	}
-	if locked {
-		return "", nil, ErrLockedOut
+	member, err := s.checkPassword(ctx, email, password)
+	if errors.Is(err, ErrBusy) {
+		return "", nil, s.releaseAttempt(ctx, attempt)
 	}
+	if err != nil {
+		return "", nil, err
+	}
+	token, err := s.startSession(ctx, member, attempt)
+	return token, member, err
+}
+
+// reserveAttempt counts a login attempt (see Login) and returns its record's
+// ids, or ErrLockedOut. A read refuses a locked-out flood without a write;
+// the reservation itself counts and records in one transaction.
+func (s *Service) reserveAttempt(ctx context.Context, email, clientIP string) ([]uint64, error) {
+	limit := store.LoginLimit{Keys: []string{"account:" + email, networkKey(clientIP)}, At: s.d.Now(),
+		Window: s.d.Config.LockoutWindow, Max: s.d.Config.LockoutFailures}
+	spent, err := s.d.Store.LoginAttemptsSpent(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("staff: login: %w", err)
+	}
+	if spent {
+		return nil, ErrLockedOut
+	}
+	attempt, err := s.d.Store.ReserveLoginAttempt(ctx, limit)
+	if errors.Is(err, store.ErrLoginAttemptsSpent) {
+		return nil, ErrLockedOut
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff: login: %w", err)
+	}
+	return attempt, nil
+}
+
+// networkKey is what the lock-out counts a client's attempts under: its
+// network as the public forms' rate limits count it (an IPv4 address, the /64
+// of an IPv6 one, which one household or phone holds whole), or the address
+// as given when it does not parse.
+func networkKey(clientIP string) string {
+	if addr, err := netip.ParseAddr(clientIP); err == nil {
+		return "ip:" + abuse.NetworkKey(addr)
+	}
+	return "ip:" + clientIP
+}
+
+// checkPassword returns the enabled account whose password this is, or
+// ErrBadCredentials. An unknown email is checked against the dummy hash, so
+// it takes as long as a known one.
+func (s *Service) checkPassword(ctx context.Context, email, password string) (*store.Staff, error) {
 	member, err := store.FindStaff(s.d.Store.Read(ctx), "email = ?", email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", nil, fmt.Errorf("staff: login: %w", err)
+		return nil, fmt.Errorf("staff: login: %w", err)
 	}
 	hash := s.dummyHash
 	if member != nil {
 		hash = member.PasswordHash
 	}
-	match, err := argon2id.ComparePasswordAndHash(password, hash)
+	match, err := s.hasher.compare(ctx, password, hash)
 	if err != nil {
-		return "", nil, fmt.Errorf("staff: compare password: %w", err)
+		return nil, err
 	}
 	if !match || member == nil || member.Disabled {
-		return "", nil, s.recordFailure(ctx, keys)
+		return nil, ErrBadCredentials
 	}
-	token, err := s.startSession(ctx, member)
-	return token, member, err
+	return member, nil
 }
 
-func (s *Service) lockedOut(ctx context.Context, keys []string) (bool, error) {
-	since := s.d.Now().Add(-s.d.Config.LockoutWindow)
-	for _, key := range keys {
-		var n int64
-		err := s.d.Store.Read(ctx).Model(&store.LoginFailure{}).Where("key = ? AND at > ?", key, since).Count(&n).Error
-		if err != nil {
-			return false, fmt.Errorf("staff: count failures: %w", err)
-		}
-		if n >= int64(s.d.Config.LockoutFailures) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, keys []string) error {
-	now := s.d.Now()
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		// Old failures no longer count; clear them as we go.
-		if err := tx.Where("at <= ?", now.Add(-s.d.Config.LockoutWindow)).Delete(&store.LoginFailure{}).Error; err != nil {
-			return err
-		}
-		for _, key := range keys {
-			if err := tx.Create(&store.LoginFailure{Key: key, At: now}).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// releaseAttempt stops counting an attempt whose password was never hashed
+// for want of a slot, and returns ErrBusy for it.
+func (s *Service) releaseAttempt(ctx context.Context, attempt []uint64) error {
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return store.ReleaseLoginAttempt(tx, attempt) })
 	if err != nil {
-		return fmt.Errorf("staff: record failed login: %w", err)
+		return fmt.Errorf("staff: release login attempt: %w", err)
 	}
-	return ErrBadCredentials
+	return ErrBusy
 }
 
-func (s *Service) startSession(ctx context.Context, member *store.Staff) (string, error) {
+// startSession stores a new session for member, and stops counting the
+// attempt that logged in, in one transaction.
+func (s *Service) startSession(ctx context.Context, member *store.Staff, attempt []uint64) (string, error) {
 	token, err := s.newToken()
 	if err != nil {
 		return "", err
@@ -94,6 +121,9 @@ func (s *Service) startSession(ctx context.Context, member *store.Staff) (string
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		session := store.Session{TokenHash: hashToken(token), StaffID: member.ID, LastSeenAt: now, ExpiresAt: now.Add(s.d.Config.SessionMax)}
 		if err := tx.Create(&session).Error; err != nil {
+			return err
+		}
+		if err := store.ReleaseLoginAttempt(tx, attempt); err != nil {
 			return err
 		}
 		return tx.Model(member).Update("last_login_at", now).Error

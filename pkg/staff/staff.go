@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/alexedwards/argon2id"
+	"golang.org/x/sync/semaphore"
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/config"
@@ -35,14 +35,9 @@ var (
 	ErrNotFound       = errors.New("staff: no such account")
 	ErrBadCredentials = errors.New("staff: wrong email or password")
 	ErrLockedOut      = errors.New("staff: too many failed logins; try again later")
+	ErrBusy           = errors.New("staff: too many passwords being checked; try again in a moment")
 	ErrNoSession      = errors.New("staff: not logged in or session expired")
 )
-
-// passwordParams are argon2id's costs: 19 MiB of memory, two passes (the OWASP
-// recommendation), one lane.
-func passwordParams() *argon2id.Params {
-	return &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-}
 
 // Deps are what a Service is built from.
 type Deps struct {
@@ -50,11 +45,15 @@ type Deps struct {
 	Config config.Staff
 	Now    func() time.Time
 	Random io.Reader // crypto/rand.Reader outside tests
+	// HashSlots bounds how many passwords are hashed at once (see
+	// config.Staff.HashSlots); each hash holds 19 MiB and a CPU.
+	HashSlots *semaphore.Weighted
 }
 
 // Service manages staff accounts and sessions.
 type Service struct {
-	d Deps
+	d      Deps
+	hasher *hasher
 	// dummyHash is compared against when an email is unknown, so a failed login
 	// takes as long whether or not the account exists.
 	dummyHash string
@@ -62,12 +61,19 @@ type Service struct {
 
 // New returns a Service over d.
 func New(d Deps) (*Service, error) {
-	dummy, err := argon2id.CreateHash("not a real password", passwordParams())
+	s := &Service{d: d, hasher: &hasher{slots: d.HashSlots}}
+	dummy, err := s.hasher.create(context.Background(), "not a real password")
 	if err != nil {
-		return nil, fmt.Errorf("staff: hash: %w", err)
+		return nil, err
 	}
-	return &Service{d: d, dummyHash: dummy}, nil
+	s.dummyHash = dummy
+	return s, nil
 }
+
+// PasswordsHashed is how many times the service has run argon2id since it was
+// built: for each login checked, account added and its dummy hash. The tests
+// of the lock-out read it to see which attempts were hashed.
+func (s *Service) PasswordsHashed() int64 { return s.hasher.runs.Load() }
 
 // NormaliseEmail is the form in which staff emails are stored and looked up.
 func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -84,9 +90,9 @@ func (s *Service) Add(ctx context.Context, email string, role store.Role, passwo
 	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return nil, ErrWeakPassword
 	}
-	hash, err := argon2id.CreateHash(password, passwordParams())
+	hash, err := s.hasher.create(ctx, password)
 	if err != nil {
-		return nil, fmt.Errorf("staff: hash password: %w", err)
+		return nil, err
 	}
 	member := &store.Staff{Email: email, Role: role, PasswordHash: hash}
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return tx.Create(member).Error })

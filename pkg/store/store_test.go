@@ -18,7 +18,15 @@ import (
 func openTemp(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(store.Options{Driver: "sqlite", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return openMigrated(t, store.Options{Driver: "sqlite", DataDir: dir}), filepath.Join(dir, "undersigned.db")
+}
+
+// openMigrated opens the database opts names, quiet, migrates it, and closes
+// it when the test ends.
+func openMigrated(t *testing.T, opts store.Options) *store.Store {
+	t.Helper()
+	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +34,7 @@ func openTemp(t *testing.T) (*store.Store, string) {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return st, filepath.Join(dir, "undersigned.db")
+	return st
 }
 
 func TestDatabaseFileIsPrivate(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -96,7 +97,9 @@ func (a *App) showLogin(c echo.Context) error {
 }
 
 // createSession logs a staff member in. Unknown email and wrong password get
-// the same message; repeated failures lock the account and the address out.
+// the same message; repeated failures lock the account and the address out,
+// and a login that finds the password checks all taken is asked to retry in a
+// second. Both refusals are 429 with Retry-After.
 func (a *App) createSession(c echo.Context) error {
 	var form loginForm
 	if err := bindForm(c, &form); err != nil {
@@ -108,7 +111,11 @@ func (a *App) createSession(c echo.Context) error {
 	case errors.Is(err, staff.ErrBadCredentials):
 		return a.renderLogin(c, http.StatusUnauthorized, form, l.T("admin.login.failed"))
 	case errors.Is(err, staff.ErrLockedOut):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(a.d.Config.Staff.LockoutWindow.Seconds())))
 		return a.renderLogin(c, http.StatusTooManyRequests, form, l.T("admin.login.locked"))
+	case errors.Is(err, staff.ErrBusy):
+		c.Response().Header().Set("Retry-After", "1")
+		return a.renderLogin(c, http.StatusTooManyRequests, form, l.T("admin.login.busy"))
 	case err != nil:
 		return err
 	}

@@ -24,9 +24,7 @@ func TestConsoleNeedsALogin(t *testing.T) {
 }
 
 func TestLoginRightAndWrong(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	_, b := withModerator(t)
 
 	wrong := b.Login("mod@campaign.example", "not the password")
 	unknown := b.Login("nobody@campaign.example", webtest.StaffPassword)
@@ -88,9 +86,7 @@ func TestLoginRedirectStaysInTheConsole(t *testing.T) {
 }
 
 func TestRepeatedFailuresLockTheAccountOut(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	h, b := withModerator(t)
 	for i := range 10 {
 		if res := b.Login("mod@campaign.example", fmt.Sprintf("guess %d", i)); res.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, res.Status)
@@ -111,9 +107,7 @@ func TestRepeatedFailuresLockTheAccountOut(t *testing.T) {
 }
 
 func TestRepeatedFailuresFromOneAddressLockItOut(t *testing.T) {
-	h := webtest.New(t)
-	h.AddStaff("mod@campaign.example", store.RoleModerator)
-	b := h.NewBrowser()
+	_, b := withModerator(t)
 	for i := range 10 {
 		b.Login(fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
 	}
@@ -248,6 +242,15 @@ func TestCookiesAreSecureBehindTLS(t *testing.T) {
 	}
 }
 
+// withModerator starts a harness with one moderator account,
+// mod@campaign.example, and a browser that has not logged in.
+func withModerator(t *testing.T, change ...func(*config.Config)) (*webtest.Harness, *webtest.Browser) {
+	t.Helper()
+	h := webtest.New(t, change...)
+	h.AddStaff("mod@campaign.example", store.RoleModerator)
+	return h, h.NewBrowser()
+}
+
 func mustURL(t *testing.T, raw string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(raw)
@@ -255,4 +258,67 @@ func mustURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestLoginWhileEveryPasswordCheckIsTakenIsAskedToRetry(t *testing.T) {
+	h, b := withModerator(t, func(c *config.Config) { c.Staff.HashConcurrency = 1 })
+	if err := h.App.HashSlots.Acquire(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	hashed := h.App.Staff.PasswordsHashed()
+	busy := b.Login("mod@campaign.example", webtest.StaffPassword)
+	h.App.HashSlots.Release(1)
+	if busy.Status != http.StatusTooManyRequests || busy.Header.Get("Retry-After") != "1" {
+		t.Fatalf("login with no check free: %d, Retry-After %q; want 429 and 1", busy.Status, busy.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(busy.Doc().Find(".error-summary").Text(), "Wait a second and try again.") {
+		t.Errorf("no message beside the form:\n%s", busy.Body)
+	}
+	if v, _ := busy.Doc().Find("#f-email").Attr("value"); v != "mod@campaign.example" {
+		t.Errorf("the form lost the email: %q", v)
+	}
+	if n := h.App.Staff.PasswordsHashed() - hashed; n != 0 {
+		t.Errorf("%d passwords hashed without a free slot", n)
+	}
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusSeeOther {
+		t.Errorf("login once a check is free: %d, want 303", res.Status)
+	}
+}
+
+func TestParallelWrongLoginsHashNoMoreThanTheLockoutAllows(t *testing.T) {
+	h, b := withModerator(t)
+	b.Get("/admin/login")
+	forms := make([]url.Values, 40)
+	for i := range forms {
+		forms[i] = url.Values{"email": {"mod@campaign.example"}, "password": {fmt.Sprintf("guess %d", i)}, "csrf": {b.CSRF()}}
+	}
+	before := h.App.Staff.PasswordsHashed()
+	statuses := webtest.PostAtOnce(b.Client, h.URL+"/admin/login", forms)
+	hashed := h.App.Staff.PasswordsHashed() - before
+	t.Logf("answers %v, %d passwords hashed", statuses, hashed)
+	if hashed > 10 {
+		t.Errorf("%d of 40 wrong passwords hashed, want at most staff.lockout_failures (10)", hashed)
+	}
+	if int64(statuses[http.StatusUnauthorized]) != hashed || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 40 {
+		t.Errorf("answers %v: want 401 for each of the %d hashed and 429 for the rest", statuses, hashed)
+	}
+	if res := b.Login("mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("the right password after the storm: %d, want 429 (locked out)", res.Status)
+	}
+}
+
+func TestLockoutCountsAnIPv6ClientByItsSlash64(t *testing.T) {
+	_, b := withModerator(t, func(c *config.Config) { c.Abuse.TrustedProxies = []string{"127.0.0.1/32"} })
+	for i := range 10 { // ten addresses of one /64, each guessing at another account
+		res := b.LoginFrom(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("guess%d@campaign.example", i), "whatever password")
+		if res.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, res.Status)
+		}
+	}
+	if res := b.LoginFrom("2001:db8:1:2:ffff:ffff:ffff:ffff", "mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64: %d, want 429", res.Status)
+	}
+	if res := b.LoginFrom("2001:db8:1:3::1", "mod@campaign.example", webtest.StaffPassword); res.Status != http.StatusSeeOther {
+		t.Errorf("an address of the next /64: %d, want a login", res.Status)
+	}
 }

@@ -257,3 +257,30 @@ func ConfirmLink(t testing.TB, baseURL string, m mailtest.Message) string {
 	}
 	return strings.TrimPrefix(link, baseURL)
 }
+
+// PostAtOnce posts every form to target from client at the same moment, one
+// goroutine each, and counts the answers by status (0 for a request that got
+// none). It reports instead of failing, so it is safe off the test's goroutine.
+func PostAtOnce(client *http.Client, target string, forms []url.Values) map[int]int {
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, form := range forms {
+		wg.Go(func() {
+			<-start
+			status := 0
+			if res, err := client.PostForm(target, form); err == nil {
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				status = res.StatusCode
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return statuses
+}
