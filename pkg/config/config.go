@@ -135,13 +135,14 @@ type Staff struct {
 }
 
 // HashSlots is how many passwords the staff service hashes at once:
-// HashConcurrency, or the number of CPUs when that is 0. Hashing is all CPU,
-// so more at once would not end sooner, only hold more memory.
+// HashConcurrency, or the CPUs the process may use (GOMAXPROCS, which
+// follows a container's CPU limit) when that is 0. Hashing is all CPU, so
+// more at once would not end sooner, only hold more memory.
 func (s Staff) HashSlots() int {
 	if s.HashConcurrency > 0 {
 		return s.HashConcurrency
 	}
-	return runtime.NumCPU()
+	return runtime.GOMAXPROCS(0)
 }
 
 // Moderation configures the staff console.
