@@ -5,17 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/undersigned/undersigned/pkg/mail/mailtest"
+	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
@@ -225,6 +228,43 @@ func TestStaffCommands(t *testing.T) {
 	if _, err := runWith("", "staff", "disable", "nobody@campaign.example"); err == nil {
 		t.Error("disabling an unknown account succeeded")
 	}
+	var audit []string
+	for _, e := range auditLog(t, env) {
+		audit = append(audit, e.Action+" "+e.Subject+" by "+e.StaffEmail)
+	}
+	me := commandLine().Name
+	want := []string{"staff_add admin@campaign.example (admin) by " + me, "staff_add mod@campaign.example (moderator) by " + me,
+		"staff_disable mod@campaign.example by " + me}
+	if !slices.Equal(audit, want) || !strings.HasPrefix(me, "command line (") || me == "command line ()" {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(audit, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// auditLog reads the audit log of the database the environment names.
+func auditLog(t *testing.T, env []string) []store.AuditEvent {
+	t.Helper()
+	opts := store.Options{Driver: "sqlite", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, kv := range env {
+		key, value, _ := strings.Cut(kv, "=")
+		switch key {
+		case "UNDERSIGNED_DATA_DIR":
+			opts.DataDir = value
+		case "UNDERSIGNED_DATABASE_DRIVER":
+			opts.Driver = value
+		case "UNDERSIGNED_DATABASE_DSN":
+			opts.DSN = value
+		}
+	}
+	st, err := store.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var events []store.AuditEvent
+	if err := st.Read(t.Context()).Order("id").Find(&events).Error; err != nil {
+		t.Fatal(err)
+	}
+	return events
 }
 
 // sqliteOnly skips tests about the SQLite file when the suite runs on PostgreSQL.

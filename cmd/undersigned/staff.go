@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 
@@ -30,7 +31,7 @@ func staffCommand(ctx context.Context, svc *staff.Service, args []string, con co
 		if len(args) != 2 {
 			return errors.New("usage: undersigned staff disable EMAIL")
 		}
-		member, err := svc.Disable(ctx, args[1])
+		member, err := svc.Disable(ctx, commandLine(), args[1])
 		if err != nil {
 			return err
 		}
@@ -66,12 +67,25 @@ func staffAdd(ctx context.Context, svc *staff.Service, args []string, con consol
 	if err != nil {
 		return err
 	}
-	member, err := svc.Add(ctx, email, store.Role(*role), password)
+	member, err := svc.Add(ctx, commandLine(), email, store.Role(*role), password)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(con.out, "added %s as %s\n", member.Email, member.Role)
 	return nil
+}
+
+// commandLine is who the audit log names for what the command line does:
+// the machine user running it.
+func commandLine() store.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown user"
+	}
+	return store.CommandLineActor(name)
 }
 
 // readPassword prompts twice, without echo, on a terminal; otherwise it reads

@@ -78,8 +78,9 @@ func (s *Service) PasswordsHashed() int64 { return s.hasher.runs.Load() }
 // NormaliseEmail is the form in which staff emails are stored and looked up.
 func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// Add creates an account.
-func (s *Service) Add(ctx context.Context, email string, role store.Role, password string) (*store.Staff, error) {
+// Add creates an account; the audit log records who added it, in the same
+// transaction.
+func (s *Service) Add(ctx context.Context, by store.Actor, email string, role store.Role, password string) (*store.Staff, error) {
 	email = NormaliseEmail(email)
 	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
 		return nil, ErrInvalidEmail
@@ -95,7 +96,12 @@ func (s *Service) Add(ctx context.Context, email string, role store.Role, passwo
 		return nil, err
 	}
 	member := &store.Staff{Email: email, Role: role, PasswordHash: hash}
-	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return tx.Create(member).Error })
+	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(member).Error; err != nil {
+			return err
+		}
+		return store.AuditAction(tx, by, "staff_add", member.Email+" ("+string(member.Role)+")", s.d.Now())
+	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, ErrEmailTaken
 	}
@@ -114,8 +120,9 @@ func (s *Service) List(ctx context.Context) ([]store.Staff, error) {
 	return all, nil
 }
 
-// Disable stops an account from logging in and ends all its sessions at once.
-func (s *Service) Disable(ctx context.Context, email string) (*store.Staff, error) {
+// Disable stops an account from logging in and ends all its sessions at
+// once; the audit log records who did, in the same transaction.
+func (s *Service) Disable(ctx context.Context, by store.Actor, email string) (*store.Staff, error) {
 	var member *store.Staff
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -125,7 +132,10 @@ func (s *Service) Disable(ctx context.Context, email string) (*store.Staff, erro
 		if err := tx.Model(member).Update("disabled", true).Error; err != nil {
 			return err
 		}
-		return tx.Where("staff_id = ?", member.ID).Delete(&store.Session{}).Error
+		if err := tx.Where("staff_id = ?", member.ID).Delete(&store.Session{}).Error; err != nil {
+			return err
+		}
+		return store.AuditAction(tx, by, "staff_disable", member.Email, s.d.Now())
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound

@@ -62,12 +62,15 @@ func (a *App) createBlock(c echo.Context) error {
 	}
 	member := currentStaff(c)
 	err := a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
-		return tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: store.TruncateRunes(f.Note, 300), StaffEmail: member.Email}).Error
+		if err := tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: store.TruncateRunes(f.Note, 300), StaffEmail: member.Email}).Error; err != nil {
+			return err
+		}
+		return store.AuditAction(tx, store.StaffActor(member), "block_add", f.Kind+" "+value, a.d.Now())
 	})
 	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
 	}
-	return a.afterBlockChange(c, "block_add", f.Kind+" "+value)
+	return a.afterBlockChange(c)
 }
 
 type unblockForm struct {
@@ -89,7 +92,10 @@ func (a *App) deleteBlock(c echo.Context) error {
 		if err := tx.First(&block, id).Error; err != nil {
 			return err
 		}
-		return tx.Delete(&block).Error
+		if err := tx.Delete(&block).Error; err != nil {
+			return err
+		}
+		return store.AuditAction(tx, store.StaffActor(currentStaff(c)), "block_remove", block.Kind+" "+block.Value, a.d.Now())
 	})
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return echo.ErrNotFound
@@ -97,14 +103,13 @@ func (a *App) deleteBlock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.afterBlockChange(c, "block_remove", block.Kind+" "+block.Value)
+	return a.afterBlockChange(c)
 }
 
-func (a *App) afterBlockChange(c echo.Context, action, subject string) error {
+// afterBlockChange has this server apply the blocks as they now are (the
+// others reload them within a minute) and returns to the abuse page.
+func (a *App) afterBlockChange(c echo.Context) error {
 	if err := a.d.Blocks.Reload(c.Request().Context()); err != nil {
-		return err
-	}
-	if err := a.d.Moderator.AuditStaff(c.Request().Context(), currentStaff(c), action, subject); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/abuse?saved=1")

@@ -284,8 +284,8 @@ func TestAuditLogPage(t *testing.T) {
 	decide(t, b, "reject", ids[2:], "reason", "duplicate")
 	page := b.Get("/admin/audit")
 	checkPageBasics(t, "/admin/audit", page)
-	if n := page.Doc().Find("table.audit tbody tr").Length(); n != 3 {
-		t.Errorf("%d events listed, want 3", n)
+	if n := page.Doc().Find("table.audit tbody tr").Length(); n != 4 {
+		t.Errorf("%d events listed, want the moderator's account added and 3 decisions", n)
 	}
 	only := b.Get("/admin/audit?action=reject").Doc().Find("table.audit tbody tr")
 	if only.Length() != 1 || !strings.Contains(only.Text(), "Org 0002") {
@@ -389,7 +389,7 @@ func TestAdminManagesStaff(t *testing.T) {
 	if len(rows) != 2 {
 		t.Errorf("staff list: %v", rows)
 	}
-	if len(auditEvents(t, h, "staff_add")) != 1 {
-		t.Error("adding staff was not audited")
+	if added := auditEvents(t, h, "staff_add"); len(added) != 2 || added[1].StaffEmail != "admin@campaign.example" || added[1].Subject != "new@campaign.example (moderator)" {
+		t.Errorf("adding staff was not audited as the admin's act: %+v", added)
 	}
 }

@@ -35,14 +35,11 @@ func (a *App) createStaff(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	member, err := a.d.Staff.Add(c.Request().Context(), form.Email, store.Role(form.Role), form.Password)
+	_, err := a.d.Staff.Add(c.Request().Context(), store.StaffActor(currentStaff(c)), form.Email, store.Role(form.Role), form.Password)
 	if field, id := staffFieldError(err); field != "" {
 		return a.renderStaff(c, http.StatusUnprocessableEntity, form, map[string]string{field: id})
 	}
 	if err != nil {
-		return err
-	}
-	if err := a.d.Moderator.AuditStaff(c.Request().Context(), currentStaff(c), "staff_add", member.Email+" ("+string(member.Role)+")"); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/staff?saved=1")
@@ -58,14 +55,11 @@ func (a *App) disableStaff(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	member, err := a.d.Staff.Disable(c.Request().Context(), form.Email)
+	_, err := a.d.Staff.Disable(c.Request().Context(), store.StaffActor(currentStaff(c)), form.Email)
 	if errors.Is(err, staff.ErrNotFound) {
 		return echo.ErrNotFound
 	}
 	if err != nil {
-		return err
-	}
-	if err := a.d.Moderator.AuditStaff(c.Request().Context(), currentStaff(c), "staff_disable", member.Email); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/staff?saved=1")

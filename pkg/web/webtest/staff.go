@@ -20,7 +20,7 @@ const StaffPassword = "correct horse battery staple"
 // AddStaff creates a staff account.
 func (h *Harness) AddStaff(email string, role store.Role) *store.Staff {
 	h.t.Helper()
-	m, err := h.App.Staff.Add(context.Background(), email, role, StaffPassword)
+	m, err := h.App.Staff.Add(context.Background(), store.CommandLineActor("webtest"), email, role, StaffPassword)
 	if err != nil {
 		h.t.Fatalf("webtest: add staff %s: %v", email, err)
 	}
