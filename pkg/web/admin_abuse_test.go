@@ -79,7 +79,7 @@ func TestBulkInvalidationWithPreview(t *testing.T) {
 		t.Fatalf("invalidate: %d %s", res.Status, res.Header.Get("Location"))
 	}
 	h.App.Moderator.WaitInvalidations()
-	if page := admin.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "Finished: 3 signatures invalidated.") {
+	if page := admin.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "Finished. Signatures invalidated: 3.") {
 		t.Errorf("progress page after the end: %s", page.Doc().Find("main").Text())
 	}
 	if got := totals(t, h); got.Total != 1 {

@@ -129,6 +129,15 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("POST /admin/abuse/invalidate (preview)", admin.Post("/admin/abuse/invalidate",
 		url.Values{"letter": {webtest.LetterSlug}, "domain": {"example.org"}}), http.StatusOK)
 	mustContain("POST /admin/abuse/invalidate (preview)", res.Body, "match")
+	res = add("POST /admin/signatures/{id}/erase (not ticked, 422)", admin.Post(fmt.Sprintf("/admin/signatures/%d/erase", sig.ID), nil), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/signatures/{id}/erase (not ticked, 422)", res.Body, "Tick the box")
+	decide(t, admin, "approve", []uint64{sig.ID})
+	res = add("POST /admin/signatures/actions (already decided, 409)", decide(t, admin, "approve", []uint64{sig.ID}), http.StatusConflict)
+	mustContain("POST /admin/signatures/actions (already decided, 409)", res.Body, "Already decided by admin@campaign.example")
+	start := admin.Post("/admin/abuse/invalidate", url.Values{"letter": {webtest.LetterSlug}, "domain": {"openrights.example"}, "confirm": {"yes"}})
+	h.App.Moderator.WaitInvalidations()
+	res = add("GET /admin/abuse/invalidations/{id} (finished)", admin.Get(start.Header.Get("Location")), http.StatusOK)
+	mustContain("GET /admin/abuse/invalidations/{id} (finished)", res.Body, "Finished. Signatures invalidated: 1.")
 
 	// Last, as it moves the clock: the unused link once it has expired.
 	h.Clock.Advance(8 * 24 * time.Hour)
