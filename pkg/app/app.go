@@ -104,7 +104,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err != nil {
 		return nil, err
 	}
-	transport, err := mail.NewTransport(cfg.Mail, cfg.DataDir, opts.Log, opts.Now)
+	transport, err := mail.NewTransport(cfg.Mail, cfg.DataDir, opts.Log, opts.Now, func(address string) string {
+		return v.Hash(vault.PurposeMailFile, address)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +183,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWork()
 	wg.Wait()
+	a.Moderator.WaitInvalidations() // each chunk commits on its own; let the last ones finish
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -51,12 +53,13 @@ type letterState struct {
 	urgent     bool      // a name stopped being public: rebuild at the next read, whatever MaxStale says
 	all        bool      // changed by another server: rebuild every country
 	seenSeq    int64     // the letter's change counter at the last build
+	seenUnpub  int64     // and its counter of names taken off the list
 	namesSince time.Time // when the last build began, for names published elsewhere
 	sentSeq    uint64
 	recent     []NameEvent
-	// gone are the signatures that stopped being public on this server,
-	// until they are published again: a rebuild that read one of them just
-	// before it went does not put it back among the recent names.
+	// gone are the signatures that stopped being public on this server
+	// since the rebuild in flight began: that rebuild may have read them just
+	// before, and must not put them among the recent names.
 	gone map[uint64]bool
 	subs map[*Subscriber]struct{}
 }
@@ -99,10 +102,7 @@ func (h *Hub) Notify(c store.Change) {
 		s.forget(c.Unpublished)
 		s.urgent = true
 	}
-	for _, id := range c.Published {
-		delete(s.gone, id)
-	}
-	s.published = append(s.published, c.Published...)
+	s.published = append(s.published, c.Published...) // a correction's new name, for the next rebuild
 	s.dirty = true
 }
 
@@ -110,14 +110,11 @@ func (h *Hub) Notify(c store.Change) {
 // hub would still send of them: the recent names a reconnecting client
 // catches up on, and those waiting for the next update.
 func (s *letterState) forget(ids []uint64) {
-	if len(s.gone) >= recentNames {
-		clear(s.gone) // only a rebuild in flight can still bring one back
-	}
 	for _, id := range ids {
 		s.gone[id] = true
 	}
-	s.recent = slices.DeleteFunc(s.recent, func(e NameEvent) bool { return s.gone[e.ID] })
-	s.published = slices.DeleteFunc(s.published, func(id uint64) bool { return s.gone[id] })
+	s.recent = slices.DeleteFunc(s.recent, func(e NameEvent) bool { return slices.Contains(ids, e.ID) })
+	s.published = slices.DeleteFunc(s.published, func(id uint64) bool { return slices.Contains(ids, id) })
 }
 
 // Snapshot returns the letter's current snapshot, rebuilding it first when it
@@ -151,17 +148,16 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		h.mu.Unlock()
 		return snap, nil
 	}
-	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince}
-	if w.all {
-		for _, e := range s.recent {
-			w.recheck = append(w.recheck, e.ID)
-		}
+	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince,
+		seenUnpub: s.seenUnpub, urgent: s.urgent}
+	for _, e := range s.recent {
+		w.recheck = append(w.recheck, e.ID)
 	}
-	s.dirty, s.urgent, s.changed, s.published, s.all = false, false, map[string]bool{}, nil, false
+	s.dirty, s.urgent, s.changed, s.published, s.all, s.gone = false, false, map[string]bool{}, nil, false, map[uint64]bool{}
 	h.mu.Unlock()
 
 	started := h.now()
-	snap, events, public, seq, err := h.load(ctx, letterID, w)
+	snap, events, public, counters, err := h.load(ctx, letterID, w)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -170,10 +166,11 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 			s.changed[code] = true
 		}
 		s.published, s.dirty, s.all = append(w.published, s.published...), true, s.all || w.all
+		s.urgent = s.urgent || w.urgent
 		return nil, err
 	}
-	s.snap, s.builtAt, s.seenSeq, s.namesSince = snap, time.Now(), seq, started
-	if w.all && w.prev != nil { // another server may have unpublished some of the recent names
+	s.snap, s.builtAt, s.seenSeq, s.seenUnpub, s.namesSince = snap, time.Now(), counters.Seq, counters.Unpublished, started
+	if public != nil { // rechecked: some of the recent names may have been unpublished elsewhere
 		s.recent = slices.DeleteFunc(s.recent, func(e NameEvent) bool { return slices.Contains(w.recheck, e.ID) && !public[e.ID] })
 	}
 	s.remember(events)
@@ -208,50 +205,68 @@ type work struct {
 	published []uint64        // signatures published on this server
 	all       bool            // another server changed the letter: read everything again
 	since     time.Time       // with all: names published since then
-	recheck   []uint64        // with all: the recent names, to check they are still public
+	recheck   []uint64        // the recent names, to check they are still public should one have left
+	seenUnpub int64           // the letter's counter of names taken off the list at the last build
+	urgent    bool            // a name stopped being public: a failed rebuild must not forget it
 }
 
-// load reads the next snapshot and the newly published names, which of the
-// names to recheck are still public, and the letter's change counter as it
-// was before the reading began.
-func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, map[uint64]bool, int64, error) {
+// load reads the next snapshot and the newly published names, and the
+// letter's change counters as they were before the reading began. When a
+// name left the public list since the last build, here or on another server
+// (the counters say so), it reads every country again and returns which of
+// the recent names are still public; otherwise that map is nil.
+func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, map[uint64]bool, store.LetterChange, error) {
+	var none store.LetterChange
 	db := h.store.Read(ctx)
-	seq, err := store.LetterSeq(db, letterID)
+	counters, err := store.LetterCounters(db, letterID)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, nil, nil, none, err
 	}
-	snap, err := build(ctx, db, letterID, w.prev, w.changed, w.all, h.cfg.NamesPerCountry)
+	unpublished := w.prev != nil && counters.Unpublished > w.seenUnpub
+	snap, err := build(ctx, db, letterID, w.prev, w.changed, w.all || unpublished, h.cfg.NamesPerCountry)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, nil, nil, none, err
 	}
 	var names []store.PublicSignatory
 	if len(w.published) > 0 {
 		if names, err = store.PublishedByID(db, letterID, w.published); err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
+			return nil, nil, nil, none, fmt.Errorf("live: new names of letter %d: %w", letterID, err)
 		}
 	}
-	public := map[uint64]bool{}
 	if w.all && w.prev != nil {
 		elsewhere, err := store.PublishedSince(db, letterID, w.since)
 		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("live: names published elsewhere for letter %d: %w", letterID, err)
+			return nil, nil, nil, none, fmt.Errorf("live: names published elsewhere for letter %d: %w", letterID, err)
 		}
 		names = append(names, elsewhere...)
-		if len(w.recheck) > 0 {
-			still, err := store.PublishedByID(db, letterID, w.recheck)
-			if err != nil {
-				return nil, nil, nil, 0, fmt.Errorf("live: recent names of letter %d: %w", letterID, err)
-			}
-			for _, n := range still {
-				public[n.ID] = true
-			}
+	}
+	var public map[uint64]bool
+	if unpublished {
+		if public, err = stillPublic(db, letterID, w.recheck); err != nil {
+			return nil, nil, nil, none, err
 		}
 	}
 	events := make([]NameEvent, len(names))
 	for i, n := range names {
 		events[i] = NameEvent{Seq: snap.Seq, PublicSignatory: n}
 	}
-	return snap, events, public, seq, nil
+	return snap, events, public, counters, nil
+}
+
+// stillPublic tells which of the signatures ids are published and named.
+func stillPublic(db *gorm.DB, letterID uint, ids []uint64) (map[uint64]bool, error) {
+	public := map[uint64]bool{}
+	if len(ids) == 0 {
+		return public, nil
+	}
+	still, err := store.PublishedByID(db, letterID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("live: recent names of letter %d: %w", letterID, err)
+	}
+	for _, n := range still {
+		public[n.ID] = true
+	}
+	return public, nil
 }
 
 // poll reads every followed letter's change counter and marks the letters
@@ -266,7 +281,7 @@ func (h *Hub) poll(ctx context.Context) {
 	}
 	h.mu.Unlock()
 	for _, id := range ids {
-		seq, err := store.LetterSeq(h.store.Read(ctx), id)
+		c, err := store.LetterCounters(h.store.Read(ctx), id)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Error("live: poll", "letter", id, "err", err)
@@ -274,7 +289,13 @@ func (h *Hub) poll(ctx context.Context) {
 			continue
 		}
 		h.mu.Lock()
-		if s := h.state(id); seq > s.seenSeq && !s.dirty {
+		s := h.state(id)
+		switch {
+		case c.Unpublished > s.seenUnpub:
+			// A name left the list, here or elsewhere: whatever this server
+			// is doing, read every country and recheck the recent names now.
+			s.dirty, s.all, s.urgent = true, true, true
+		case c.Seq > s.seenSeq && !s.dirty:
 			s.dirty, s.all = true, true
 		}
 		h.mu.Unlock()

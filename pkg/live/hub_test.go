@@ -133,3 +133,64 @@ func TestSnapshotKeepsTheFirstNamesOfEachCountry(t *testing.T) {
 		t.Errorf("after a new name: %+v", people)
 	}
 }
+
+// replayed lists the names a client that saw update seq is sent on
+// reconnecting.
+func (f *fixture) replayed(t *testing.T, seq uint64) []string {
+	t.Helper()
+	sub, first, err := f.hub.Subscribe(context.Background(), f.letter.ID, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hub.Unsubscribe(sub)
+	var names []string
+	for _, n := range first.Names {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
+// TestNameHiddenElsewhereIsNotReplayedWhileBusyHere: another server hides a
+// name while this one has changes of its own to read (it is never idle);
+// the next rebuild still drops the name from what reconnecting clients are
+// sent, and from the snapshot's list, though its country did not change
+// here.
+func TestNameHiddenElsewhereIsNotReplayedWhileBusyHere(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sub, first, err := f.hub.Subscribe(ctx, f.letter.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hub.Unsubscribe(sub)
+	f.publish(t, "Ada", "GB")
+	if got := f.replayed(t, first.Seq); len(got) != 1 {
+		t.Fatalf("before hiding, the replay is %v", got)
+	}
+	f.publish(t, "Bea", "FR") // a change of this server's own, not read yet
+
+	// Another server hides Ada: the database changes, this hub is not told.
+	err = f.st.Write(ctx, func(tx *gorm.DB) error {
+		var ada store.Signature
+		if err := tx.Where("name = ?", "Ada").Take(&ada).Error; err != nil {
+			return err
+		}
+		now := time.Now()
+		ada.ConfirmedAt = &now
+		_, err := f.st.MoveSignature(tx, &ada, store.Move{Event: store.EventHide, To: store.StatusHidden, By: store.SignerActor(), At: now})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.replayed(t, first.Seq); len(got) != 1 || got[0] != "Bea" {
+		t.Errorf("after Ada was hidden elsewhere, the replay is %v, want Bea alone", got)
+	}
+	snap, err := f.hub.Snapshot(ctx, f.letter.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, individuals := snap.Names("GB"); len(individuals) != 0 {
+		t.Errorf("the snapshot still names %v in GB", individuals)
+	}
+}

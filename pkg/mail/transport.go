@@ -5,8 +5,6 @@ package mail
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,11 +44,12 @@ type Forgetter interface {
 	Forget(address string) error
 }
 
-// NewTransport builds the transport named by cfg.Transport.
-func NewTransport(cfg config.Mail, dataDir string, log *slog.Logger, now func() time.Time) (Transport, error) {
+// NewTransport builds the transport named by cfg.Transport; tag names a
+// recipient in the file transport's file names (see FileTransport.Tag).
+func NewTransport(cfg config.Mail, dataDir string, log *slog.Logger, now func() time.Time, tag func(address string) string) (Transport, error) {
 	switch cfg.Transport {
 	case "file":
-		return &FileTransport{Dir: filepath.Join(dataDir, "mail"), Log: log, Now: now}, nil
+		return &FileTransport{Dir: filepath.Join(dataDir, "mail"), Log: log, Now: now, Tag: tag}, nil
 	case "smtp":
 		return NewSMTPTransport(cfg.SMTP, now), nil
 	default:
@@ -171,6 +170,11 @@ type FileTransport struct {
 	Dir string
 	Log *slog.Logger
 	Now func() time.Time
+	// Tag names a recipient in the names of the files written to them, so
+	// Forget finds that mail without reading every file: a keyed hash, so a
+	// file name does not tell whom it went to. Its first 16 hex digits are
+	// used.
+	Tag func(address string) string
 }
 
 // Send writes m to a new file under Dir.
@@ -184,7 +188,7 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 		return fmt.Errorf("mail: create %s: %w", t.Dir, err)
 	}
 	id := strings.Trim(strings.Join(msg.GetGenHeader(gomail.HeaderMessageID), ""), "<>")
-	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+recipientTag(m.To)+"-"+sanitizeFileName(id)+".eml")
+	name := filepath.Join(t.Dir, now.UTC().Format("20060102T150405.000000000")+"-"+t.recipientTag(m.To)+"-"+sanitizeFileName(id)+".eml")
 	// Written aside and renamed, so a reader of the folder never sees half a message.
 	partial := name + ".part"
 	if err := writePrivateFile(partial, msg); err != nil {
@@ -200,7 +204,7 @@ func (t *FileTransport) Send(_ context.Context, m *Message) error {
 // Forget deletes every message written to address, the files whose name
 // carries its tag.
 func (t *FileTransport) Forget(address string) error {
-	names, err := filepath.Glob(filepath.Join(t.Dir, "*-"+recipientTag(address)+"-*.eml*"))
+	names, err := filepath.Glob(filepath.Join(t.Dir, "*-"+t.recipientTag(address)+"-*.eml*"))
 	if err != nil {
 		return fmt.Errorf("mail: find mail files to forget: %w", err)
 	}
@@ -216,12 +220,10 @@ func (t *FileTransport) Forget(address string) error {
 	return nil
 }
 
-// recipientTag names a recipient in the file names of the mail written to
-// them, so Forget finds that mail without reading every file: the first 16
-// hex digits of the SHA-256 of the address, lower-cased.
-func recipientTag(address string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(address))))
-	return hex.EncodeToString(sum[:8])
+// recipientTag is the tag of address in file names: Tag of the address as
+// every provider reads it, lower-cased.
+func (t *FileTransport) recipientTag(address string) string {
+	return t.Tag(strings.ToLower(strings.TrimSpace(address)))[:16]
 }
 
 // writePrivateFile writes msg to a new file that only the server's user may

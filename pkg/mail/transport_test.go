@@ -48,7 +48,7 @@ func (e errString) Error() string { return string(e) }
 // like the rest of the data folder.
 func TestFileTransportKeepsMailPrivate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mail")
-	tr := &FileTransport{Dir: dir, Log: slog.New(slog.DiscardHandler), Now: time.Now}
+	tr := &FileTransport{Dir: dir, Log: slog.New(slog.DiscardHandler), Now: time.Now, Tag: func(string) string { return "0123456789abcdef0123" }}
 	m := &Message{From: "campaign@example.org", To: "ada@example.org", Subject: "Confirm", Text: "Follow the link."}
 	if err := tr.Send(context.Background(), m); err != nil {
 		t.Fatal(err)

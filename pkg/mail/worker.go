@@ -153,7 +153,11 @@ func (w *Worker) yieldToSigners(ctx context.Context) {
 // one transaction once the batch has been through the transport: one write
 // for fifty mails, not fifty, on the database's one writer.
 type outcomes struct {
-	sent    []uint64
+	sent []uint64
+	// to is the address each sent job went to, kept only with a transport
+	// that keeps copies (Forgetter), to remove those of a signature erased
+	// while its mail was being sent.
+	to      map[uint64]string
 	unsent  []uint64                  // not attempted: due again at once
 	changes []func(tx *gorm.DB) error // deletions, failures and retries: rare
 }
@@ -182,6 +186,12 @@ func (w *Worker) process(ctx context.Context, job store.MailJob, sig *store.Sign
 	if err == nil {
 		w.d.Observer.MailSentOK()
 		out.sent = append(out.sent, job.ID)
+		if _, keeps := w.d.Transport.(Forgetter); keeps {
+			if out.to == nil {
+				out.to = map[uint64]string{}
+			}
+			out.to[job.ID] = msg.To
+		}
 		return
 	}
 	f := classify(err)
@@ -205,9 +215,16 @@ func (w *Worker) process(ctx context.Context, job store.MailJob, sig *store.Sign
 // already gone out.
 func (w *Worker) record(ctx context.Context, out outcomes) error {
 	now := w.d.Now()
+	var erased []uint64
 	err := w.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 		if len(out.sent) > 0 {
 			if err := store.MarkMailSent(tx, out.sent, now); err != nil {
+				return err
+			}
+		}
+		if len(out.to) > 0 {
+			var err error
+			if erased, err = store.MissingMailJobs(tx, out.sent); err != nil {
 				return err
 			}
 		}
@@ -225,6 +242,11 @@ func (w *Worker) record(ctx context.Context, out outcomes) error {
 	})
 	if err != nil {
 		return fmt.Errorf("mail: record outcomes: %w", err)
+	}
+	for _, id := range erased { // written after the erasure removed the others
+		if err := w.Forget(out.to[id]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

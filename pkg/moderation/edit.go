@@ -19,7 +19,7 @@ import (
 func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f store.PublicFields) (signing.FieldErrors, error) {
 	var fieldErrs signing.FieldErrors
 	var change *store.Change
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+	err := s.d.Store.WriteMove(ctx, func(tx *gorm.DB) error {
 		sig, err := store.SignatureByID(tx, id)
 		if err != nil {
 			return err

@@ -104,7 +104,7 @@ func (s *Service) invalidateChunk(ctx context.Context, actor *store.Staff, m sto
 		}
 		for i := range sigs {
 			last = sigs[i].ID
-			moved, err := s.d.Store.MoveSignature(tx, &sigs[i], store.Move{Event: store.EventInvalidate, To: store.StatusRejected,
+			moved, err := s.d.Store.MoveSignature(tx, &sigs[i], store.Move{Event: store.EventInvalidate, To: store.Target(store.EventInvalidate, sigs[i].Status),
 				By: store.StaffActor(actor), At: s.d.Now(), Reason: d.Reason, Note: d.Note})
 			if errors.Is(err, store.ErrMoveNotAllowed) || errors.Is(err, store.ErrAlreadyMoved) {
 				continue

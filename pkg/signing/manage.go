@@ -43,7 +43,7 @@ func (s *Service) managed(sig *store.Signature) (Managed, error) {
 func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldErrors, error) {
 	var fieldErrs FieldErrors
 	var change *store.Change
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+	err := s.d.Store.WriteMove(ctx, func(tx *gorm.DB) error {
 		sig, err := s.findByManageToken(tx, plain)
 		if err != nil {
 			return err
@@ -127,15 +127,16 @@ func (s *Service) Erase(ctx context.Context, actor store.Actor, id uint64) error
 func (s *Service) erase(ctx context.Context, event store.Event, actor store.Actor, find func(tx *gorm.DB) (*store.Signature, error)) error {
 	var change *store.Change
 	var address string
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+	var unreadable error
+	err := s.d.Store.WriteMove(ctx, func(tx *gorm.DB) error {
 		sig, err := find(tx)
 		if err != nil {
 			return err
 		}
-		if address, err = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed); err != nil {
-			return err
-		}
-		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: event, To: store.StatusWithdrawn, By: actor, At: s.d.Now()})
+		// The address, to remove the mail written to it; one that cannot be
+		// read must not stop the signer's right to withdraw.
+		address, unreadable = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed)
+		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: event, To: store.Target(event, sig.Status), By: actor, At: s.d.Now()})
 		change = moved.Change
 		return err
 	})
@@ -143,8 +144,8 @@ func (s *Service) erase(ctx context.Context, event store.Event, actor store.Acto
 		return err
 	}
 	s.notifyLive(change)
-	var errs []error
-	if s.d.Outbox != nil {
+	errs := []error{unreadable}
+	if s.d.Outbox != nil && unreadable == nil {
 		errs = append(errs, s.d.Outbox.Forget(address))
 	}
 	errs = append(errs, s.d.Store.Shred(ctx))

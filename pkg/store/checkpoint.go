@@ -1,7 +1,7 @@
 package store
 
 import (
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -44,12 +44,14 @@ type checkpointer struct {
 	// over, and lastPages the WAL size its last checkpoint found; only run
 	// uses them.
 	nextRestart, lastPages int
-	// shredDue is set while an erasure waits for the WAL to be emptied
-	// (truncate): each tick tries again until it is.
-	shredDue atomic.Bool
-	quit     chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	// shredWanted counts the requests to empty the WAL after an erasure,
+	// and shredDone the last of them an emptying covered: while it is
+	// behind, the checkpointer tries again every shredRetry.
+	shredWanted, shredDone atomic.Uint64
+	lastShredTry           time.Time
+	quit                   chan struct{}
+	done                   chan struct{}
+	once                   sync.Once
 }
 
 func newCheckpointer(db *gorm.DB, paused func(fn func()), log *slog.Logger) *checkpointer {
@@ -71,8 +73,9 @@ func (c *checkpointer) run() {
 			if err := c.checkpoint(); err != nil {
 				c.log.Warn("store: WAL checkpoint failed", "err", err)
 			}
-			if c.shredDue.Load() {
-				if err := c.shred(); err != nil {
+			if c.shredDone.Load() < c.shredWanted.Load() && time.Since(c.lastShredTry) >= shredRetry {
+				c.lastShredTry = time.Now()
+				if err := c.tryShred(); err != nil {
 					c.log.Warn("store: emptying the WAL after an erasure failed", "err", err)
 				}
 			}
@@ -122,32 +125,57 @@ func (c *checkpointer) copyWAL() (pages int, err error) {
 	return pages, err
 }
 
-// truncate copies the whole WAL into the database file and empties it, with
-// the writer paused, so that no page written before remains in either file
-// but as it is now: what an erasure overwrote (secure_delete zeroes what a
-// statement frees) is gone from the disk too. It reports whether a reader
-// still reading an old snapshot kept the WAL from being emptied.
-func (c *checkpointer) truncate() (busy bool, err error) {
-	c.paused(func() {
-		var b, pages, copied int
-		err = c.db.Raw("PRAGMA wal_checkpoint(TRUNCATE)").Row().Scan(&b, &pages, &copied)
-		busy = b != 0
-	})
-	return busy, err
+// shredRetry is how often the checkpointer tries again to empty the WAL
+// after an erasure, while readers keep it from doing so.
+const shredRetry = time.Second
+
+// errStopped is what emptying the WAL fails with once the store is closed.
+var errStopped = errors.New("store: closed")
+
+// shred asks for the WAL to be emptied, so that no copy of the pages an
+// erasure overwrote remains in it, and tries at once. Should a reader still
+// reading the WAL keep it from being emptied, the checkpointer tries again
+// every shredRetry until it is.
+func (c *checkpointer) shred() error {
+	c.shredWanted.Add(1)
+	return c.tryShred()
 }
 
-// shred empties the WAL (truncate), or leaves it due for the next tick
-// should a reader or an error prevent it.
-func (c *checkpointer) shred() error {
-	c.shredDue.Store(true)
-	busy, err := c.truncate()
-	if err != nil {
-		return fmt.Errorf("store: empty the WAL: %w", err)
+// tryShred empties the WAL if it can, and records which requests that
+// covered.
+func (c *checkpointer) tryShred() error {
+	wanted := c.shredWanted.Load()
+	emptied, err := c.truncate()
+	if err != nil || !emptied {
+		return err
 	}
-	if !busy {
-		c.shredDue.Store(false)
+	for done := c.shredDone.Load(); done < wanted && !c.shredDone.CompareAndSwap(done, wanted); done = c.shredDone.Load() {
 	}
 	return nil
+}
+
+// truncate copies the whole WAL into the database file and empties it, so
+// that no page written before remains in either file but as it is now: what
+// an erasure overwrote (secure_delete zeroes what a statement frees) is gone
+// from the disk too. It copies what it can first, then, with the writer
+// paused between two batches, the rest and empties the WAL. The checkpoint
+// connection waits for nobody (busy_timeout 0): when a reader still reads
+// the WAL, it reports emptied false at once rather than hold the writer.
+func (c *checkpointer) truncate() (emptied bool, err error) {
+	if _, err := c.copyWAL(); err != nil {
+		return false, err
+	}
+	ran := false
+	c.paused(func() {
+		ran = true
+		var busy, pages, copied int
+		err = c.db.Raw("PRAGMA wal_checkpoint(TRUNCATE)").Row().Scan(&busy, &pages, &copied)
+		emptied = err == nil && busy == 0
+	})
+	if !ran {
+		return false, errStopped
+	}
+	return emptied, err
 }
 
 // stop ends the checkpointer after the checkpoint in progress.

@@ -14,6 +14,11 @@ type LetterChange struct {
 	LetterID uint   `gorm:"primaryKey;autoIncrement:false"`
 	Letter   Letter `gorm:"constraint:OnDelete:CASCADE"`
 	Seq      int64  `gorm:"not null;default:0"`
+	// Unpublished counts only the changes that took a name off the public
+	// list (hidden, rejected, withdrawn, corrected): a server that sees it
+	// move reads every country and checks the names it would replay again,
+	// at once, whatever it was doing.
+	Unpublished int64 `gorm:"not null;default:0"`
 }
 
 // TouchLetter bumps the letter's change counter.
@@ -28,11 +33,32 @@ func TouchLetter(tx *gorm.DB, letterID uint) error {
 	return nil
 }
 
+// TouchLetterUnpublished bumps the letter's change counter and its counter
+// of names taken off the public list.
+func TouchLetterUnpublished(tx *gorm.DB, letterID uint) error {
+	err := tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "letter_id"}},
+		DoUpdates: clause.Assignments(map[string]any{"seq": gorm.Expr("letter_changes.seq + 1"),
+			"unpublished": gorm.Expr("letter_changes.unpublished + 1")}),
+	}).Create(&LetterChange{LetterID: letterID, Seq: 1, Unpublished: 1}).Error
+	if err != nil {
+		return fmt.Errorf("store: touch letter %d: %w", letterID, err)
+	}
+	return nil
+}
+
 // LetterSeq reads the letter's change counter (0 before any change).
 func LetterSeq(tx *gorm.DB, letterID uint) (int64, error) {
-	var seq int64
-	if err := tx.Model(&LetterChange{}).Where("letter_id = ?", letterID).Select("seq").Scan(&seq).Error; err != nil {
-		return 0, fmt.Errorf("store: change counter of letter %d: %w", letterID, err)
+	c, err := LetterCounters(tx, letterID)
+	return c.Seq, err
+}
+
+// LetterCounters reads the letter's change counters (zero before any
+// change).
+func LetterCounters(tx *gorm.DB, letterID uint) (LetterChange, error) {
+	var c LetterChange
+	if err := tx.Model(&LetterChange{}).Where("letter_id = ?", letterID).Select("seq, unpublished").Scan(&c).Error; err != nil {
+		return LetterChange{}, fmt.Errorf("store: change counters of letter %d: %w", letterID, err)
 	}
-	return seq, nil
+	return c, nil
 }

@@ -57,12 +57,16 @@ func Lifecycle() []Rule {
 	for _, from := range []Status{StatusPendingReview, StatusPublished, StatusHidden, StatusRejected} {
 		rules = append(rules, Rule{EventEdit, from, from})
 	}
-	for _, from := range []Status{StatusUnconfirmed, StatusPendingReview, StatusPublished, StatusHidden} {
+	// An unconfirmed signature invalidated never confirmed its address: it
+	// is deleted, as its expiry would.
+	rules = append(rules, Rule{EventInvalidate, StatusUnconfirmed, StatusDeleted})
+	for _, from := range []Status{StatusPendingReview, StatusPublished, StatusHidden} {
 		rules = append(rules, Rule{EventInvalidate, from, StatusRejected})
 	}
 	// Withdrawal is the signer's right from any state; an unconfirmed
 	// signature is deleted rather than kept withdrawn.
-	for _, from := range []Status{StatusUnconfirmed, StatusPendingReview, StatusPublished, StatusHidden, StatusRejected} {
+	rules = append(rules, Rule{EventWithdraw, StatusUnconfirmed, StatusDeleted}, Rule{EventErase, StatusUnconfirmed, StatusDeleted})
+	for _, from := range []Status{StatusPendingReview, StatusPublished, StatusHidden, StatusRejected} {
 		rules = append(rules, Rule{EventWithdraw, from, StatusWithdrawn}, Rule{EventErase, from, StatusWithdrawn})
 	}
 	return rules
@@ -72,6 +76,22 @@ func Lifecycle() []Rule {
 // state to another.
 func Allowed(event Event, from, to Status) bool {
 	return slices.Contains(Lifecycle(), Rule{event, from, to})
+}
+
+// Target is the state event moves a signature in state from to when the
+// table has one line for them (withdrawing an unconfirmed signature deletes
+// it, a confirmed one is kept withdrawn), or "" when it has none or several.
+func Target(event Event, from Status) Status {
+	var to Status
+	for _, r := range Lifecycle() {
+		if r.Event == event && r.From == from {
+			if to != "" {
+				return ""
+			}
+			to = r.To
+		}
+	}
+	return to
 }
 
 // ErrMoveNotAllowed is what a move the lifecycle has no line for fails with
@@ -172,7 +192,8 @@ const erased = "erased"
 // (mail, the live notification) in the same transaction or after it.
 func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (Moved, error) {
 	before := *sig
-	if !Allowed(m.Event, before.Status, m.To) {
+	unconfirmedPublished := m.To == StatusPublished && m.Event != EventConfirm && sig.ConfirmedAt == nil
+	if !Allowed(m.Event, before.Status, m.To) || unconfirmedPublished {
 		return Moved{}, s.refusal(tx, sig, m, ErrMoveNotAllowed)
 	}
 	fields := s.apply(sig, m)
@@ -203,8 +224,11 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (Moved, error
 func (s *Store) refusal(tx *gorm.DB, sig *Signature, m Move, reason error) error {
 	e := &MoveError{ID: sig.ID, Event: m.Event, From: sig.Status, To: m.To, Now: sig.Status, err: reason}
 	var now struct{ Status Status }
-	if err := tx.Model(&Signature{}).Select("status").Where("id = ?", sig.ID).Take(&now).Error; err == nil {
+	switch err := tx.Model(&Signature{}).Select("status").Where("id = ?", sig.ID).Take(&now).Error; {
+	case err == nil:
 		e.Now = now.Status
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		e.Now = StatusDeleted
 	}
 	var last AuditEvent
 	if err := tx.Where("signature_id = ?", sig.ID).Order("id DESC").Limit(1).Find(&last).Error; err == nil {
@@ -242,18 +266,23 @@ func (s *Store) apply(sig *Signature, m Move) map[string]any {
 	case EventApprove, EventReject, EventHide, EventRestore, EventInvalidate:
 		sig.ReviewedAt = &at
 		fields["reviewed_at"] = at
-	case EventWithdraw, EventErase:
-		for k, v := range sig.erase() {
-			fields[k] = v
-		}
 	}
-	if m.Event == EventReject || m.Event == EventInvalidate {
+	switch m.Event {
+	case EventReject, EventInvalidate:
 		sig.ReasonCode, sig.ReasonNote = m.Reason, TruncateRunes(m.Note, 1000)
 		fields["reason_code"], fields["reason_note"] = sig.ReasonCode, sig.ReasonNote
+	case EventRestore, EventApprove: // the rejection is history now, kept in the audit log
+		sig.ReasonCode, sig.ReasonNote = "", ""
+		fields["reason_code"], fields["reason_note"] = "", ""
 	}
 	if sig.Status == StatusPublished && sig.PublishedAt == nil {
 		sig.PublishedAt = &at
 		fields["published_at"] = at
+	}
+	if sig.Status == StatusWithdrawn || sig.Status == StatusDeleted {
+		for k, v := range sig.erase() {
+			fields[k] = v
+		}
 	}
 	return fields
 }
@@ -285,13 +314,12 @@ func (s *Signature) erase() map[string]any {
 		"email_domain_hash": "", "show_name": false}
 }
 
-// updateFrom writes fields to sig's row while it is still in state from (an
-// unconfirmed signature withdrawn is deleted instead), and reports whether
-// it did.
+// updateFrom writes fields to sig's row while it is still in state from (a
+// move to StatusDeleted deletes it instead), and reports whether it did.
 func updateFrom(tx *gorm.DB, sig *Signature, from Status, fields map[string]any) (bool, error) {
 	q := tx.Model(&Signature{}).Where("id = ? AND status = ?", sig.ID, from)
 	var res *gorm.DB
-	if from == StatusUnconfirmed && sig.Status == StatusWithdrawn {
+	if sig.Status == StatusDeleted {
 		res = q.Delete(&Signature{})
 	} else {
 		res = q.Updates(fields)
@@ -323,6 +351,11 @@ func recount(tx *gorm.DB, before, after *Signature) (*Change, error) {
 	}
 	if sameCount {
 		if err := TouchLetter(tx, after.LetterID); err != nil {
+			return nil, err
+		}
+	}
+	if wasPublic { // a name left the list as it was: other servers must drop it at once
+		if err := TouchLetterUnpublished(tx, after.LetterID); err != nil {
 			return nil, err
 		}
 	}
@@ -374,7 +407,7 @@ func (f auditFields) erasedCopy() auditFields {
 // queued mail.
 func (s *Store) record(tx *gorm.DB, before, after *Signature, m Move) error {
 	b, a, subject := auditFieldsOf(before), auditFieldsOf(after), fmt.Sprintf("%s (%s)", before.Name, before.Country)
-	if after.Status == StatusWithdrawn {
+	if after.Status == StatusWithdrawn || after.Status == StatusDeleted {
 		if err := eraseTraces(tx, after.ID); err != nil {
 			return err
 		}

@@ -20,6 +20,10 @@ func seedIn(t *testing.T, st *Store, letter *Letter, status Status, name string)
 	sig := &Signature{LetterID: letter.ID, Kind: KindOrganisation, Name: name, Website: "https://" + strings.ToLower(name) + ".example",
 		OrgType: "ngo", Country: "DE", ShowName: true, EmailSealed: []byte("sealed"), EmailHash: "hash-" + name, Status: status,
 		TokenHash: "t", ManageHash: "m", Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+	if status != StatusUnconfirmed {
+		confirmed := lifecycleNow.Add(-time.Hour)
+		sig.ConfirmedAt = &confirmed
+	}
 	sig.SetDerived(st.SortKeys)
 	err := st.Write(context.Background(), func(tx *gorm.DB) error {
 		if err := tx.Create(sig).Error; err != nil {
@@ -78,7 +82,7 @@ func TestEveryMoveFollowsTheTable(t *testing.T) {
 	st, letter := openLetterStore(t)
 	events := []Event{EventConfirm, EventCorrect, EventWithdraw, EventApprove, EventReject, EventHide, EventRestore,
 		EventEdit, EventInvalidate, EventErase}
-	states := []Status{StatusUnconfirmed, StatusPendingReview, StatusPublished, StatusRejected, StatusHidden, StatusWithdrawn}
+	states := []Status{StatusUnconfirmed, StatusPendingReview, StatusPublished, StatusRejected, StatusHidden, StatusWithdrawn, StatusDeleted}
 	allowed := 0
 	for _, event := range events {
 		for _, from := range states {
@@ -121,9 +125,9 @@ func TestEveryMoveFollowsTheTable(t *testing.T) {
 					t.Errorf("%s from %s to %s: %d audit entries added", event, from, to, got-auditBefore)
 				}
 				switch {
-				case from == StatusUnconfirmed && to == StatusWithdrawn:
+				case to == StatusDeleted:
 					if !errors.Is(findErr, ErrNotFound) {
-						t.Errorf("an unconfirmed signature withdrawn is kept: %v", findErr)
+						t.Errorf("%s from %s: the row is kept: %v", event, from, findErr)
 					}
 				case findErr != nil || stored.Status != to:
 					t.Errorf("%s from %s to %s: stored %v (%v)", event, from, to, stored, findErr)
@@ -133,6 +137,23 @@ func TestEveryMoveFollowsTheTable(t *testing.T) {
 	}
 	if allowed != len(Lifecycle()) {
 		t.Errorf("%d moves made, the table has %d", allowed, len(Lifecycle()))
+	}
+}
+
+// TestNothingUnconfirmedIsPublished: whatever state a signature whose
+// address was never confirmed reached, no move but confirmation publishes it.
+func TestNothingUnconfirmedIsPublished(t *testing.T) {
+	st, letter := openLetterStore(t)
+	sig := seedIn(t, st, letter, StatusRejected, "Unverified")
+	sig.ConfirmedAt = nil
+	if err := st.Write(context.Background(), func(tx *gorm.DB) error {
+		return tx.Model(&Signature{}).Where("id = ?", sig.ID).Update("confirmed_at", nil).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := move(st, sig, Move{Event: EventRestore, To: StatusPublished, By: SignerActor(), At: lifecycleNow})
+	if !errors.Is(err, ErrMoveNotAllowed) || countedOf(t, st, letter) != 0 {
+		t.Errorf("restoring a signature never confirmed: %v, %d counted", err, countedOf(t, st, letter))
 	}
 }
 

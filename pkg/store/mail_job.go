@@ -97,6 +97,22 @@ func MarkMailSent(tx *gorm.DB, ids []uint64, now time.Time) error {
 	return nil
 }
 
+// MissingMailJobs returns those of ids that no longer have a job: their
+// signature was withdrawn or erased while their mail was being sent.
+func MissingMailJobs(tx *gorm.DB, ids []uint64) ([]uint64, error) {
+	var present []uint64
+	if err := tx.Model(&MailJob{}).Where("id IN ?", ids).Pluck("id", &present).Error; err != nil {
+		return nil, fmt.Errorf("store: find %d mail jobs: %w", len(ids), err)
+	}
+	var missing []uint64
+	for _, id := range ids {
+		if !slices.Contains(present, id) {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
+
 // pruneBatch is how many sent jobs one transaction deletes, so that pruning a
 // launch day's mail never holds the one writer for long.
 const pruneBatch = 5000

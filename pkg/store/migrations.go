@@ -22,6 +22,7 @@ func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "2026112701_links_carry_ids", Migrate: linksCarryIDs},
 		{ID: "2026112702_wall_index_published_only", Migrate: wallIndexPublishedOnly},
+		{ID: "2026120401_letter_changes_unpublished", Migrate: countUnpublished},
 	}
 }
 
@@ -77,6 +78,22 @@ func wallIndexPublishedOnly(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// countUnpublished adds letter_changes.unpublished, the counter of changes
+// that took a name off the public list, which servers sharing the database
+// poll to stop replaying such names at once.
+func countUnpublished(tx *gorm.DB) error {
+	// The table as it is at this step: a step must not follow later changes
+	// to the model.
+	type letterChange struct {
+		Unpublished int64 `gorm:"not null;default:0"`
+	}
+	m := tx.Table("letter_changes").Migrator()
+	if m.HasColumn(&letterChange{}, "unpublished") {
+		return nil
+	}
+	return m.AddColumn(&letterChange{}, "Unpublished")
 }
 
 // dropIndexIfPresent drops the index of table, unless it is already gone.

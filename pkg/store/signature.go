@@ -25,6 +25,10 @@ const (
 	StatusRejected      Status = "rejected"
 	StatusHidden        Status = "hidden"
 	StatusWithdrawn     Status = "withdrawn"
+	// StatusDeleted is no row's state: it names where a move that deletes
+	// the row leads (an unconfirmed signature withdrawn or invalidated), in
+	// the lifecycle's table and in refusals.
+	StatusDeleted Status = "deleted"
 )
 
 // ConfirmedStatuses are the states a signature can be in once its email was confirmed.

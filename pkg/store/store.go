@@ -126,6 +126,12 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The checkpointer waits for nobody: emptying the WAL after an erasure
+	// (checkpointer.truncate) holds the writer paused, and a reader in the
+	// way makes it try again later rather than wait with every signer.
+	if err := checkpoints.Exec("PRAGMA busy_timeout = 0").Error; err != nil {
+		return nil, fmt.Errorf("store: set busy_timeout on the checkpointer's connection to %s: %w", path, err)
+	}
 	params.Set("_query_only", "1")
 	reader, err := openSQLitePool(path, params, gcfg, 8)
 	if err != nil {
@@ -154,6 +160,22 @@ func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return s.batch.write(ctx, fn)
 	}
 	return s.writer.WithContext(ctx).Transaction(fn)
+}
+
+// WriteMove is Write for a function that loads a signature and moves it
+// (MoveSignature), where a move lost to another request should be made again
+// on the signature as it is now rather than fail: a signer's correction or
+// withdrawal, a staff edit. It runs fn again, up to three times in all,
+// while it fails with ErrAlreadyMoved, which only PostgreSQL's side-by-side
+// transactions give; on SQLite writes run one at a time.
+func (s *Store) WriteMove(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	var err error
+	for range 3 {
+		if err = s.Write(ctx, fn); !errors.Is(err, ErrAlreadyMoved) {
+			return err
+		}
+	}
+	return err
 }
 
 // Shred removes from the database's files the old copies of pages that an

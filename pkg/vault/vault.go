@@ -32,6 +32,9 @@ const (
 	PurposeNetwork = "signature.network"
 	PurposeManage  = "signature.manage_token"
 	PurposeDomain  = "signature.email_domain"
+	// PurposeMailFile tags the file transport's mail files with their
+	// recipient, so an erasure finds them.
+	PurposeMailFile = "mail.file_recipient"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

@@ -64,7 +64,13 @@ func (a *App) updateSignature(c echo.Context) error {
 	}
 	fields := store.PublicFields{Name: f.Name, Affiliation: f.Affiliation, Website: f.Website, OrgType: f.OrgType, Country: f.Country}
 	errs, err := a.d.Moderator.Edit(c.Request().Context(), currentStaff(c), item.ID, fields)
-	if err != nil {
+	var refused *store.MoveError
+	switch {
+	case errors.Is(err, moderation.ErrNotFound): // withdrawn meanwhile
+		return echo.ErrNotFound
+	case errors.As(err, &refused):
+		return a.renderRefusal(c, refused, "/admin/signatures/"+strconv.FormatUint(item.ID, 10))
+	case err != nil:
 		return err
 	}
 	if len(errs) > 0 {
@@ -103,7 +109,7 @@ func (a *App) createErasure(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return redirect(c, "/admin/signatures/"+strconv.FormatUint(item.ID, 10)+"?erased=1")
+	return redirect(c, "/admin?erased=1") // an unconfirmed signature erased is gone
 }
 
 func (a *App) consoleSignature(c echo.Context) (moderation.Item, error) {
