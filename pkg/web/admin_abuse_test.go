@@ -1,12 +1,17 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/moderation"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -100,5 +105,36 @@ func TestBulkInvalidationWithPreview(t *testing.T) {
 	window := url.Values{"letter": {webtest.LetterSlug}, "network": {"127.0.0.1"}, "to": {"2026-11-26T11:00"}}
 	if res := admin.Post("/admin/abuse/invalidate", window); !strings.Contains(res.Body, "0 signatures match") {
 		t.Errorf("a window before the signatures matched: %s", res.Doc().Find(".notice").Text())
+	}
+}
+
+// TestInvalidationCommitsAChunkAtATime: 2,500 matching signatures are
+// invalidated in three transactions of at most 1,000, each reported as it
+// commits, so that signers are served between them; the counts follow.
+func TestInvalidationCommitsAChunkAtATime(t *testing.T) {
+	h := webtest.New(t)
+	ids := h.SeedPending(2500, "DE")
+	domainHash := abuse.DomainHash(h.App.Vault, "flood.example")
+	err := h.App.Store.Write(t.Context(), func(tx *gorm.DB) error {
+		return tx.Model(&store.Signature{}).Where("id IN ?", ids[:2499]).Update("email_domain_hash", domainHash).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	admin := h.AddStaff("admin@campaign.example", store.RoleAdmin)
+	var progress []int
+	n, err := h.App.Moderator.Invalidate(t.Context(), admin, moderation.Criteria{LetterID: letter.ID, Domain: "flood.example"},
+		func(done int) { progress = append(progress, done) })
+	if err != nil || n != 2499 {
+		t.Fatalf("invalidated %d (%v), want 2499", n, err)
+	}
+	if fmt.Sprint(progress) != "[1000 2000 2499]" {
+		t.Errorf("progress %v, want a report after each chunk of at most 1,000", progress)
+	}
+	var left int64
+	h.App.Store.Read(t.Context()).Model(&store.Signature{}).Where("status = ?", store.StatusPendingReview).Count(&left)
+	if left != 1 || len(auditEvents(t, h, "invalidate")) != 2499 {
+		t.Errorf("%d left pending, %d audited", left, len(auditEvents(t, h, "invalidate")))
 	}
 }
