@@ -3,7 +3,6 @@ package abuse
 import (
 	"errors"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,25 +27,33 @@ const (
 
 // Guard applies the configured defences.
 type Guard struct {
-	cfg        config.Abuse
-	vault      *vault.Vault
-	now        func() time.Time
-	byNetwork  map[Action]*Limiter
-	byDomain   map[Action]*Limiter
-	allowedIPs []netip.Prefix
+	cfg            config.Abuse
+	vault          *vault.Vault
+	now            func() time.Time
+	byNetwork      map[Action]*Limiter
+	byDomain       map[Action]*Limiter
+	allowedIPs     []netip.Prefix
+	allowedDomains domainSet
 }
 
 // NewGuard builds the limiters from cfg (which Validate has checked).
 func NewGuard(cfg config.Abuse, v *vault.Vault, now func() time.Time) *Guard {
-	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{}}
+	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{},
+		allowedIPs: parsePrefixes(cfg.IPAllowlist), allowedDomains: newDomainSet(cfg.DomainAllowlist)}
 	for _, a := range []Action{ActionSign, ActionResend, ActionConfirm} {
 		g.byNetwork[a] = NewLimiter(now, windows(cfg.IPLimits)...)
 		g.byDomain[a] = NewLimiter(now, windows(cfg.DomainLimits)...)
 	}
-	for _, s := range cfg.IPAllowlist {
-		g.allowedIPs = append(g.allowedIPs, netip.MustParsePrefix(s))
-	}
 	return g
+}
+
+// parsePrefixes parses networks that config.Validate has checked.
+func parsePrefixes(networks []string) []netip.Prefix {
+	prefixes := make([]netip.Prefix, 0, len(networks))
+	for _, s := range networks {
+		prefixes = append(prefixes, netip.MustParsePrefix(s))
+	}
+	return prefixes
 }
 
 func windows(l config.RateLimit) []Window {
@@ -55,24 +62,27 @@ func windows(l config.RateLimit) []Window {
 
 // Allow checks one action by a client (its address as text) for an email
 // address ("" when the action has none). Allow-listed networks skip the
-// per-network limit and allow-listed domains the per-domain one.
+// per-network limit and allow-listed domains, with their subdomains, the
+// per-domain one. An address counts against its registrable domain, so that
+// b@mx.spam-co.example and c@spam-co.example share spam-co.example's limit.
 func (g *Guard) Allow(a Action, clientIP, email string) error {
-	if addr, err := netip.ParseAddr(clientIP); err == nil && !g.ipAllowed(addr) {
+	if addr, err := netip.ParseAddr(clientIP); err == nil && !inPrefixes(addr, g.allowedIPs) {
 		if !g.byNetwork[a].Allow(NetworkKey(addr)) {
 			return ErrRateLimited
 		}
 	}
-	if domain := EmailDomain(email); domain != "" && !slices.Contains(g.cfg.DomainAllowlist, domain) {
-		if !g.byDomain[a].Allow(domain) {
+	if domain := EmailDomain(email); domain != "" && !g.allowedDomains.covers(domain) {
+		if !g.byDomain[a].Allow(RegistrableDomain(domain)) {
 			return ErrRateLimited
 		}
 	}
 	return nil
 }
 
-func (g *Guard) ipAllowed(addr netip.Addr) bool {
+// inPrefixes reports whether addr is in one of prefixes.
+func inPrefixes(addr netip.Addr, prefixes []netip.Prefix) bool {
 	addr = addr.Unmap()
-	for _, p := range g.allowedIPs {
+	for _, p := range prefixes {
 		if p.Contains(addr) {
 			return true
 		}

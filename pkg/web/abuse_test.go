@@ -169,3 +169,54 @@ func stampOf(h *webtest.Harness) string {
 	stamp, _ := h.Get("/letters/" + webtest.LetterSlug).Doc().Find(`input[name="stamp"]`).Attr("value")
 	return stamp
 }
+
+// block adds a block through the admins' console, as admin.
+func block(t *testing.T, admin *webtest.Browser, kind, value string) {
+	t.Helper()
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {kind}, "value": {value}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("block %s %s: %d", kind, value, res.Status)
+	}
+}
+
+func TestBlockedDomainCoversItsSubdomains(t *testing.T) {
+	h := webtest.New(t)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	block(t, admin, "domain", "spam-co.example")
+	block(t, admin, "domain", "mx.other.example")
+	for _, tt := range []struct {
+		email   string
+		blocked bool
+	}{
+		{"a@spam-co.example", true},
+		{"b@mx.spam-co.example", true},
+		{"c@a.b.spam-co.example", true},
+		{"d@notspam-co.example", false}, // ends like it, but another domain
+		{"e@mx.other.example", true},
+		{"f@relay.mx.other.example", true},
+		{"g@other.example", false}, // a block on a subdomain leaves its parent alone
+		{"h@www.other.example", false},
+	} {
+		before := countSignatures(t, h)
+		h.Sign(webtest.SignForm(tt.email)) // the same page either way
+		if stored := countSignatures(t, h) > before; stored == tt.blocked {
+			t.Errorf("%s: stored = %v, want %v", tt.email, stored, !tt.blocked)
+		}
+	}
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {"domain"}, "value": {"co.uk"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a block on the public suffix co.uk, which matches no address: %d, want 422", res.Status)
+	}
+}
+
+func TestSigningIsRateLimitedPerRegistrableDomain(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Abuse.DomainLimits = config.RateLimit{Burst: 2, BurstPeriod: time.Minute, Sustained: 10, SustainedPeriod: 5 * time.Minute}
+	})
+	h.Sign(webtest.SignForm("a@spam-co.example"))
+	h.Sign(webtest.SignForm("b@mx.spam-co.example"))
+	if res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("c@other.spam-co.example")); res.Status != http.StatusTooManyRequests {
+		t.Errorf("third from spam-co.example and its subdomains: %d, want 429", res.Status)
+	}
+	for _, e := range []string{"d@sub.gmail.com", "e@sub.gmail.com", "f@sub.gmail.com"} {
+		h.Sign(webtest.SignForm(e)) // gmail.com is allow-listed, and its subdomains with it
+	}
+}
