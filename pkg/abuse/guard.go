@@ -99,7 +99,10 @@ func (g *Guard) Stamp() string {
 
 // LooksAutomated reports whether a sign form post should be dropped
 // silently: its honeypot field was filled in, or it came back sooner than
-// a person could have filled it (or without a valid stamp).
+// a person could have filled it, or without a valid stamp. A stamp older
+// than abuse.max_form_age counts as none: a bot that fetched the form once
+// cannot post it with that stamp for ever. With abuse.min_form_time 0 the
+// stamp is not checked.
 func (g *Guard) LooksAutomated(stamp, honeypot string) bool {
 	if honeypot != "" {
 		return true
@@ -107,15 +110,26 @@ func (g *Guard) LooksAutomated(stamp, honeypot string) bool {
 	if g.cfg.MinFormTime <= 0 {
 		return false
 	}
+	drawn, ok := g.stampTime(stamp)
+	if !ok {
+		return true
+	}
+	open := g.now().Sub(drawn)
+	return open < g.cfg.MinFormTime || open > g.cfg.MaxFormAge
+}
+
+// stampTime is when the form carrying stamp was drawn, if the stamp is one
+// Stamp made.
+func (g *Guard) stampTime(stamp string) (time.Time, bool) {
 	ts, mac, ok := strings.Cut(stamp, ".")
 	if !ok || len(mac) != 32 || g.vault.Hash("form.stamp", ts)[:32] != mac {
-		return true
+		return time.Time{}, false
 	}
 	unix, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return true
+		return time.Time{}, false
 	}
-	return g.now().Sub(time.Unix(unix, 0)) < g.cfg.MinFormTime
+	return time.Unix(unix, 0), true
 }
 
 // HashNetwork is the keyed hash of the /24 or /48 a client address belongs

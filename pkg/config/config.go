@@ -157,6 +157,7 @@ type Abuse struct {
 	IPLimits         RateLimit     `koanf:"ip_limits"`
 	DomainLimits     RateLimit     `koanf:"domain_limits"`
 	MinFormTime      time.Duration `koanf:"min_form_time"`
+	MaxFormAge       time.Duration `koanf:"max_form_age"`
 	NetworkRetention time.Duration `koanf:"network_retention"`
 }
 
@@ -255,6 +256,7 @@ func Default() Config {
 				"icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru",
 				"qq.com", "163.com", "aol.com", "orange.fr", "free.fr", "libero.it", "uol.com.br"},
 			MinFormTime:      3 * time.Second,
+			MaxFormAge:       24 * time.Hour,
 			NetworkRetention: 30 * 24 * time.Hour,
 		},
 		Metrics: Metrics{Enabled: true, Allow: []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}},
@@ -490,6 +492,9 @@ func (c Config) validateAbuse(bad func(key, format string, args ...any)) {
 	}
 	if c.Abuse.MinFormTime < 0 {
 		bad("abuse.min_form_time", "must not be negative")
+	}
+	if c.Abuse.MaxFormAge < time.Minute || c.Abuse.MaxFormAge <= c.Abuse.MinFormTime {
+		bad("abuse.max_form_age", "must be at least 1m and longer than abuse.min_form_time, got %s", c.Abuse.MaxFormAge)
 	}
 	if c.Abuse.NetworkRetention < time.Hour {
 		bad("abuse.network_retention", "must be at least 1h, got %s", c.Abuse.NetworkRetention)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -104,6 +105,7 @@ func TestBotsAreDroppedSilently(t *testing.T) {
 		{"posted at once", url.Values{}, time.Second},
 		{"no stamp", url.Values{"stamp": {""}}, 10 * time.Second},
 		{"forged stamp", url.Values{"stamp": {"1.00000000000000000000000000000000"}}, 10 * time.Second},
+		{"stamp older than max_form_age", url.Values{}, 24*time.Hour + time.Second},
 	}
 	for _, tt := range cases {
 		form := webtest.SignForm("bot@example.org")
@@ -120,14 +122,17 @@ func TestBotsAreDroppedSilently(t *testing.T) {
 	if n := countSignatures(t, h); n != 0 {
 		t.Errorf("%d bot signatures stored", n)
 	}
-	// A person who took a few seconds is welcome.
-	fresh := stampOf(h)
-	h.Clock.Advance(5 * time.Second)
-	form := webtest.SignForm("person@example.org")
-	form.Set("stamp", fresh)
-	h.Sign(form)
-	if n := countSignatures(t, h); n != 1 {
-		t.Errorf("%d signatures after a person signed, want 1", n)
+	// A person who took a few seconds is welcome, and so is one who left
+	// the form open for most of a day.
+	for i, took := range []time.Duration{5 * time.Second, 24 * time.Hour} {
+		fresh := stampOf(h)
+		h.Clock.Advance(took)
+		form := webtest.SignForm(fmt.Sprintf("person%d@example.org", i))
+		form.Set("stamp", fresh)
+		h.Sign(form)
+		if n := countSignatures(t, h); n != int64(i+1) {
+			t.Errorf("%d signatures after a person took %s to sign, want %d", n, took, i+1)
+		}
 	}
 }
 
