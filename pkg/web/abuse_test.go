@@ -225,3 +225,39 @@ func TestSigningIsRateLimitedPerRegistrableDomain(t *testing.T) {
 		h.Sign(webtest.SignForm(e)) // gmail.com is allow-listed, and its subdomains with it
 	}
 }
+
+// TestInvalidFormDoesNotTellWhetherItsDomainIsBlocked posts the same invalid
+// forms from a blocked domain and from another: the answers must be the same
+// but for the address typed.
+func TestInvalidFormDoesNotTellWhetherItsDomainIsBlocked(t *testing.T) {
+	h := webtest.New(t)
+	block(t, h.LoginAs("admin@campaign.example", store.RoleAdmin), "domain", "blocked.example")
+	post := func(path string, form url.Values) *webtest.Response {
+		res := h.PostForm(path, form)
+		res.Body = strings.ReplaceAll(res.Body, form.Get("email"), "EMAIL")
+		return res
+	}
+	sign := func(email string) url.Values {
+		form := webtest.SignForm(email)
+		form.Del("consent")
+		return form
+	}
+	forms := []struct {
+		name, path       string
+		blocked, allowed url.Values
+	}{
+		{"sign form without consent", "/letters/" + webtest.LetterSlug + "/sign", sign("bot@blocked.example"), sign("person@fine.example")},
+		{"resend with a malformed address", "/letters/" + webtest.LetterSlug + "/resend",
+			url.Values{"email": {"bot@@blocked.example"}}, url.Values{"email": {"person@@fine.example"}}},
+	}
+	for _, f := range forms {
+		blocked, allowed := post(f.path, f.blocked), post(f.path, f.allowed)
+		if allowed.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d, want 422", f.name, allowed.Status)
+		}
+		if blocked.Status != allowed.Status || blocked.Body != allowed.Body {
+			t.Errorf("%s: a blocked domain answered %d, another %d; the pages differ: %v", f.name,
+				blocked.Status, allowed.Status, blocked.Body != allowed.Body)
+		}
+	}
+}
