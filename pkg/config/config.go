@@ -144,9 +144,10 @@ type Reason struct {
 
 // Live tunes the public view kept in memory and its event stream.
 type Live struct {
-	Interval        time.Duration `koanf:"interval"`
-	MaxStale        time.Duration `koanf:"max_stale"`
-	NamesPerCountry int           `koanf:"names_per_country"`
+	Interval             time.Duration `koanf:"interval"`
+	MaxStale             time.Duration `koanf:"max_stale"`
+	NamesPerCountry      int           `koanf:"names_per_country"`
+	MaxStreamsPerNetwork int           `koanf:"max_streams_per_network"`
 }
 
 // Abuse tunes the defences of the public forms.
@@ -248,7 +249,7 @@ func Default() Config {
 			LockoutWindow:   15 * time.Minute,
 		},
 		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
-		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50},
+		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50, MaxStreamsPerNetwork: 20},
 		Abuse: Abuse{
 			IPLimits:     RateLimit{Burst: 1, BurstPeriod: time.Minute, Sustained: 5, SustainedPeriod: 5 * time.Minute},
 			DomainLimits: RateLimit{Burst: 20, BurstPeriod: time.Minute, Sustained: 100, SustainedPeriod: 5 * time.Minute},
@@ -431,6 +432,9 @@ func (c Config) Validate() error {
 	}
 	if c.Live.NamesPerCountry < 1 || c.Live.NamesPerCountry > 1000 {
 		bad("live.names_per_country", "must be 1-1000, got %d", c.Live.NamesPerCountry)
+	}
+	if c.Live.MaxStreamsPerNetwork < 1 {
+		bad("live.max_streams_per_network", "must be at least 1, got %d", c.Live.MaxStreamsPerNetwork)
 	}
 	c.validateLetters(bad)
 	return errors.Join(errs...)
