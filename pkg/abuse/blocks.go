@@ -6,24 +6,26 @@ import (
 	"net/netip"
 	"sync"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
 // Blocklist is the admins' list of email domains and networks that may not
 // sign, kept in memory from the blocks table. The table is the truth; Reload
 // refreshes the copy after a change, and on a timer so that several servers
-// agree within a minute.
+// agree within a minute. A blocked domain blocks its subdomains too.
 type Blocklist struct {
 	st *store.Store
 
 	mu       sync.RWMutex
-	domains  map[string]bool
+	domains  domainSet
 	networks []netip.Prefix
 }
 
 // NewBlocklist returns an empty list over st; call Reload to fill it.
 func NewBlocklist(st *store.Store) *Blocklist {
-	return &Blocklist{st: st, domains: map[string]bool{}}
+	return &Blocklist{st: st, domains: domainSet{}}
 }
 
 // Reload reads the blocks table again.
@@ -32,7 +34,7 @@ func (b *Blocklist) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("abuse: reload blocks: %w", err)
 	}
-	domains := map[string]bool{}
+	domains := domainSet{}
 	var networks []netip.Prefix
 	for _, r := range rows {
 		switch r.Kind {
@@ -51,33 +53,29 @@ func (b *Blocklist) Reload(ctx context.Context) error {
 }
 
 // Blocked reports whether a client address or an email address is blocked.
+// An address is blocked when its domain is, or a parent of its domain within
+// the registrable domain: a block on spam-co.example covers
+// b@mx.spam-co.example, one on mx.spam-co.example covers that domain and its
+// subdomains only.
 func (b *Blocklist) Blocked(clientIP, email string) bool {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.domains[EmailDomain(email)] {
+	if b.domains.covers(EmailDomain(email)) {
 		return true
 	}
 	addr, err := netip.ParseAddr(clientIP)
-	if err != nil {
-		return false
-	}
-	addr = addr.Unmap()
-	for _, p := range b.networks {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return err == nil && inPrefixes(addr, b.networks)
 }
 
 // NormaliseBlock checks and normalises what an admin typed for a block: a
-// domain (lower case, no "@") or a network (an address or CIDR; an address
-// alone blocks just itself).
+// domain (lower case, no "@"; not a public suffix such as co.uk, which
+// nobody owns and which would match no address) or a network (an address or
+// CIDR; an address alone blocks just itself).
 func NormaliseBlock(kind, value string) (string, bool) {
 	switch kind {
 	case store.BlockDomain:
 		d := EmailDomain("x@" + value)
-		if d == "" || len(d) > 100 || !validDomain(d) {
+		if d == "" || len(d) > 100 || !validDomain(d) || isPublicSuffix(d) {
 			return "", false
 		}
 		return d, true
@@ -90,6 +88,13 @@ func NormaliseBlock(kind, value string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// isPublicSuffix reports whether d is a public suffix (co.uk, blogspot.com)
+// rather than within a registrable domain.
+func isPublicSuffix(d string) bool {
+	_, err := publicsuffix.EffectiveTLDPlusOne(d)
+	return err != nil
 }
 
 func validDomain(d string) bool {

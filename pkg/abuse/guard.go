@@ -3,7 +3,6 @@ package abuse
 import (
 	"errors"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,25 +27,33 @@ const (
 
 // Guard applies the configured defences.
 type Guard struct {
-	cfg        config.Abuse
-	vault      *vault.Vault
-	now        func() time.Time
-	byNetwork  map[Action]*Limiter
-	byDomain   map[Action]*Limiter
-	allowedIPs []netip.Prefix
+	cfg            config.Abuse
+	vault          *vault.Vault
+	now            func() time.Time
+	byNetwork      map[Action]*Limiter
+	byDomain       map[Action]*Limiter
+	allowedIPs     []netip.Prefix
+	allowedDomains domainSet
 }
 
 // NewGuard builds the limiters from cfg (which Validate has checked).
 func NewGuard(cfg config.Abuse, v *vault.Vault, now func() time.Time) *Guard {
-	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{}}
+	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{},
+		allowedIPs: parsePrefixes(cfg.IPAllowlist), allowedDomains: newDomainSet(cfg.DomainAllowlist)}
 	for _, a := range []Action{ActionSign, ActionResend, ActionConfirm} {
 		g.byNetwork[a] = NewLimiter(now, windows(cfg.IPLimits)...)
 		g.byDomain[a] = NewLimiter(now, windows(cfg.DomainLimits)...)
 	}
-	for _, s := range cfg.IPAllowlist {
-		g.allowedIPs = append(g.allowedIPs, netip.MustParsePrefix(s))
-	}
 	return g
+}
+
+// parsePrefixes parses networks that config.Validate has checked.
+func parsePrefixes(networks []string) []netip.Prefix {
+	prefixes := make([]netip.Prefix, 0, len(networks))
+	for _, s := range networks {
+		prefixes = append(prefixes, netip.MustParsePrefix(s))
+	}
+	return prefixes
 }
 
 func windows(l config.RateLimit) []Window {
@@ -55,24 +62,27 @@ func windows(l config.RateLimit) []Window {
 
 // Allow checks one action by a client (its address as text) for an email
 // address ("" when the action has none). Allow-listed networks skip the
-// per-network limit and allow-listed domains the per-domain one.
+// per-network limit and allow-listed domains, with their subdomains, the
+// per-domain one. An address counts against its registrable domain, so that
+// b@mx.spam-co.example and c@spam-co.example share spam-co.example's limit.
 func (g *Guard) Allow(a Action, clientIP, email string) error {
-	if addr, err := netip.ParseAddr(clientIP); err == nil && !g.ipAllowed(addr) {
+	if addr, err := netip.ParseAddr(clientIP); err == nil && !inPrefixes(addr, g.allowedIPs) {
 		if !g.byNetwork[a].Allow(NetworkKey(addr)) {
 			return ErrRateLimited
 		}
 	}
-	if domain := EmailDomain(email); domain != "" && !slices.Contains(g.cfg.DomainAllowlist, domain) {
-		if !g.byDomain[a].Allow(domain) {
+	if domain := EmailDomain(email); domain != "" && !g.allowedDomains.covers(domain) {
+		if !g.byDomain[a].Allow(RegistrableDomain(domain)) {
 			return ErrRateLimited
 		}
 	}
 	return nil
 }
 
-func (g *Guard) ipAllowed(addr netip.Addr) bool {
+// inPrefixes reports whether addr is in one of prefixes.
+func inPrefixes(addr netip.Addr, prefixes []netip.Prefix) bool {
 	addr = addr.Unmap()
-	for _, p := range g.allowedIPs {
+	for _, p := range prefixes {
 		if p.Contains(addr) {
 			return true
 		}
@@ -89,7 +99,10 @@ func (g *Guard) Stamp() string {
 
 // LooksAutomated reports whether a sign form post should be dropped
 // silently: its honeypot field was filled in, or it came back sooner than
-// a person could have filled it (or without a valid stamp).
+// a person could have filled it, or without a valid stamp. A stamp older
+// than abuse.max_form_age counts as none: a bot that fetched the form once
+// cannot post it with that stamp for ever. With abuse.min_form_time 0 the
+// stamp is not checked.
 func (g *Guard) LooksAutomated(stamp, honeypot string) bool {
 	if honeypot != "" {
 		return true
@@ -97,15 +110,26 @@ func (g *Guard) LooksAutomated(stamp, honeypot string) bool {
 	if g.cfg.MinFormTime <= 0 {
 		return false
 	}
+	drawn, ok := g.stampTime(stamp)
+	if !ok {
+		return true
+	}
+	open := g.now().Sub(drawn)
+	return open < g.cfg.MinFormTime || open > g.cfg.MaxFormAge
+}
+
+// stampTime is when the form carrying stamp was drawn, if the stamp is one
+// Stamp made.
+func (g *Guard) stampTime(stamp string) (time.Time, bool) {
 	ts, mac, ok := strings.Cut(stamp, ".")
 	if !ok || len(mac) != 32 || g.vault.Hash("form.stamp", ts)[:32] != mac {
-		return true
+		return time.Time{}, false
 	}
 	unix, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return true
+		return time.Time{}, false
 	}
-	return g.now().Sub(time.Unix(unix, 0)) < g.cfg.MinFormTime
+	return time.Unix(unix, 0), true
 }
 
 // HashNetwork is the keyed hash of the /24 or /48 a client address belongs

@@ -138,6 +138,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	}
 	webApp, err := web.New(web.Deps{
 		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
+		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {

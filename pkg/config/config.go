@@ -159,9 +159,10 @@ type Reason struct {
 
 // Live tunes the public view kept in memory and its event stream.
 type Live struct {
-	Interval        time.Duration `koanf:"interval"`
-	MaxStale        time.Duration `koanf:"max_stale"`
-	NamesPerCountry int           `koanf:"names_per_country"`
+	Interval             time.Duration `koanf:"interval"`
+	MaxStale             time.Duration `koanf:"max_stale"`
+	NamesPerCountry      int           `koanf:"names_per_country"`
+	MaxStreamsPerNetwork int           `koanf:"max_streams_per_network"`
 }
 
 // Abuse tunes the defences of the public forms.
@@ -172,6 +173,7 @@ type Abuse struct {
 	IPLimits         RateLimit     `koanf:"ip_limits"`
 	DomainLimits     RateLimit     `koanf:"domain_limits"`
 	MinFormTime      time.Duration `koanf:"min_form_time"`
+	MaxFormAge       time.Duration `koanf:"max_form_age"`
 	NetworkRetention time.Duration `koanf:"network_retention"`
 }
 
@@ -262,7 +264,7 @@ func Default() Config {
 			LockoutWindow:   15 * time.Minute,
 		},
 		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
-		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50},
+		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50, MaxStreamsPerNetwork: 20},
 		Abuse: Abuse{
 			IPLimits:     RateLimit{Burst: 1, BurstPeriod: time.Minute, Sustained: 5, SustainedPeriod: 5 * time.Minute},
 			DomainLimits: RateLimit{Burst: 20, BurstPeriod: time.Minute, Sustained: 100, SustainedPeriod: 5 * time.Minute},
@@ -270,6 +272,7 @@ func Default() Config {
 				"icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru",
 				"qq.com", "163.com", "aol.com", "orange.fr", "free.fr", "libero.it", "uol.com.br"},
 			MinFormTime:      3 * time.Second,
+			MaxFormAge:       24 * time.Hour,
 			NetworkRetention: 30 * 24 * time.Hour,
 		},
 		Metrics: Metrics{Enabled: true, Allow: []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}},
@@ -445,6 +448,9 @@ func (c Config) Validate() error {
 	if c.Live.NamesPerCountry < 1 || c.Live.NamesPerCountry > 1000 {
 		bad("live.names_per_country", "must be 1-1000, got %d", c.Live.NamesPerCountry)
 	}
+	if c.Live.MaxStreamsPerNetwork < 1 {
+		bad("live.max_streams_per_network", "must be at least 1, got %d", c.Live.MaxStreamsPerNetwork)
+	}
 	c.validateLetters(bad)
 	return errors.Join(errs...)
 }
@@ -505,6 +511,9 @@ func (c Config) validateAbuse(bad func(key, format string, args ...any)) {
 	}
 	if c.Abuse.MinFormTime < 0 {
 		bad("abuse.min_form_time", "must not be negative")
+	}
+	if c.Abuse.MaxFormAge < time.Minute || c.Abuse.MaxFormAge <= c.Abuse.MinFormTime {
+		bad("abuse.max_form_age", "must be at least 1m and longer than abuse.min_form_time, got %s", c.Abuse.MaxFormAge)
 	}
 	if c.Abuse.NetworkRetention < time.Hour {
 		bad("abuse.network_retention", "must be at least 1h, got %s", c.Abuse.NetworkRetention)

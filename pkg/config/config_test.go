@@ -52,6 +52,8 @@ func TestLoadSampleConfig(t *testing.T) {
 		{"database.driver", cfg.Database.Driver, "sqlite"},
 		{"runtime.gc_percent", fmt.Sprint(cfg.Runtime.GCPercent), "100"},
 		{"runtime.memory_limit_mib", fmt.Sprint(cfg.Runtime.MemoryLimitMiB), "0"},
+		{"abuse.max_form_age", cfg.Abuse.MaxFormAge.String(), "24h0m0s"},
+		{"live.max_streams_per_network", fmt.Sprint(cfg.Live.MaxStreamsPerNetwork), "20"},
 		{"base_url", cfg.BaseURL, "http://127.0.0.1:8080"},
 		{"letters[0].lang", cfg.Letters[0].Lang, "en"},
 	}
@@ -90,6 +92,8 @@ func TestEnvironmentOverridesEveryKey(t *testing.T) {
 		{[]string{"UNDERSIGNED_MAIL_OUTBOX_KEEP_SENT=72h"}, func(c Config) any { return c.Mail.Outbox.KeepSent }, 72 * time.Hour},
 		{[]string{"UNDERSIGNED_MAIL_OUTBOX_YIELD_TO_SIGNING=0s"}, func(c Config) any { return c.Mail.Outbox.YieldToSigning }, time.Duration(0)},
 		{[]string{"UNDERSIGNED_STAFF_HASH_CONCURRENCY=3"}, func(c Config) any { return c.Staff.HashSlots() }, 3},
+		{[]string{"UNDERSIGNED_ABUSE_MAX_FORM_AGE=2h"}, func(c Config) any { return c.Abuse.MaxFormAge }, 2 * time.Hour},
+		{[]string{"UNDERSIGNED_LIVE_MAX_STREAMS_PER_NETWORK=5"}, func(c Config) any { return c.Live.MaxStreamsPerNetwork }, 5},
 	}
 	sample := loadSample(t)
 	for _, tt := range tests {
@@ -139,6 +143,9 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = -time.Second }},
 		{"mail.outbox.yield_to_signing", func(c *Config) { c.Mail.Outbox.YieldToSigning = time.Minute }},
 		{"staff.hash_concurrency", func(c *Config) { c.Staff.HashConcurrency = -1 }},
+		{"abuse.max_form_age", func(c *Config) { c.Abuse.MaxFormAge = 0 }},
+		{"abuse.max_form_age", func(c *Config) { c.Abuse.MinFormTime, c.Abuse.MaxFormAge = 2*time.Minute, time.Minute }},
+		{"live.max_streams_per_network", func(c *Config) { c.Live.MaxStreamsPerNetwork = 0 }},
 		{"letters[0].slug", func(c *Config) { c.Letters[0].Slug = "Protect-Encryption" }},
 		{"letters[1].slug", func(c *Config) { c.Letters = append(c.Letters, c.Letters[0]) }},
 		{"letters[0].review", func(c *Config) { c.Letters[0].Review = []string{"robots"} }},

@@ -63,7 +63,9 @@ func New(d Deps) *Service { return &Service{d: d} }
 // Sign records a new signature awaiting confirmation and queues the mail with
 // its link. When the address has already signed this letter it creates nothing
 // and queues a mail saying so instead; the caller cannot tell the two apart,
-// so the form does not reveal who has signed.
+// so the form does not reveal who has signed. Nor can it by the time taken:
+// both do the same work before the database (sealing, hashing, tokens) and
+// one write in it, the reminder in the write that found the address signed.
 func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	letter, ok := s.d.Letters.BySlug(slug)
 	if !ok {
@@ -81,30 +83,27 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
-	inserted, err := s.d.Store.InsertSignatureWithMail(ctx, sig, store.MailConfirm, s.d.Now())
-	if err == nil && !inserted {
-		// The address has signed already: remind it, in a transaction of its
-		// own that inserts after all should that signature be gone by now.
-		err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return s.sign(tx, sig) })
-	}
-	if err != nil {
+	remind := func(tx *gorm.DB) error { return s.remindSigner(tx, sig) }
+	if _, err := s.d.Store.InsertSignatureWithMail(ctx, sig, store.MailConfirm, s.d.Now(), remind); err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
 	s.wakeOutbox()
 	return nil
 }
 
-// sign inserts sig with its confirmation mail, or, when its address has
-// already signed the letter, reminds that signature instead. The insert skips
-// a conflict rather than failing on it, so that on PostgreSQL too the
-// transaction goes on, and a concurrent signer with the same address, once
-// committed, is found.
-func (s *Service) sign(tx *gorm.DB, sig *store.Signature) error {
-	inserted, err := store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
-	if err != nil || inserted {
+// remindSigner is what signing does, in the write that tried to insert sig,
+// when sig's address has already signed the letter: it reminds that
+// signature. The insert skips a conflict rather than failing on it, so that
+// on PostgreSQL too the transaction goes on, and a concurrent signer with the
+// same address, once committed, is found. Should that signature be gone by
+// now (withdrawn between the two statements, on PostgreSQL), sig is inserted
+// after all.
+func (s *Service) remindSigner(tx *gorm.DB, sig *store.Signature) error {
+	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
 		return err
 	}
-	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
 	if err != nil {
 		return err
 	}

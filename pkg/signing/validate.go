@@ -248,6 +248,16 @@ func checkWebsite(website *string) string {
 	return ""
 }
 
+// ValidateEmail checks an address typed on its own, as on the form that asks
+// for the link again, the way Validate checks the sign form's; surrounding
+// space is allowed.
+func ValidateEmail(email string) FieldErrors {
+	if msg := checkEmail(strings.TrimSpace(email)); msg != "" {
+		return FieldErrors{"email": msg}
+	}
+	return nil
+}
+
 func checkEmail(email string) string {
 	if email == "" {
 		return "error.email.required"

@@ -13,19 +13,25 @@ import (
 
 // signatureInsert is one new signature to store with the mail queued for it.
 type signatureInsert struct {
-	sig      *Signature
-	mail     MailKind
-	now      time.Time
-	inserted bool // set once the row and its mail are written
+	sig  *Signature
+	mail MailKind
+	now  time.Time
+	// signedAlready runs, in the insert's transaction, when the signature's
+	// address has already signed its letter; nil does nothing.
+	signedAlready func(tx *gorm.DB) error
+	inserted      bool // set once the row and its mail are written
 }
 
 // InsertSignatureWithMail inserts sig, with a mail of kind queued for it at
 // now, unless its address has already signed its letter, and reports whether
-// it did. On SQLite, the inserts of one group commit share their statements
-// too: one INSERT for all the batch's signatures and one for their mails (see
-// insertInBulk), which is what lets one writer keep up with a launch.
-func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kind MailKind, now time.Time) (bool, error) {
-	in := &signatureInsert{sig: sig, mail: kind, now: now}
+// it did. When it has, signedAlready (if not nil) runs instead, in the same
+// write, so that a signer who signs again costs one write as a new one does,
+// and waits for one commit, not two. On SQLite, the inserts of one group
+// commit share their statements too: one INSERT for all the batch's
+// signatures and one for their mails (see insertInBulk), which is what lets
+// one writer keep up with a launch.
+func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kind MailKind, now time.Time, signedAlready func(tx *gorm.DB) error) (bool, error) {
+	in := &signatureInsert{sig: sig, mail: kind, now: now, signedAlready: signedAlready}
 	var err error
 	if s.batch != nil {
 		err = s.batch.do(&writeRequest{ctx: ctx, fn: in.insertOne, insert: in})
@@ -37,13 +43,24 @@ func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kin
 
 // insertOne is the insert on its own, in its own transaction or savepoint.
 func (in *signatureInsert) insertOne(tx *gorm.DB) (err error) {
-	in.inserted, err = InsertNewSignature(tx, in.sig, in.mail, in.now)
-	return err
+	if in.inserted, err = InsertNewSignature(tx, in.sig, in.mail, in.now); err != nil || in.inserted {
+		return err
+	}
+	return in.runSignedAlready(tx)
+}
+
+// runSignedAlready runs in's signedAlready, if it has one.
+func (in *signatureInsert) runSignedAlready(tx *gorm.DB) error {
+	if in.signedAlready == nil {
+		return nil
+	}
+	return in.signedAlready(tx)
 }
 
 // insertSignatures inserts ins, and a mail for each, with one statement per
 // table. A signature whose address has already signed its letter, before or
-// earlier in ins, is left out, not inserted, for its caller to handle. It is
+// earlier in ins, is left out, not inserted, and its signedAlready runs once
+// the mails of those inserted are queued (so that it sees them). It is
 // SQLite's and needs the one writer: it hands out the ids, so that each
 // caller learns its own without trusting the order of RETURNING, which no
 // database promises, and the conflict clause, not a look-up first, finds the
@@ -68,18 +85,24 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 		return err
 	}
 	jobs := make([]MailJob, 0, len(stored))
+	var signedAlready []*signatureInsert
 	for _, in := range ins {
 		if !stored[in.sig.ID] {
 			in.sig.ID = 0 // as it came: never stored
+			signedAlready = append(signedAlready, in)
 			continue
 		}
 		jobs = append(jobs, newMailJob(in.mail, in.sig.ID, in.now))
 	}
-	if len(jobs) == 0 {
-		return nil
+	if len(jobs) > 0 {
+		if err := insertMailJobs(tx, jobs); err != nil {
+			return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
+		}
 	}
-	if err := insertMailJobs(tx, jobs); err != nil {
-		return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
+	for _, in := range signedAlready {
+		if err := in.runSignedAlready(tx); err != nil {
+			return err
+		}
 	}
 	for _, in := range ins {
 		in.inserted = in.sig.ID != 0

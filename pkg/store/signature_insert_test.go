@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -21,15 +22,19 @@ type insertOutcome struct {
 
 // insertInOneBatch queues an insert of each of sigs, in order, behind a write
 // that holds the writer, so that they form one batch, and returns what each
-// caller is told.
-func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time) []insertOutcome {
+// caller is told. signedAlready, when not nil, gives each insert's.
+func insertInOneBatch(t *testing.T, st *Store, sigs []*Signature, now time.Time, signedAlready func(*Signature) func(*gorm.DB) error) []insertOutcome {
 	t.Helper()
 	release := holdWriter(t, st, nil)
 	outcomes := make([]insertOutcome, len(sigs))
 	var wg sync.WaitGroup
 	for i, sig := range sigs {
+		var ifSigned func(*gorm.DB) error
+		if signedAlready != nil {
+			ifSigned = signedAlready(sig)
+		}
 		wg.Go(func() {
-			ok, err := st.InsertSignatureWithMail(context.Background(), sig, MailConfirm, now)
+			ok, err := st.InsertSignatureWithMail(context.Background(), sig, MailConfirm, now, ifSigned)
 			outcomes[i] = insertOutcome{ok, err}
 		})
 		waitForLen(st.batch.requests, i+1)
@@ -57,11 +62,11 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 		}
 		return sigs
 	}
-	if ok, err := st.InsertSignatureWithMail(ctx, newSigs("stored")[0], MailConfirm, now); !ok || err != nil {
+	if ok, err := st.InsertSignatureWithMail(ctx, newSigs("stored")[0], MailConfirm, now, nil); !ok || err != nil {
 		t.Fatalf("first insert = %v, %v", ok, err)
 	}
 	gone := newSigs("gone")[0] // the newest row, deleted: its id is never handed out again
-	if ok, err := st.InsertSignatureWithMail(ctx, gone, MailConfirm, now); !ok || err != nil {
+	if ok, err := st.InsertSignatureWithMail(ctx, gone, MailConfirm, now, nil); !ok || err != nil {
 		t.Fatalf("insert = %v, %v", ok, err)
 	}
 	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Delete(&Signature{}, gone.ID).Error }); err != nil {
@@ -83,7 +88,7 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	}
 
 	sigs := newSigs("a", "b", "stored", "c", "b")
-	got := insertInOneBatch(t, st, sigs, now)
+	got := insertInOneBatch(t, st, sigs, now, nil)
 	if want := "[{true <nil>} {true <nil>} {false <nil>} {true <nil>} {false <nil>}]"; fmt.Sprint(got) != want {
 		t.Errorf("outcomes of a, b, stored, c, b = %v, want %s", got, want)
 	}
@@ -96,7 +101,7 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 
 	refused := newSigs("refused", "d")
 	refused[0].LetterID = letter.ID + 100 // no such letter: the foreign key refuses it
-	if got := insertInOneBatch(t, st, refused, now); got[0].err == nil || got[0].inserted || got[1] != (insertOutcome{true, nil}) {
+	if got := insertInOneBatch(t, st, refused, now, nil); got[0].err == nil || got[0].inserted || got[1] != (insertOutcome{true, nil}) {
 		t.Errorf("outcomes of refused, d = %v; want an error, then inserted", got)
 	}
 	if fmt.Sprint(inserts) != "[1 1]" {
@@ -123,6 +128,77 @@ func TestInsertsOfOneBatchShareStatements(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(stored), "[a:1 b:1 c:1 d:1 stored:1]"; got != want {
 		t.Errorf("signatures and their mails = %s, want %s", got, want)
+	}
+}
+
+// TestSignedAlreadyRunsInTheWriteThatFoundTheAddress queues, in one batch,
+// a new address, one stored before and the new one again, then the known
+// address alone: each known one runs its signedAlready in the transaction
+// that found it, after the batch's mails are queued (the repeated new
+// address sees its first mail), and what that writes commits with the
+// insert. In another batch, a signedAlready that fails fails only its caller.
+func TestSignedAlreadyRunsInTheWriteThatFoundTheAddress(t *testing.T) {
+	st, letter := openLetterStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	newSig := func(email string) *Signature {
+		return &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: email, Country: "DE", EmailHash: email,
+			Status: StatusUnconfirmed, TokenHash: "t-" + email, Locale: "en", LetterVersion: "v", ConsentVersion: "1"}
+	}
+	if ok, err := st.InsertSignatureWithMail(ctx, newSig("known"), MailConfirm, now, nil); !ok || err != nil {
+		t.Fatalf("first insert = %v, %v", ok, err)
+	}
+	var mu sync.Mutex
+	var saw []string // for each signedAlready run: the address, and the mails its signature had by then
+	remind := func(sig *Signature) func(*gorm.DB) error {
+		return func(tx *gorm.DB) error {
+			existing, err := FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
+			if err != nil {
+				return err
+			}
+			var mails int64
+			if err := tx.Model(&MailJob{}).Where("signature_id = ?", existing.ID).Count(&mails).Error; err != nil {
+				return err
+			}
+			mu.Lock()
+			saw = append(saw, fmt.Sprintf("%s:%d", sig.EmailHash, mails))
+			mu.Unlock()
+			if sig.EmailHash == "fails" {
+				return errors.New("refused")
+			}
+			return EnqueueMail(tx, MailAlreadySigned, existing.ID, now)
+		}
+	}
+
+	got := insertInOneBatch(t, st, []*Signature{newSig("new"), newSig("known"), newSig("new")}, now, remind)
+	if want := "[{true <nil>} {false <nil>} {false <nil>}]"; fmt.Sprint(got) != want {
+		t.Errorf("outcomes of new, known, new = %v, want %s", got, want)
+	}
+	if ok, err := st.InsertSignatureWithMail(ctx, newSig("known"), MailConfirm, now, remind(newSig("known"))); ok || err != nil {
+		t.Errorf("known, alone = %v, %v; want false, nil", ok, err)
+	}
+	slices.Sort(saw)
+	if want := "[known:1 known:2 new:1]"; fmt.Sprint(saw) != want {
+		t.Errorf("signedAlready saw %v, want %s", saw, want)
+	}
+	for email, want := range map[string]string{"known": "[confirm already_signed already_signed]", "new": "[confirm already_signed]"} {
+		var kinds []string
+		err := st.Read(ctx).Model(&MailJob{}).Joins("JOIN signatures ON signatures.id = mail_jobs.signature_id").
+			Where("signatures.email_hash = ?", email).Order("mail_jobs.id").Pluck("mail_jobs.kind", &kinds).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(kinds) != want {
+			t.Errorf("mails of %s = %v, want %s", email, kinds, want)
+		}
+	}
+
+	if ok, err := st.InsertSignatureWithMail(ctx, newSig("fails"), MailConfirm, now, nil); !ok || err != nil {
+		t.Fatalf("insert = %v, %v", ok, err)
+	}
+	got = insertInOneBatch(t, st, []*Signature{newSig("fails"), newSig("other")}, now, remind)
+	if got[0].err == nil || got[0].inserted || got[1] != (insertOutcome{true, nil}) {
+		t.Errorf("outcomes of fails (signed, its signedAlready failing), other = %v; want an error, then inserted", got)
 	}
 }
 
@@ -161,10 +237,10 @@ func TestInsertedSignaturesKeepEveryField(t *testing.T) {
 	other := &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: "Other", Country: "DE", EmailHash: "other",
 		Status: StatusUnconfirmed, TokenHash: "t", Locale: "en", LetterVersion: "v", ConsentVersion: "1"}
 	inBatch, alone := full("in-batch"), full("alone")
-	if got := insertInOneBatch(t, st, []*Signature{inBatch, other}, now); fmt.Sprint(got) != "[{true <nil>} {true <nil>}]" {
+	if got := insertInOneBatch(t, st, []*Signature{inBatch, other}, now, nil); fmt.Sprint(got) != "[{true <nil>} {true <nil>}]" {
 		t.Fatalf("outcomes in a batch = %v", got)
 	}
-	if got := insertInOneBatch(t, st, []*Signature{alone}, now); fmt.Sprint(got) != "[{true <nil>}]" {
+	if got := insertInOneBatch(t, st, []*Signature{alone}, now, nil); fmt.Sprint(got) != "[{true <nil>}]" {
 		t.Fatalf("outcome alone = %v", got)
 	}
 	for _, sig := range []*Signature{inBatch, alone} {

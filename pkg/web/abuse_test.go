@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,16 +50,21 @@ func TestAllowListedNetworksAreNotLimited(t *testing.T) {
 	}
 }
 
+// TestSigningIsRateLimitedPerEmailDomain counts a domain's subdomains with
+// it, by its registrable domain, and exempts an allow-listed domain's.
 func TestSigningIsRateLimitedPerEmailDomain(t *testing.T) {
 	h := webtest.New(t, func(c *config.Config) {
 		c.Abuse.DomainLimits = config.RateLimit{Burst: 2, BurstPeriod: time.Minute, Sustained: 10, SustainedPeriod: 5 * time.Minute}
 	})
 	h.Sign(webtest.SignForm("a@spam-domain.example"))
-	h.Sign(webtest.SignForm("b@spam-domain.example"))
-	if res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("c@spam-domain.example")); res.Status != http.StatusTooManyRequests {
-		t.Errorf("third from one domain: %d, want 429", res.Status)
+	h.Sign(webtest.SignForm("b@mx.spam-domain.example"))
+	if res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("c@other.spam-domain.example")); res.Status != http.StatusTooManyRequests {
+		t.Errorf("third from spam-domain.example and its subdomains: %d, want 429", res.Status)
 	}
 	h.Sign(webtest.SignForm("d@other.example"))
+	for _, e := range []string{"e@sub.gmail.com", "f@sub.gmail.com", "g@sub.gmail.com"} {
+		h.Sign(webtest.SignForm(e)) // gmail.com is allow-listed, and its subdomains with it
+	}
 }
 
 func TestTrustedProxyDecidesWhoTheClientIs(t *testing.T) {
@@ -104,6 +110,7 @@ func TestBotsAreDroppedSilently(t *testing.T) {
 		{"posted at once", url.Values{}, time.Second},
 		{"no stamp", url.Values{"stamp": {""}}, 10 * time.Second},
 		{"forged stamp", url.Values{"stamp": {"1.00000000000000000000000000000000"}}, 10 * time.Second},
+		{"stamp older than max_form_age", url.Values{}, 24*time.Hour + time.Second},
 	}
 	for _, tt := range cases {
 		form := webtest.SignForm("bot@example.org")
@@ -120,14 +127,17 @@ func TestBotsAreDroppedSilently(t *testing.T) {
 	if n := countSignatures(t, h); n != 0 {
 		t.Errorf("%d bot signatures stored", n)
 	}
-	// A person who took a few seconds is welcome.
-	fresh := stampOf(h)
-	h.Clock.Advance(5 * time.Second)
-	form := webtest.SignForm("person@example.org")
-	form.Set("stamp", fresh)
-	h.Sign(form)
-	if n := countSignatures(t, h); n != 1 {
-		t.Errorf("%d signatures after a person signed, want 1", n)
+	// A person who took a few seconds is welcome, and so is one who left
+	// the form open for most of a day.
+	for i, took := range []time.Duration{5 * time.Second, 24 * time.Hour} {
+		fresh := stampOf(h)
+		h.Clock.Advance(took)
+		form := webtest.SignForm(fmt.Sprintf("person%d@example.org", i))
+		form.Set("stamp", fresh)
+		h.Sign(form)
+		if n := countSignatures(t, h); n != int64(i+1) {
+			t.Errorf("%d signatures after a person took %s to sign, want %d", n, took, i+1)
+		}
 	}
 }
 
@@ -168,4 +178,67 @@ func TestNetworkHashesAreErasedAfterRetention(t *testing.T) {
 func stampOf(h *webtest.Harness) string {
 	stamp, _ := h.Get("/letters/" + webtest.LetterSlug).Doc().Find(`input[name="stamp"]`).Attr("value")
 	return stamp
+}
+
+// block adds a block through the admins' console, as admin.
+func block(t *testing.T, admin *webtest.Browser, kind, value string) {
+	t.Helper()
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {kind}, "value": {value}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("block %s %s: %d", kind, value, res.Status)
+	}
+}
+
+func TestBlockedDomainCoversItsSubdomains(t *testing.T) {
+	h := webtest.New(t)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	block(t, admin, "domain", "spam-co.example")
+	block(t, admin, "domain", "mx.other.example")
+	blocked := []string{"a@spam-co.example", "b@mx.spam-co.example", "c@a.b.spam-co.example", "d@relay.mx.other.example"}
+	// Another domain that ends alike, the parent and a sibling of a blocked subdomain.
+	welcome := []string{"e@notspam-co.example", "f@other.example", "g@www.other.example"}
+	for _, email := range append(blocked, welcome...) {
+		h.Sign(webtest.SignForm(email)) // the same page either way
+	}
+	if n := countSignatures(t, h); n != int64(len(welcome)) {
+		t.Errorf("%d signatures stored, want %d: those of %v, none of %v", n, len(welcome), welcome, blocked)
+	}
+	if res := admin.Post("/admin/abuse/blocks", url.Values{"kind": {"domain"}, "value": {"co.uk"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a block on the public suffix co.uk, which matches no address: %d, want 422", res.Status)
+	}
+}
+
+// TestInvalidFormDoesNotTellWhetherItsDomainIsBlocked posts the same invalid
+// forms from a blocked domain and from another: the answers must be the same
+// but for the address typed.
+func TestInvalidFormDoesNotTellWhetherItsDomainIsBlocked(t *testing.T) {
+	h := webtest.New(t)
+	block(t, h.LoginAs("admin@campaign.example", store.RoleAdmin), "domain", "blocked.example")
+	post := func(path string, form url.Values) *webtest.Response {
+		res := h.PostForm(path, form)
+		res.Body = strings.ReplaceAll(res.Body, form.Get("email"), "EMAIL")
+		return res
+	}
+	sign := func(email string) url.Values {
+		form := webtest.SignForm(email)
+		form.Del("consent")
+		return form
+	}
+	forms := []struct {
+		name, path       string
+		blocked, allowed url.Values
+	}{
+		{"sign form without consent", "/letters/" + webtest.LetterSlug + "/sign", sign("bot@blocked.example"), sign("person@fine.example")},
+		{"resend with a malformed address", "/letters/" + webtest.LetterSlug + "/resend",
+			url.Values{"email": {"bot@@blocked.example"}}, url.Values{"email": {"person@@fine.example"}}},
+	}
+	for _, f := range forms {
+		blocked, allowed := post(f.path, f.blocked), post(f.path, f.allowed)
+		if allowed.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d, want 422", f.name, allowed.Status)
+		}
+		if blocked.Status != allowed.Status || blocked.Body != allowed.Body {
+			t.Errorf("%s: a blocked domain answered %d, another %d; the pages differ: %v", f.name,
+				blocked.Status, allowed.Status, blocked.Body != allowed.Body)
+		}
+	}
 }

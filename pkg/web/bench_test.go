@@ -3,8 +3,10 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
@@ -39,6 +41,55 @@ func BenchmarkSignParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSignNewAndAlreadySigned posts the sign form over HTTP to the real
+// app on SQLite, each round once with a new address and once with the one
+// that was new in the round before (its mail sent and the resend cooldown
+// past, so that it is reminded: the most work an address that signed costs),
+// in turns first and second. It reports the median time of each kind, and
+// their ratio: the form must not tell them apart by its time.
+func BenchmarkSignNewAndAlreadySigned(b *testing.B) {
+	h := webtest.New(b)
+	cooldown := h.App.Config.Signing.ResendCooldown
+	sign := func(email string) time.Duration {
+		start := time.Now()
+		res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm(email))
+		took := time.Since(start)
+		if res.Status != http.StatusSeeOther {
+			b.Fatalf("status %d", res.Status)
+		}
+		return took
+	}
+	address := func(i int) string { return fmt.Sprintf("round%d@example.org", i) }
+	h.Sign(webtest.SignForm(address(0)))
+	var fresh, again []time.Duration
+	round := 0
+	for b.Loop() {
+		round++
+		h.DrainOutbox()
+		h.Clock.Advance(cooldown + time.Second)
+		if round%2 == 0 {
+			fresh = append(fresh, sign(address(round)))
+			again = append(again, sign(address(round-1)))
+		} else {
+			again = append(again, sign(address(round-1)))
+			fresh = append(fresh, sign(address(round)))
+		}
+	}
+	newMedian, againMedian := median(fresh), median(again)
+	b.ReportMetric(float64(newMedian.Microseconds()), "new-median-µs")
+	b.ReportMetric(float64(againMedian.Microseconds()), "signed-median-µs")
+	b.ReportMetric(float64(againMedian)/float64(newMedian), "signed/new")
+}
+
+// median is the middle of durations (which it sorts).
+func median(durations []time.Duration) time.Duration {
+	if len(durations) == 0 {
+		return 0
+	}
+	slices.Sort(durations)
+	return durations[len(durations)/2]
 }
 
 // benchmarkRead GETs path from a letter with signatories published in 20 countries.

@@ -38,7 +38,9 @@ type resendForm struct {
 }
 
 // createResend sends the link again, or a reminder that the address has signed;
-// it answers the same whether or not the address is known.
+// it answers the same whether or not the address is known, and whether or
+// not it is blocked: as on the sign form, the block list is consulted after
+// the address is checked and the limits are applied.
 func (a *App) createResend(c echo.Context) error {
 	letter, err := a.letter(c)
 	if err != nil {
@@ -48,11 +50,14 @@ func (a *App) createResend(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	if a.d.Blocks.Blocked(c.RealIP(), form.Email) {
-		return redirect(c, checkInboxPath(letter.Slug))
+	if errs := signing.ValidateEmail(form.Email); len(errs) > 0 {
+		return a.renderInbox(c, http.StatusUnprocessableEntity, "resend", form.Email, errs)
 	}
 	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), form.Email); err != nil {
 		return a.renderInbox(c, http.StatusTooManyRequests, "resend", form.Email, signing.FieldErrors{"email": "error.rate_limited"})
+	}
+	if a.d.Blocks.Blocked(c.RealIP(), form.Email) {
+		return redirect(c, checkInboxPath(letter.Slug))
 	}
 	err = a.d.Signing.Resend(c.Request().Context(), letter.Slug, form.Email)
 	var invalid *signing.ValidationError

@@ -45,12 +45,18 @@ type liveName struct {
 // streamEvents is GET /letters/{slug}/events, a Server-Sent Events stream of
 // the letter's counts and newly published names, at most one message every
 // live.interval. A client reconnecting with Last-Event-ID gets the names it
-// missed, as far as the server remembers them.
+// missed, as far as the server remembers them. A client network holding
+// live.max_streams_per_network streams open already is answered 429.
 func (a *App) streamEvents(c echo.Context) error {
 	letter, err := a.publicLetter(c)
 	if err != nil {
 		return err
 	}
+	closed, ok := a.d.Streams.Open(c.RealIP())
+	if !ok {
+		return echo.NewHTTPError(http.StatusTooManyRequests)
+	}
+	defer closed()
 	lastSeq, _ := strconv.ParseUint(c.Request().Header.Get("Last-Event-ID"), 10, 64)
 	ctx := c.Request().Context()
 	sub, first, err := a.d.Live.Subscribe(ctx, letter.ID, lastSeq)

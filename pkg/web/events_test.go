@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -154,4 +156,73 @@ func TestShutdownEndsEventStreamsWithARetryHint(t *testing.T) {
 	if n := h.App.Live.Subscribers(); n != 0 {
 		t.Errorf("%d subscribers left", n)
 	}
+}
+
+// openEvents requests a letter's event stream with the Accept header given
+// and returns the status, the body of an answer other than a stream, and the
+// function that closes the connection.
+func openEvents(t *testing.T, h *webtest.Harness, accept string) (int, string, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL+"/letters/"+webtest.LetterSlug+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if res.StatusCode == http.StatusOK {
+		return res.StatusCode, "", func() { cancel(); res.Body.Close() }
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body), cancel
+}
+
+func TestEventStreamsAreCappedPerNetwork(t *testing.T) {
+	t.Run("capped", func(t *testing.T) {
+		h := webtest.New(t, func(c *config.Config) {
+			c.Abuse.IPAllowlist = nil
+			c.Live.MaxStreamsPerNetwork = 2
+		})
+		first := h.Events("/letters/"+webtest.LetterSlug+"/events", "")
+		first.Next(2 * time.Second)
+		h.Events("/letters/"+webtest.LetterSlug+"/events", "").Next(2 * time.Second)
+		status, body, _ := openEvents(t, h, "application/json")
+		if status != http.StatusTooManyRequests || !strings.Contains(body, `"code":"too_many_requests"`) {
+			t.Fatalf("a third stream from one network: %d %s, want 429 too_many_requests", status, body)
+		}
+		if status, _, _ := openEvents(t, h, "text/event-stream"); status != http.StatusTooManyRequests {
+			t.Errorf("a third stream, asked for as a browser does: %d, want 429", status)
+		}
+		// Once the server has seen a stream close, a new one is let in.
+		first.Close()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			status, _, closeStream := openEvents(t, h, "text/event-stream")
+			if status == http.StatusOK {
+				t.Cleanup(closeStream)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a stream closed, but a new one is still answered %d", status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if status, _, _ := openEvents(t, h, "text/event-stream"); status != http.StatusTooManyRequests {
+			t.Errorf("with two open again: %d, want 429", status)
+		}
+	})
+	t.Run("allow-listed network", func(t *testing.T) {
+		h := webtest.New(t, func(c *config.Config) {
+			c.Abuse.IPAllowlist = []string{"127.0.0.0/8"}
+			c.Live.MaxStreamsPerNetwork = 1
+		})
+		for range 3 {
+			h.Events("/letters/"+webtest.LetterSlug+"/events", "").Next(2 * time.Second)
+		}
+	})
 }

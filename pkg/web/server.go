@@ -37,6 +37,7 @@ type Deps struct {
 	Moderator *moderation.Service
 	Guard     *abuse.Guard
 	Blocks    *abuse.Blocklist
+	Streams   *abuse.StreamLimit // event streams open per client network
 	Outbox    interface{ Wake() }
 	Metrics   *metrics.Metrics
 	Live      *live.Hub

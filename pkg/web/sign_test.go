@@ -3,15 +3,21 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
@@ -317,5 +323,96 @@ func TestSignerWhoLeavesIsNotAServerFault(t *testing.T) {
 	}
 	if n := countSignatures(t, h); n != 0 {
 		t.Errorf("%d signatures stored for a signer who left", n)
+	}
+}
+
+// writerWork is what the database's writer did for one request: how many
+// transactions it ran, and how many INSERTs into each table.
+type writerWork struct {
+	Transactions int
+	Inserts      map[string]int
+}
+
+// writerWatch records the writer's transactions and INSERTs.
+type writerWatch struct {
+	mu           sync.Mutex
+	transactions map[gorm.ConnPool]bool // kept, so that no transaction's address is reused
+	inserts      map[string]int
+}
+
+// watchWriter starts recording what the writer of h's store does. Its
+// *gorm.DB is reached through a write, which hands it to the function; the
+// hooks added there stay on it.
+func watchWriter(t *testing.T, h *webtest.Harness) *writerWatch {
+	t.Helper()
+	w := &writerWatch{}
+	w.take()
+	seen := func(insert bool) func(db *gorm.DB) {
+		return func(db *gorm.DB) {
+			if _, inTx := db.Statement.ConnPool.(*sql.Tx); !inTx {
+				return // a read outside a transaction (PostgreSQL shares its pool)
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.transactions[db.Statement.ConnPool] = true
+			if insert {
+				w.inserts[db.Statement.Table]++
+			}
+		}
+	}
+	err := h.App.Store.Write(t.Context(), func(tx *gorm.DB) error {
+		cb := tx.Callback()
+		return errors.Join(
+			cb.Create().After("gorm:create").Register("test:writer_create", seen(true)),
+			cb.Query().After("gorm:query").Register("test:writer_query", seen(false)),
+			cb.Update().After("gorm:update").Register("test:writer_update", seen(false)),
+			cb.Delete().After("gorm:delete").Register("test:writer_delete", seen(false)),
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// take returns what the writer did since the last take.
+func (w *writerWatch) take() writerWork {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	work := writerWork{Transactions: len(w.transactions), Inserts: w.inserts}
+	w.transactions, w.inserts = map[gorm.ConnPool]bool{}, map[string]int{}
+	return work
+}
+
+// TestSigningAgainCostsOneWriteLikeSigningAnew signs with an address that
+// has signed (its mail sent, the resend cooldown past, so that it is
+// reminded) and with a new one: the writer runs one transaction for each,
+// with one INSERT of the signature (skipped for the known address) and one
+// of its mail. The time the form takes must not tell the two apart.
+func TestSigningAgainCostsOneWriteLikeSigningAnew(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	h.Clock.Advance(6 * time.Minute)
+	watch := watchWriter(t, h)
+
+	h.Sign(webtest.SignForm("bob@example.org"))
+	fresh := watch.take()
+	h.Sign(webtest.SignForm("ada@example.org"))
+	again := watch.take()
+
+	want := writerWork{Transactions: 1, Inserts: map[string]int{"signatures": 1, "mail_jobs": 1}}
+	for _, got := range []struct {
+		name string
+		work writerWork
+	}{{"a new address", fresh}, {"an address that signed", again}} {
+		if !reflect.DeepEqual(got.work, want) {
+			t.Errorf("signing with %s: the writer did %+v, want %+v", got.name, got.work, want)
+		}
+	}
+	h.DrainOutbox()
+	msgs := h.SMTP.Messages()
+	if last := msgs[len(msgs)-1]; len(msgs) != 3 || !strings.HasPrefix(last.Subject, "You have already signed") {
+		t.Errorf("%d mails, the last %q; want 3, the last saying the address has signed", len(msgs), last.Subject)
 	}
 }

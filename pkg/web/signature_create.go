@@ -55,8 +55,11 @@ func (f signForm) request(locale string) signing.Request {
 	}
 }
 
-// createSignature takes the sign form. Whether the address is new or has signed
-// before, a valid form leads to the same "check your inbox" page.
+// createSignature takes the sign form. Whether the address is new, has signed
+// before or is blocked, a valid form leads to the same "check your inbox"
+// page. The block list is consulted last, after validation and the limits,
+// so that neither an invalid form nor a rate-limited one tells whether its
+// domain or network is blocked.
 func (a *App) createSignature(c echo.Context) error {
 	letter, err := a.letter(c)
 	if err != nil {
@@ -67,9 +70,9 @@ func (a *App) createSignature(c echo.Context) error {
 		return err
 	}
 	checkInbox := checkInboxPath(letter.Slug)
-	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) || a.d.Blocks.Blocked(c.RealIP(), form.Email) {
+	if a.d.Guard.LooksAutomated(form.Stamp, form.Homepage) {
 		// A bot gets the page a person would, so it learns nothing.
-		a.d.Log.Info("dropped an automated or blocked signature", "letter", letter.Slug)
+		a.d.Log.Info("dropped an automated signature", "letter", letter.Slug)
 		return redirect(c, checkInbox)
 	}
 	req := form.request(a.localizer(c).Lang())
@@ -78,6 +81,10 @@ func (a *App) createSignature(c echo.Context) error {
 	}
 	if err := a.d.Guard.Allow(abuse.ActionSign, c.RealIP(), req.Email); err != nil {
 		return a.renderLetter(c, http.StatusTooManyRequests, letter, form, map[string]string{"form": "error.rate_limited"})
+	}
+	if a.d.Blocks.Blocked(c.RealIP(), req.Email) {
+		a.d.Log.Info("dropped a blocked signature", "letter", letter.Slug)
+		return redirect(c, checkInbox)
 	}
 	req.NetworkHash = a.d.Guard.HashNetwork(c.RealIP())
 	err = a.d.Signing.Sign(c.Request().Context(), letter.Slug, req)

@@ -45,7 +45,7 @@ type Server struct {
 	mu          sync.Mutex
 	messages    []Message
 	connections int
-	arrived     chan struct{}
+	arrived     chan struct{}   // a wake for WaitFor per message, while it has room
 	refuse      int             // refuse this many more DATA commands with a temporary error
 	unknown     map[string]bool // recipients refused for good, as a relay does for a mailbox that does not exist
 	holdAfter   int             // with hold set, messages after this many wait for hold to close
@@ -164,7 +164,10 @@ func (s *Server) add(m Message) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	s.messages = append(s.messages, m)
-	s.arrived <- struct{}{}
+	select {
+	case s.arrived <- struct{}{}:
+	default: // full: WaitFor has wakes enough pending, and a long run must not stall the sender
+	}
 	return nil
 }
 
