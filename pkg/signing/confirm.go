@@ -113,7 +113,7 @@ func (s *Service) Resend(ctx context.Context, slug, email string) error {
 	}
 	emailHash := s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(email))
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		sig, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", letter.ID, emailHash)
+		sig, err := store.SignatureBySigner(tx, letter.ID, emailHash)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}

@@ -99,7 +99,7 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 // now (withdrawn between the two statements, on PostgreSQL), sig is inserted
 // after all.
 func (s *Service) remindSigner(tx *gorm.DB, sig *store.Signature) error {
-	existing, err := store.FindSignature(tx, "letter_id = ? AND email_hash = ?", sig.LetterID, sig.EmailHash)
+	existing, err := store.SignatureBySigner(tx, sig.LetterID, sig.EmailHash)
 	if errors.Is(err, store.ErrNotFound) {
 		_, err = store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
 		return err

@@ -171,6 +171,12 @@ func SignatureByID(tx *gorm.DB, id uint64) (*Signature, error) {
 	return findOne[Signature](tx, "signature", "id = ?", id)
 }
 
+// SignatureBySigner loads the letter's signature by the keyed hash of the
+// address that signed it, or ErrNotFound.
+func SignatureBySigner(tx *gorm.DB, letterID uint, emailHash string) (*Signature, error) {
+	return findOne[Signature](tx, "signature", "letter_id = ? AND email_hash = ?", letterID, emailHash)
+}
+
 // SignaturesByID loads the signatures with ids, in one query, keyed by id;
 // an id with no signature is absent from the map.
 func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
