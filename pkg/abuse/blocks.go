@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"golang.org/x/net/publicsuffix"
+	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/store"
 )
@@ -50,6 +52,40 @@ func (b *Blocklist) Reload(ctx context.Context) error {
 	defer b.mu.Unlock()
 	b.domains, b.networks = domains, networks
 	return nil
+}
+
+// Add puts a domain or network (as NormaliseBlock gives it) on the list,
+// with the audit entry naming by, in one transaction, and applies it on this
+// server at once; one already listed is left as it is.
+func (b *Blocklist) Add(ctx context.Context, by store.Actor, kind, value, note string, now time.Time) error {
+	err := b.st.Write(ctx, func(tx *gorm.DB) error {
+		added, err := store.AddBlock(tx, &store.Block{Kind: kind, Value: value, Note: store.TruncateRunes(note, 300), StaffEmail: by.Name})
+		if err != nil || !added {
+			return err
+		}
+		return store.AuditAction(tx, by, "block_add", kind+" "+value, now)
+	})
+	if err != nil {
+		return fmt.Errorf("abuse: block %s %s: %w", kind, value, err)
+	}
+	return b.Reload(ctx)
+}
+
+// Remove takes the block with id off the list, with the audit entry naming
+// by, in one transaction, and applies it on this server at once. An unknown
+// id is store.ErrNotFound.
+func (b *Blocklist) Remove(ctx context.Context, by store.Actor, id uint, now time.Time) error {
+	err := b.st.Write(ctx, func(tx *gorm.DB) error {
+		block, err := store.RemoveBlock(tx, id)
+		if err != nil {
+			return err
+		}
+		return store.AuditAction(tx, by, "block_remove", block.Kind+" "+block.Value, now)
+	})
+	if err != nil {
+		return fmt.Errorf("abuse: unblock %d: %w", id, err)
+	}
+	return b.Reload(ctx)
 }
 
 // Blocked reports whether a client address or an email address is blocked.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -60,17 +59,10 @@ func (a *App) createBlock(c echo.Context) error {
 	if !ok {
 		return a.renderAbuse(c, http.StatusUnprocessableEntity, f, invalidateForm{}, map[string]string{"value": "admin.abuse.error.value"}, nil)
 	}
-	member := currentStaff(c)
-	err := a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
-		if err := tx.Create(&store.Block{Kind: f.Kind, Value: value, Note: store.TruncateRunes(f.Note, 300), StaffEmail: member.Email}).Error; err != nil {
-			return err
-		}
-		return store.AuditAction(tx, store.StaffActor(member), "block_add", f.Kind+" "+value, a.d.Now())
-	})
-	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
+	if err := a.d.Blocks.Add(c.Request().Context(), store.StaffActor(currentStaff(c)), f.Kind, value, f.Note, a.d.Now()); err != nil {
 		return err
 	}
-	return a.afterBlockChange(c)
+	return redirect(c, "/admin/abuse?saved=1")
 }
 
 type unblockForm struct {
@@ -83,33 +75,15 @@ func (a *App) deleteBlock(c echo.Context) error {
 	if err := bindForm(c, &f); err != nil {
 		return err
 	}
-	id, err := strconv.ParseUint(f.ID, 10, 64)
+	id, err := strconv.ParseUint(f.ID, 10, 0)
 	if err != nil {
 		return echo.ErrBadRequest
 	}
-	var block store.Block
-	err = a.d.Store.Write(c.Request().Context(), func(tx *gorm.DB) error {
-		if err := tx.First(&block, id).Error; err != nil {
-			return err
-		}
-		if err := tx.Delete(&block).Error; err != nil {
-			return err
-		}
-		return store.AuditAction(tx, store.StaffActor(currentStaff(c)), "block_remove", block.Kind+" "+block.Value, a.d.Now())
-	})
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	err = a.d.Blocks.Remove(c.Request().Context(), store.StaffActor(currentStaff(c)), uint(id), a.d.Now())
+	if errors.Is(err, store.ErrNotFound) {
 		return echo.ErrNotFound
 	}
 	if err != nil {
-		return err
-	}
-	return a.afterBlockChange(c)
-}
-
-// afterBlockChange has this server apply the blocks as they now are (the
-// others reload them within a minute) and returns to the abuse page.
-func (a *App) afterBlockChange(c echo.Context) error {
-	if err := a.d.Blocks.Reload(c.Request().Context()); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/abuse?saved=1")
