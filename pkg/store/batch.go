@@ -273,8 +273,7 @@ func (c committedBatch) answer(syncErr error) {
 // at 200 a second commit one by one; at 2,500 a second most batches hold four
 // to seven, one in four eight or more; at 5,000 a second four in five hold
 // eight or more, at times the most one takes (maxBatch). There the two cores
-// are nearly full, and mail sent then delays signers (docs/benchmarks.md,
-// stop 16).
+// are nearly full, and mail sent then delays signers (docs/benchmarks.md).
 const busyBatch = 8
 
 // busy reports whether writes are queueing for the writer: its last batch

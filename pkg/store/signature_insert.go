@@ -68,7 +68,7 @@ func (in *signatureInsert) runSignedAlready(tx *gorm.DB) error {
 //
 // The statements are written here, not by GORM: this is the one writer's
 // work for every signature of a launch, and GORM's reflection over the rows
-// took a tenth of it (docs/benchmarks.md, stop 16).
+// took a tenth of it (docs/benchmarks.md).
 func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	last, err := lastSignatureID(tx)
 	if err != nil {
