@@ -326,9 +326,7 @@ func signatoriesQuery(tx *gorm.DB, letterID uint, f SignatoryFilter) *gorm.DB {
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
-	if f.Query != "" {
-		q = q.Where("search_text LIKE ? ESCAPE '\\'", "%"+EscapeLike(FoldForSearch(f.Query))+"%")
-	}
+	q = whereSearch(q, f.Query)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
@@ -337,6 +335,15 @@ func signatoriesQuery(tx *gorm.DB, letterID uint, f SignatoryFilter) *gorm.DB {
 		order = "sort_key, id" // lets the index deliver the rows in order
 	}
 	return q.Order(order)
+}
+
+// whereSearch narrows q to the rows whose search text contains query, folded;
+// an empty query matches all.
+func whereSearch(q *gorm.DB, query string) *gorm.DB {
+	if query == "" {
+		return q
+	}
+	return q.Where("search_text LIKE ? ESCAPE '\\'", "%"+EscapeLike(FoldForSearch(query))+"%")
 }
 
 // EscapeLike escapes the LIKE wildcards in s with a backslash, for ESCAPE.
