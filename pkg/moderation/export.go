@@ -40,9 +40,7 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 	}
 	var lastID uint64
 	for {
-		var sigs []store.Signature
-		err := s.d.Store.Read(ctx).Where("letter_id = ? AND status <> ? AND id > ?", letterID, store.StatusUnconfirmed, lastID).
-			Order("id").Limit(exportBatch).Find(&sigs).Error
+		sigs, err := store.ConfirmedSignaturesAfter(s.d.Store.Read(ctx), letterID, lastID, exportBatch)
 		if err != nil {
 			return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
 		}

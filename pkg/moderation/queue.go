@@ -52,21 +52,8 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 		f.Page = 1
 	}
 	size := s.d.Config.PageSize
-	q := s.d.Store.Read(ctx).Where("status = ?", f.Status)
-	if f.LetterID != 0 {
-		q = q.Where("letter_id = ?", f.LetterID)
-	}
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
-	}
-	if f.Country != "" {
-		q = q.Where("country = ?", f.Country)
-	}
-	if f.Query != "" {
-		q = q.Where("search_text LIKE ? ESCAPE '\\'", "%"+store.EscapeLike(store.FoldForSearch(f.Query))+"%")
-	}
-	var sigs []store.Signature
-	err := q.Order("confirmed_at DESC, id DESC").Limit(size + 1).Offset((f.Page - 1) * size).Find(&sigs).Error
+	sigs, err := store.ReviewQueue(s.d.Store.Read(ctx), store.QueueFilter{Status: f.Status, LetterID: f.LetterID,
+		Kind: f.Kind, Country: f.Country, Query: f.Query, Limit: size + 1, Offset: (f.Page - 1) * size})
 	if err != nil {
 		return Page{}, fmt.Errorf("moderation: queue: %w", err)
 	}
@@ -86,7 +73,7 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 
 // Get returns one confirmed signature as a queue item.
 func (s *Service) Get(ctx context.Context, id uint64) (Item, error) {
-	sig, err := store.FindSignature(s.d.Store.Read(ctx), "id = ? AND status <> ?", id, store.StatusUnconfirmed)
+	sig, err := store.ConfirmedSignatureByID(s.d.Store.Read(ctx), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Item{}, ErrNotFound
 	}
@@ -141,18 +128,9 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]store.AuditEve
 		f.Page = 1
 	}
 	size := s.d.Config.PageSize
-	q := s.d.Store.Read(ctx).Model(&store.AuditEvent{})
-	if f.Action != "" {
-		q = q.Where("action = ?", f.Action)
-	}
-	if f.StaffEmail != "" {
-		q = q.Where("staff_email = ?", strings.ToLower(strings.TrimSpace(f.StaffEmail)))
-	}
-	if f.SignatureID != 0 {
-		q = q.Where("signature_id = ?", f.SignatureID)
-	}
-	var events []store.AuditEvent
-	if err := q.Order("id DESC").Limit(size + 1).Offset((f.Page - 1) * size).Find(&events).Error; err != nil {
+	filter := store.AuditFilter{Action: f.Action, StaffEmail: f.StaffEmail, SignatureID: f.SignatureID}
+	events, err := store.AuditEvents(s.d.Store.Read(ctx), filter, size+1, (f.Page-1)*size)
+	if err != nil {
 		return nil, false, fmt.Errorf("moderation: audit log: %w", err)
 	}
 	more := len(events) > size

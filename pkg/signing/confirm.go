@@ -151,7 +151,7 @@ func (s *Service) Expire(ctx context.Context) (int64, error) {
 }
 
 func (s *Service) findByToken(tx *gorm.DB, token string) (*store.Signature, error) {
-	return s.findByLink(tx, vault.PurposeToken, "token_hash", token, ErrTokenNotFound)
+	return s.findByLink(tx, vault.PurposeToken, store.TokenLink, token, ErrTokenNotFound)
 }
 
 func (s *Service) linkFor(sig *store.Signature) (Link, error) {

@@ -162,5 +162,5 @@ func (s *Service) erase(ctx context.Context, event store.Event, actor store.Acto
 var ErrErasedIncompletely = errors.New("signing: erased, but not everywhere yet")
 
 func (s *Service) findByManageToken(tx *gorm.DB, plain string) (*store.Signature, error) {
-	return s.findByLink(tx, vault.PurposeManage, "manage_hash", plain, ErrManageNotFound)
+	return s.findByLink(tx, vault.PurposeManage, store.ManageLink, plain, ErrManageNotFound)
 }

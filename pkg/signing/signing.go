@@ -173,11 +173,8 @@ func (s *Service) setTokens(sig *store.Signature) (err error) {
 // submissions cannot flood an inbox or break the link already sent.
 func (s *Service) remind(tx *gorm.DB, sig *store.Signature, kind store.MailKind) error {
 	now := s.d.Now()
-	var recent int64
-	err := tx.Model(&store.MailJob{}).
-		Where("signature_id = ? AND (status = ? OR sent_at > ?)", sig.ID, store.JobQueued, now.Add(-s.d.Config.ResendCooldown)).
-		Count(&recent).Error
-	if err != nil || recent > 0 {
+	recent, err := store.RecentMailFor(tx, sig.ID, now.Add(-s.d.Config.ResendCooldown))
+	if err != nil || recent {
 		return err
 	}
 	if sig.Status == store.StatusUnconfirmed && !now.Before(sig.TokenExpiresAt) {

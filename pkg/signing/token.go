@@ -35,11 +35,11 @@ func (s *Service) newSealedToken(purpose string) (hash string, sealed []byte, er
 // findByLink finds the signature a link token for purpose names, whose column
 // still holds the hash of the link's secret, or returns notFound. A token that
 // is not even well formed never reaches the database.
-func (s *Service) findByLink(tx *gorm.DB, purpose, column, token string, notFound error) (*store.Signature, error) {
+func (s *Service) findByLink(tx *gorm.DB, purpose string, column store.LinkColumn, token string, notFound error) (*store.Signature, error) {
 	var sig *store.Signature
 	var err error
 	if id, secret, ok := s.d.Vault.ParseLink(purpose, token); ok {
-		sig, err = store.FindSignature(tx, "id = ? AND "+column+" = ?", id, HashToken(secret))
+		sig, err = store.SignatureByLink(tx, id, column, HashToken(secret))
 	} else if vault.IsLegacyLink(token) {
 		sig, err = store.FindSignatureByLegacyLink(tx, column, HashToken(token))
 	} else {

@@ -82,7 +82,7 @@ func networkKey(clientIP string) string {
 // ErrBadCredentials. An unknown email is checked against the dummy hash, so
 // it takes as long as a known one.
 func (s *Service) checkPassword(ctx context.Context, email, password string) (*store.Staff, error) {
-	member, err := store.FindStaff(s.d.Store.Read(ctx), "email = ?", email)
+	member, err := store.StaffByEmail(s.d.Store.Read(ctx), email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("staff: login: %w", err)
 	}
@@ -120,13 +120,13 @@ func (s *Service) startSession(ctx context.Context, member *store.Staff, attempt
 	now := s.d.Now()
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		session := store.Session{TokenHash: hashToken(token), StaffID: member.ID, LastSeenAt: now, ExpiresAt: now.Add(s.d.Config.SessionMax)}
-		if err := tx.Create(&session).Error; err != nil {
+		if err := store.CreateSession(tx, &session); err != nil {
 			return err
 		}
 		if err := store.ReleaseLoginAttempt(tx, attempt); err != nil {
 			return err
 		}
-		return tx.Model(member).Update("last_login_at", now).Error
+		return store.SetStaffLastLogin(tx, member, now)
 	})
 	if err != nil {
 		return "", fmt.Errorf("staff: start session for %d: %w", member.ID, err)
@@ -141,9 +141,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*store.Staff,
 	if token == "" {
 		return nil, ErrNoSession
 	}
-	var session store.Session
-	err := s.d.Store.Read(ctx).Preload("Staff").Where("token_hash = ?", hashToken(token)).Take(&session).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	session, err := store.SessionByTokenHash(s.d.Store.Read(ctx), hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession
 	}
 	if err != nil {
@@ -155,7 +154,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*store.Staff,
 	}
 	if now.Sub(session.LastSeenAt) >= seenResolution {
 		err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-			return tx.Model(&store.Session{}).Where("id = ?", session.ID).Update("last_seen_at", now).Error
+			return store.TouchSession(tx, session.ID, now)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("staff: touch session %d: %w", session.ID, err)
@@ -165,7 +164,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*store.Staff,
 }
 
 func (s *Service) endSession(ctx context.Context, id uint64) error {
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return tx.Delete(&store.Session{}, id).Error })
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return store.DeleteSession(tx, id) })
 	if err != nil {
 		return fmt.Errorf("staff: end session %d: %w", id, err)
 	}
@@ -175,7 +174,7 @@ func (s *Service) endSession(ctx context.Context, id uint64) error {
 // Logout ends the session behind token; an unknown token is not an error.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Where("token_hash = ?", hashToken(token)).Delete(&store.Session{}).Error
+		return store.DeleteSessionByTokenHash(tx, hashToken(token))
 	})
 	if err != nil {
 		return fmt.Errorf("staff: logout: %w", err)

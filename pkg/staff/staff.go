@@ -97,7 +97,7 @@ func (s *Service) Add(ctx context.Context, by store.Actor, email string, role st
 	}
 	member := &store.Staff{Email: email, Role: role, PasswordHash: hash}
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(member).Error; err != nil {
+		if err := store.AddStaff(tx, member); err != nil {
 			return err
 		}
 		return store.AuditAction(tx, by, "staff_add", member.Email+" ("+string(member.Role)+")", s.d.Now())
@@ -113,8 +113,8 @@ func (s *Service) Add(ctx context.Context, by store.Actor, email string, role st
 
 // List returns every account, by email.
 func (s *Service) List(ctx context.Context) ([]store.Staff, error) {
-	var all []store.Staff
-	if err := s.d.Store.Read(ctx).Order("email").Find(&all).Error; err != nil {
+	all, err := store.AllStaff(s.d.Store.Read(ctx))
+	if err != nil {
 		return nil, fmt.Errorf("staff: list: %w", err)
 	}
 	return all, nil
@@ -126,13 +126,10 @@ func (s *Service) Disable(ctx context.Context, by store.Actor, email string) (*s
 	var member *store.Staff
 	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		var err error
-		if member, err = store.FindStaff(tx, "email = ?", NormaliseEmail(email)); err != nil {
+		if member, err = store.StaffByEmail(tx, NormaliseEmail(email)); err != nil {
 			return err
 		}
-		if err := tx.Model(member).Update("disabled", true).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("staff_id = ?", member.ID).Delete(&store.Session{}).Error; err != nil {
+		if err := store.DisableStaff(tx, member); err != nil {
 			return err
 		}
 		return store.AuditAction(tx, by, "staff_disable", member.Email, s.d.Now())

@@ -57,6 +57,19 @@ func EnqueueMail(tx *gorm.DB, kind MailKind, signatureID uint64, now time.Time) 
 	return nil
 }
 
+// RecentMailFor reports whether a mail to the signature with id waits in the
+// outbox or was sent after since: signing then queues no other, so repeated
+// submissions cannot flood an inbox.
+func RecentMailFor(tx *gorm.DB, signatureID uint64, since time.Time) (bool, error) {
+	var n int64
+	err := tx.Model(&MailJob{}).Where("signature_id = ? AND (status = ? OR sent_at > ?)", signatureID, JobQueued, since).
+		Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("store: count recent mail for signature %d: %w", signatureID, err)
+	}
+	return n > 0, nil
+}
+
 // newMailJob is a job, due at now, to send a mail of kind about a signature.
 func newMailJob(kind MailKind, signatureID uint64, now time.Time) MailJob {
 	return MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}

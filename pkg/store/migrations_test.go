@@ -32,12 +32,15 @@ func TestLinksMailedBeforeIDsStillWork(t *testing.T) {
 		return err
 	})
 	db := st.Read(ctx)
-	for _, c := range []struct{ column, hash string }{{"token_hash", "old-token"}, {"manage_hash", "old-manage"}} {
+	for _, c := range []struct {
+		column store.LinkColumn
+		hash   string
+	}{{store.TokenLink, "old-token"}, {store.ManageLink, "old-manage"}} {
 		if sig, err := store.FindSignatureByLegacyLink(db, c.column, c.hash); err != nil || sig.ID != sigID {
 			t.Errorf("legacy %s %q: %v, %v; want signature %d", c.column, c.hash, sig, err, sigID)
 		}
 	}
-	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-manage"); err == nil {
+	if sig, err := store.FindSignatureByLegacyLink(db, store.TokenLink, "old-manage"); err == nil {
 		t.Errorf("a manage link confirmed signature %d", sig.ID)
 	}
 	err := st.Write(ctx, func(tx *gorm.DB) error {
@@ -46,7 +49,7 @@ func TestLinksMailedBeforeIDsStillWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sig, err := store.FindSignatureByLegacyLink(db, "token_hash", "old-token"); err == nil {
+	if sig, err := store.FindSignatureByLegacyLink(db, store.TokenLink, "old-token"); err == nil {
 		t.Errorf("an erased token still finds signature %d", sig.ID)
 	}
 }

@@ -326,9 +326,7 @@ func signatoriesQuery(tx *gorm.DB, letterID uint, f SignatoryFilter) *gorm.DB {
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
-	if f.Query != "" {
-		q = q.Where("search_text LIKE ? ESCAPE '\\'", "%"+EscapeLike(FoldForSearch(f.Query))+"%")
-	}
+	q = whereSearch(q, f.Query)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
@@ -337,6 +335,15 @@ func signatoriesQuery(tx *gorm.DB, letterID uint, f SignatoryFilter) *gorm.DB {
 		order = "sort_key, id" // lets the index deliver the rows in order
 	}
 	return q.Order(order)
+}
+
+// whereSearch narrows q to the rows whose search text contains query, folded;
+// an empty query matches all.
+func whereSearch(q *gorm.DB, query string) *gorm.DB {
+	if query == "" {
+		return q
+	}
+	return q.Where("search_text LIKE ? ESCAPE '\\'", "%"+EscapeLike(FoldForSearch(query))+"%")
 }
 
 // EscapeLike escapes the LIKE wildcards in s with a backslash, for ESCAPE.
@@ -420,10 +427,32 @@ type LegacyLink struct {
 	SignatureID uint64 `gorm:"not null"`
 }
 
-// FindSignatureByLegacyLink finds the signature whose column (token_hash or
-// manage_hash) holds hash, a link of the earlier form.
-func FindSignatureByLegacyLink(tx *gorm.DB, column, hash string) (*Signature, error) {
-	return FindSignature(tx, column+" = ? AND id IN (SELECT signature_id FROM legacy_links WHERE hash = ?)", hash, hash)
+// LinkColumn is which of a signature's link hashes a link is checked
+// against: the confirmation link's or the manage link's.
+type LinkColumn int
+
+// The link hashes of a signature.
+const (
+	TokenLink  LinkColumn = iota // token_hash
+	ManageLink                   // manage_hash
+)
+
+// String is the name of the signatures column that holds c's hash.
+func (c LinkColumn) String() string {
+	return [...]string{TokenLink: "token_hash", ManageLink: "manage_hash"}[c]
+}
+
+// SignatureByLink loads the signature with id whose link of column still
+// has hash, or ErrNotFound: a used or replaced link finds nothing.
+func SignatureByLink(tx *gorm.DB, id uint64, column LinkColumn, hash string) (*Signature, error) {
+	return findOne[Signature](tx, "signature", "id = ? AND "+column.String()+" = ?", id, hash)
+}
+
+// FindSignatureByLegacyLink finds the signature whose link of column holds
+// hash, a link of the earlier form, or ErrNotFound.
+func FindSignatureByLegacyLink(tx *gorm.DB, column LinkColumn, hash string) (*Signature, error) {
+	return findOne[Signature](tx, "signature",
+		column.String()+" = ? AND id IN (SELECT signature_id FROM legacy_links WHERE hash = ?)", hash, hash)
 }
 
 // InvalidationMatch selects a letter's signatures for a bulk invalidation:

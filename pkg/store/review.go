@@ -1,0 +1,63 @@
+package store
+
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// notUnconfirmed is the condition staff see signatures by: once confirmed, a
+// signature stays theirs to see in every later state.
+const notUnconfirmed = "status <> ?"
+
+// QueueFilter narrows the review queue; a zero field other than Status
+// matches any.
+type QueueFilter struct {
+	Status   Status
+	LetterID uint
+	Kind     Kind
+	Country  string
+	Query    string // folded and matched anywhere in the search text
+	Limit    int
+	Offset   int
+}
+
+// ReviewQueue lists the signatures f matches, newest confirmation first: the
+// moderation queue's pages.
+func ReviewQueue(tx *gorm.DB, f QueueFilter) ([]Signature, error) {
+	q := tx.Where("status = ?", f.Status)
+	if f.LetterID != 0 {
+		q = q.Where("letter_id = ?", f.LetterID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Country != "" {
+		q = q.Where("country = ?", f.Country)
+	}
+	q = whereSearch(q, f.Query)
+	var sigs []Signature
+	if err := q.Order("confirmed_at DESC, id DESC").Limit(f.Limit).Offset(f.Offset).Find(&sigs).Error; err != nil {
+		return nil, fmt.Errorf("store: review queue %+v: %w", f, err)
+	}
+	return sigs, nil
+}
+
+// ConfirmedSignatureByID loads the signature with id unless it is still
+// unconfirmed, or ErrNotFound: the one a moderator opens.
+func ConfirmedSignatureByID(tx *gorm.DB, id uint64) (*Signature, error) {
+	return findOne[Signature](tx, "signature", "id = ? AND "+notUnconfirmed, id, StatusUnconfirmed)
+}
+
+// ConfirmedSignaturesAfter loads up to limit of the letter's signatures that
+// are no longer unconfirmed, with ids above after, in id order: the export
+// reads a letter in such batches.
+func ConfirmedSignaturesAfter(tx *gorm.DB, letterID uint, after uint64, limit int) ([]Signature, error) {
+	var sigs []Signature
+	err := tx.Where("letter_id = ? AND "+notUnconfirmed+" AND id > ?", letterID, StatusUnconfirmed, after).
+		Order("id").Limit(limit).Find(&sigs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: confirmed signatures of letter %d after %d: %w", letterID, after, err)
+	}
+	return sigs, nil
+}
