@@ -95,7 +95,7 @@ func (s *Service) decide(tx *gorm.DB, actor *store.Staff, sig *store.Signature, 
 	if err != nil {
 		return err
 	}
-	changes.add(moved.Change)
+	changes.add(moved)
 	switch {
 	case d.Action == ActionApprove, d.Action == ActionRestore && wasRejected:
 		return store.EnqueueMail(tx, store.MailPublished, sig.ID, now)

@@ -33,7 +33,7 @@ func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f sto
 			Country: r.Country, ShowName: sig.ShowName}
 		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventEdit, To: sig.Status,
 			By: store.StaffActor(actor), At: s.d.Now(), Public: &public})
-		change = moved.Change
+		change = moved
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrMoveNotAllowed) {

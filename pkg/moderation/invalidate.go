@@ -113,7 +113,7 @@ func (s *Service) invalidateChunk(ctx context.Context, actor *store.Staff, m sto
 			if err != nil {
 				return err
 			}
-			changes.add(moved.Change)
+			changes.add(moved)
 			n++
 		}
 		return nil

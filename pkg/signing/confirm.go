@@ -55,7 +55,7 @@ func (s *Service) Confirm(ctx context.Context, plain string) (Link, error) {
 		if errors.Is(err, store.ErrAlreadyMoved) {
 			return ErrTokenUsed // confirmed by a concurrent request
 		}
-		link.Status, change = sig.Status, moved.Change
+		link.Status, change = sig.Status, moved
 		return err
 	})
 	if err == nil {

@@ -80,7 +80,7 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 		Country: r.Country, ShowName: r.ShowName}
 	moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventCorrect, To: to, By: store.SignerActor(),
 		At: s.d.Now(), Public: &public})
-	return moved.Change, err
+	return moved, err
 }
 
 // Withdraw takes a signature off the letter for good, as is the signer's
@@ -137,7 +137,7 @@ func (s *Service) erase(ctx context.Context, event store.Event, actor store.Acto
 		// read must not stop the signer's right to withdraw.
 		address, unreadable = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed)
 		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: event, To: store.Target(event, sig.Status), By: actor, At: s.d.Now()})
-		change = moved.Change
+		change = moved
 		return err
 	})
 	if err != nil {

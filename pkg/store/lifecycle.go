@@ -168,15 +168,6 @@ type Move struct {
 	Reason, Note string
 }
 
-// Moved is what a move changed, for the caller's own part after the commit.
-type Moved struct {
-	// Change tells the public view what changed, when anything public did.
-	Change *Change
-	// Changed is false when the move found nothing to change (an edit that
-	// corrects nothing); nothing was written then.
-	Changed bool
-}
-
 // erased replaces personal data in audit entries of a withdrawn or erased
 // signature.
 const erased = "erased"
@@ -188,35 +179,38 @@ const erased = "erased"
 // the signature's personal data everywhere the database holds it: the row,
 // its queued mail and its audit entries. sig is updated to the new state.
 //
-// It is the only way a signature changes state; callers add what is theirs
-// (mail, the live notification) in the same transaction or after it.
-func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (Moved, error) {
+// It returns what the public view must learn once tx has committed (nil
+// when nothing public changed, and when the move found nothing to change: a
+// correction that corrects nothing writes nothing). It is the only way a
+// signature changes state; callers add what is theirs (mail, the live
+// notification) in the same transaction or after it.
+func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, error) {
 	before := *sig
 	unconfirmedPublished := m.To == StatusPublished && m.Event != EventConfirm && sig.ConfirmedAt == nil
 	if !Allowed(m.Event, before.Status, m.To) || unconfirmedPublished {
-		return Moved{}, s.refusal(tx, sig, m, ErrMoveNotAllowed)
+		return nil, s.refusal(tx, sig, m, ErrMoveNotAllowed)
 	}
 	fields := s.apply(sig, m)
 	if len(fields) == 0 {
 		*sig = before
-		return Moved{}, nil
+		return nil, nil
 	}
 	changed, err := updateFrom(tx, sig, before.Status, fields)
 	if err != nil {
-		return Moved{}, err
+		return nil, err
 	}
 	if !changed {
 		*sig = before
-		return Moved{}, s.refusal(tx, sig, m, ErrAlreadyMoved)
+		return nil, s.refusal(tx, sig, m, ErrAlreadyMoved)
 	}
 	change, err := recount(tx, &before, sig)
 	if err != nil {
-		return Moved{}, err
+		return nil, err
 	}
 	if err := s.record(tx, &before, sig, m); err != nil {
-		return Moved{}, err
+		return nil, err
 	}
-	return Moved{Change: change, Changed: true}, nil
+	return change, nil
 }
 
 // refusal builds the error for a move that cannot be made, reading the

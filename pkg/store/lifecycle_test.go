@@ -41,8 +41,8 @@ func seedIn(t *testing.T, st *Store, letter *Letter, status Status, name string)
 }
 
 // move runs one move in a write of its own.
-func move(st *Store, sig *Signature, m Move) (Moved, error) {
-	var moved Moved
+func move(st *Store, sig *Signature, m Move) (*Change, error) {
+	var moved *Change
 	err := st.Write(context.Background(), func(tx *gorm.DB) error {
 		var err error
 		moved, err = st.MoveSignature(tx, sig, m)
