@@ -51,7 +51,7 @@ func (a *App) apiShowLetter(c echo.Context) error {
 		return body.send(c, http.StatusOK, echo.MIMEApplicationJSON)
 	}
 	groups := a.countryGroups(snap, letter, l.Tag)
-	out := apiLetter{Slug: letter.Slug, Title: letter.Title, Total: snap.Totals.Total,
+	out := apiLetter{Slug: letter.Slug, Title: letter.In(l.Lang()).Title, Total: snap.Totals.Total,
 		Organisations: snap.Totals.Organisations, Individuals: snap.Totals.Individuals, Countries: make([]apiCountry, len(groups))}
 	for i, g := range groups {
 		out.Countries[i] = apiCountry{Code: g.Code, Name: g.Name, Total: g.Total, Organisations: g.Organisations, Individuals: g.Individuals}

@@ -49,6 +49,7 @@ func (a *App) routes(static fs.FS) {
 	manage.POST("/:token/withdraw", a.createWithdrawal)
 
 	api := e.Group("/api/v1", allowAnyOrigin)
+	api.GET("/letters", a.apiListLetters)
 	api.GET("/letters/:slug", a.apiShowLetter)
 	api.GET("/letters/:slug/signatories", a.apiListSignatories)
 
