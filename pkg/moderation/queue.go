@@ -71,6 +71,15 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 	return page, nil
 }
 
+// PendingByLetter counts the signatures awaiting review, by letter id.
+func (s *Service) PendingByLetter(ctx context.Context) (map[uint]int64, error) {
+	counts, err := store.PendingReviewByLetter(s.d.Store.Read(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("moderation: pending by letter: %w", err)
+	}
+	return counts, nil
+}
+
 // Get returns one confirmed signature as a queue item.
 func (s *Service) Get(ctx context.Context, id uint64) (Item, error) {
 	sig, err := store.ConfirmedSignatureByID(s.d.Store.Read(ctx), id)

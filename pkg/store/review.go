@@ -61,3 +61,22 @@ func ConfirmedSignaturesAfter(tx *gorm.DB, letterID uint, after uint64, limit in
 	}
 	return sigs, nil
 }
+
+// PendingReviewByLetter counts the signatures awaiting review, by letter
+// (letters with none are absent), for the queue's header.
+func PendingReviewByLetter(tx *gorm.DB) (map[uint]int64, error) {
+	var rows []struct {
+		LetterID uint
+		Count    int64
+	}
+	err := tx.Model(&Signature{}).Select("letter_id, COUNT(*) AS count").Where("status = ?", StatusPendingReview).
+		Group("letter_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: signatures awaiting review by letter: %w", err)
+	}
+	out := make(map[uint]int64, len(rows))
+	for _, r := range rows {
+		out[r.LetterID] = r.Count
+	}
+	return out, nil
+}

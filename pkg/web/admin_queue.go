@@ -26,6 +26,19 @@ type queueView struct {
 	Return  string
 	Actions []fieldOption
 	Reasons []config.Reason
+	// Pending is how many signatures await review on each letter, with a
+	// link to the queue of that letter; ShowLetter asks for a letter
+	// column, where there is more than one letter.
+	Pending    []letterPending
+	ShowLetter bool
+}
+
+// letterPending is one letter in the queue's header.
+type letterPending struct {
+	Title   string
+	URL     string
+	Count   int64
+	Current bool
 }
 
 // queueRow is one signature as the queue shows it.
@@ -34,6 +47,7 @@ type queueRow struct {
 	CountryName string
 	StatusLabel string
 	Confirmed   string
+	LetterTitle string
 }
 
 // showQueue is the console's home: confirmed signatures awaiting review, or
@@ -45,6 +59,13 @@ func (a *App) showQueue(c echo.Context) error {
 	filter.Page, _ = strconv.Atoi(q.Get("page"))
 	if filter.Status == "" {
 		filter.Status = store.StatusPendingReview
+	}
+	if slug := q.Get("letter"); slug != "" {
+		letter, ok := a.d.Letters.BySlug(slug)
+		if !ok {
+			return echo.ErrBadRequest
+		}
+		filter.LetterID = letter.ID
 	}
 	if !a.validQueueFilter(filter) {
 		return echo.ErrBadRequest
@@ -58,9 +79,14 @@ func (a *App) showQueue(c echo.Context) error {
 	for _, act := range moderation.Actions() {
 		v.Actions = append(v.Actions, fieldOption{Value: string(act), Label: l.T("admin.action." + string(act))})
 	}
+	if v.Pending, err = a.pendingByLetter(c, filter.LetterID); err != nil {
+		return err
+	}
+	v.ShowLetter = len(a.d.Letters.All()) > 1
 	for _, item := range page.Items {
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
-			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)})
+			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
+			LetterTitle: a.letterTitle(item.LetterID)})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)
@@ -69,6 +95,29 @@ func (a *App) showQueue(c echo.Context) error {
 		v.NextURL = withPage("/admin", q, page.Page+1)
 	}
 	return a.render(c, http.StatusOK, "admin_queue", v)
+}
+
+// pendingByLetter is the queue's header: every letter with how many of its
+// signatures await review, the one filtered by marked as current.
+func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, error) {
+	counts, err := a.d.Moderator.PendingByLetter(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []letterPending
+	for _, letter := range a.d.Letters.All() {
+		out = append(out, letterPending{Title: letter.Title, URL: "/admin?letter=" + url.QueryEscape(letter.Slug),
+			Count: counts[letter.ID], Current: letter.ID == current})
+	}
+	return out, nil
+}
+
+// letterTitle is the title of the letter with id, as staff know it.
+func (a *App) letterTitle(id uint) string {
+	if letter, ok := a.d.Letters.ByID(id); ok {
+		return letter.Title
+	}
+	return ""
 }
 
 func (a *App) validQueueFilter(f moderation.Filter) bool {
@@ -92,7 +141,12 @@ func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter) []formField {
 	}
 	countries := a.countryOptions(l, f.Country)
 	countries[0].Label = l.T("admin.filter.any")
+	letterOptions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
+	for _, letter := range a.d.Letters.All() {
+		letterOptions = append(letterOptions, fieldOption{Value: letter.Slug, Label: letter.Title, Selected: letter.ID == f.LetterID})
+	}
 	return []formField{
+		{Name: "letter", Type: "select", Label: l.T("admin.filter.letter"), Options: letterOptions},
 		{Name: "status", Type: "select", Label: l.T("admin.filter.status"), Options: statuses},
 		{Name: "kind", Type: "select", Label: l.T("admin.filter.kind"), Options: kinds},
 		{Name: "country", Type: "select", Label: l.T("admin.filter.country"), Options: countries},
