@@ -115,7 +115,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	observe := metrics.New(st, func() int { return hub.Subscribers() }, opts.Now, opts.Log)
 	outbox := mail.NewWorker(mail.WorkerDeps{
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
-		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Now: opts.Now, Random: opts.Random, Log: opts.Log, Observer: observe,
+		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Contact: cfg.Site.Contact(), Now: opts.Now, Random: opts.Random, Log: opts.Log, Observer: observe,
 	})
 	hub = live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale, Now: opts.Now,
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)

@@ -54,6 +54,21 @@ type Site struct {
 	Name         string `koanf:"name"`
 	Operator     string `koanf:"operator"`
 	PrivacyEmail string `koanf:"privacy_email"`
+	// ContactEmail is where people write to the campaign: the Reply-To of
+	// every mail, on the privacy notice and in the rejection mail. Empty
+	// means PrivacyEmail (see Contact).
+	ContactEmail string `koanf:"contact_email"`
+}
+
+// Contact is the campaign's address that mails are answered to and that the
+// privacy notice and the rejection mail name: ContactEmail, or PrivacyEmail
+// when that is empty, or "" when neither is set. The mail worker and the
+// privacy notice reach it.
+func (s Site) Contact() string {
+	if s.ContactEmail != "" {
+		return s.ContactEmail
+	}
+	return s.PrivacyEmail
 }
 
 // Server holds the HTTP listener's settings.
@@ -421,6 +436,7 @@ func (c Config) Validate() error {
 	if c.Database.Driver == "postgres" && c.Database.DSN == "" {
 		bad("database.dsn", "is required when database.driver is postgres")
 	}
+	c.validateSite(bad)
 	c.validateMail(bad)
 	if c.Signing.ConfirmTTL < time.Minute {
 		bad("signing.confirm_ttl", "must be at least 1m, got %s", c.Signing.ConfirmTTL)
@@ -453,6 +469,23 @@ func (c Config) Validate() error {
 	}
 	c.validateLetters(bad)
 	return errors.Join(errs...)
+}
+
+// validateSite checks the site's addresses: each goes into a mail header
+// (Reply-To) and a mailto: link, so it must be a bare address.
+func (c Config) validateSite(bad func(key, format string, args ...any)) {
+	for key, address := range map[string]string{"site.privacy_email": c.Site.PrivacyEmail, "site.contact_email": c.Site.ContactEmail} {
+		if address != "" && !isBareAddress(address) {
+			bad(key, "must be an email address such as campaign@example.org (no name, no angle brackets), got %q", address)
+		}
+	}
+}
+
+// isBareAddress reports whether s is an email address alone, such as
+// "campaign@example.org", without a display name or angle brackets.
+func isBareAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }
 
 func (c Config) validateMail(bad func(key, format string, args ...any)) {

@@ -75,6 +75,8 @@ func TestEnvironmentOverridesEveryKey(t *testing.T) {
 		{[]string{"UNDERSIGNED_SERVER_ADDR=0.0.0.0:9000"}, func(c Config) any { return c.Server.Addr }, "0.0.0.0:9000"},
 		{[]string{"UNDERSIGNED_BASE_URL=https://sign.example.org"}, func(c Config) any { return c.BaseURL }, "https://sign.example.org"},
 		{[]string{"UNDERSIGNED_DATA_DIR=/var/lib/undersigned"}, func(c Config) any { return c.DataDir }, "/var/lib/undersigned"},
+		{[]string{"UNDERSIGNED_SITE_CONTACT_EMAIL=team@example.net"}, func(c Config) any { return c.Site.ContactEmail }, "team@example.net"},
+		{[]string{"UNDERSIGNED_SITE_PRIVACY_EMAIL=dpo@example.net"}, func(c Config) any { return c.Site.PrivacyEmail }, "dpo@example.net"},
 		{
 			[]string{"UNDERSIGNED_DATABASE_DRIVER=postgres", "UNDERSIGNED_DATABASE_DSN=host=db dbname=u"},
 			func(c Config) any { return c.Database.Driver }, "postgres",
@@ -133,6 +135,10 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"database.driver", func(c *Config) { c.Database.Driver = "mysql" }},
 		{"database.dsn", func(c *Config) { c.Database.Driver = "postgres"; c.Database.DSN = "" }},
 		{"server.addr", func(c *Config) { c.Server.Addr = "localhost" }},
+		{"site.contact_email", func(c *Config) { c.Site.ContactEmail = "campaign" }},
+		{"site.contact_email", func(c *Config) { c.Site.ContactEmail = "Campaign <team@example.org>" }},
+		{"site.contact_email", func(c *Config) { c.Site.ContactEmail = "team@example.org, other@example.org" }},
+		{"site.privacy_email", func(c *Config) { c.Site.PrivacyEmail = "<dpo@example.org>" }},
 		{"runtime.gc_percent", func(c *Config) { c.Runtime.GCPercent = 0 }},
 		{"runtime.gc_percent", func(c *Config) { c.Runtime.GCPercent, c.Runtime.MemoryLimitMiB = -1, 0 }},
 		{"runtime.memory_limit_mib", func(c *Config) { c.Runtime.MemoryLimitMiB = 8 }},
@@ -172,6 +178,25 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 				t.Errorf("error %q: names an environment variable = %v, want %v", err, hasEnv, wantEnv)
 			} else if wantEnv && !strings.Contains(err.Error(), EnvName(tt.key)) {
 				t.Errorf("error %q does not name %s", err, EnvName(tt.key))
+			}
+		})
+	}
+}
+
+func TestSiteContact(t *testing.T) {
+	tests := []struct {
+		name string
+		site Site
+		want string
+	}{
+		{"contact set", Site{ContactEmail: "team@example.org", PrivacyEmail: "dpo@example.org"}, "team@example.org"},
+		{"privacy address only", Site{PrivacyEmail: "dpo@example.org"}, "dpo@example.org"},
+		{"neither", Site{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.site.Contact(); got != tt.want {
+				t.Errorf("Contact() = %q, want %q", got, tt.want)
 			}
 		})
 	}

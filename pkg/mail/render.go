@@ -23,6 +23,7 @@ type Content struct {
 	ExpiresAt   string
 	Status      store.Status
 	SiteName    string
+	Contact     string // the campaign's address, or "" when none is configured
 	ReasonText  string // rejections: why, in the campaign's words
 	l           *i18n.Localizer
 }
@@ -56,7 +57,7 @@ func NewRenderer(files fs.FS) (*Renderer, error) {
 	return &Renderer{text: text, html: html}, nil
 }
 
-// Render fills a Message (all but From and To) for c in l's language.
+// Render fills a Message (all but From, To and ReplyTo) for c in l's language.
 func (r *Renderer) Render(c Content, l *i18n.Localizer) (*Message, error) {
 	c.l = l
 	var text, html bytes.Buffer

@@ -22,8 +22,11 @@ import (
 
 // Message is one rendered mail, ready for a Transport.
 type Message struct {
-	From    string
-	To      string
+	From string
+	To   string
+	// ReplyTo is the campaign's contact, where a signer's answer goes
+	// instead of From (often an address nobody reads); empty sets none.
+	ReplyTo string
 	Subject string
 	Text    string
 	HTML    string
@@ -65,6 +68,11 @@ func build(m *Message, now time.Time) (*gomail.Msg, error) {
 	}
 	if err := msg.To(m.To); err != nil {
 		return nil, fmt.Errorf("mail: recipient: %w", err)
+	}
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return nil, fmt.Errorf("mail: reply-to %q: %w", m.ReplyTo, err)
+		}
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageID()

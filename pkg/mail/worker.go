@@ -30,10 +30,13 @@ type WorkerDeps struct {
 	Reasons   []config.Reason // rejection reasons, whose text rejection mails carry
 	BaseURL   string
 	SiteName  string
-	Now       func() time.Time
-	Random    io.Reader // for the jitter of retries
-	Log       *slog.Logger
-	Observer  Observer
+	// Contact is the campaign's address (config.Site.Contact): the Reply-To
+	// of every mail and the address the rejection mail names; may be empty.
+	Contact  string
+	Now      func() time.Time
+	Random   io.Reader // for the jitter of retries
+	Log      *slog.Logger
+	Observer Observer
 }
 
 // Observer is told how sending went, for monitoring.
@@ -310,6 +313,7 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 		ExpiresAt:   l.DateTime(sig.TokenExpiresAt),
 		Status:      sig.Status,
 		SiteName:    w.d.SiteName,
+		Contact:     w.d.Contact,
 		ReasonText:  w.reasonText(sig.ReasonCode),
 	}
 	if sig.Status == store.StatusUnconfirmed && sig.TokenSealed != nil {
@@ -326,7 +330,7 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 	if err != nil {
 		return nil, err
 	}
-	msg.From, msg.To = w.d.Config.From, to
+	msg.From, msg.To, msg.ReplyTo = w.d.Config.From, to, w.d.Contact
 	return msg, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/undersigned/undersigned/pkg/abuse"
+	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
 )
@@ -20,6 +21,10 @@ type confirmView struct {
 	Token       string
 	State       string // ready, expired, used, confirmed
 	Status      store.Status
+	// ShareLinks and Totals are the thank-you page's (state confirmed):
+	// Totals is nil while the letter's list is under embargo.
+	ShareLinks []shareLink
+	Totals     *live.Totals
 }
 
 // showConfirm is the page a signer reaches from the link in the confirmation
@@ -73,5 +78,28 @@ func (a *App) renderConfirm(c echo.Context, token string, link signing.Link, sta
 	l := a.localizer(c)
 	v := &confirmView{Page: a.page(c, l.T("confirm."+state+".title")), Link: link, Token: token, State: state, Status: link.Status,
 		CountryName: a.d.Countries.Name(link.Country, l.Tag)}
+	if state == "confirmed" {
+		if err := a.fillThanks(c, v); err != nil {
+			return err
+		}
+	}
 	return a.render(c, status, "confirm", v)
+}
+
+// fillThanks adds to the thank-you page what invites the signer to bring
+// others: the plain share links of the letter page and, unless the letter
+// is under embargo, its count from the live snapshot (no query while
+// nothing changes).
+func (a *App) fillThanks(c echo.Context, v *confirmView) error {
+	letter := v.Link.Letter
+	v.ShareLinks = shareLinks(v.L, letter, a.letterURL(letter))
+	if !letter.ListIsPublic(a.d.Now()) {
+		return nil
+	}
+	snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+	if err != nil {
+		return err
+	}
+	v.Totals = &snap.Totals
+	return nil
 }

@@ -67,6 +67,17 @@ func getJSON[T any](t *testing.T, h *webtest.Harness, path string) T {
 // signAndConfirm signs with form, follows the mailed link and presses the button.
 func signAndConfirm(t *testing.T, h *webtest.Harness, form url.Values) *webtest.Response {
 	t.Helper()
+	link := mailedConfirmLink(t, h, form)
+	if res := h.Get(link); res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, res.Status)
+	}
+	return h.PostForm(link, nil)
+}
+
+// mailedConfirmLink signs with form and returns the confirmation link mailed
+// to its address.
+func mailedConfirmLink(t *testing.T, h *webtest.Harness, form url.Values) string {
+	t.Helper()
 	before := len(h.SMTP.Messages())
 	h.Sign(form)
 	h.DrainOutbox()
@@ -79,10 +90,7 @@ func signAndConfirm(t *testing.T, h *webtest.Harness, form url.Values) *webtest.
 	if link == "" {
 		t.Fatalf("no mail to %s", form.Get("email"))
 	}
-	if res := h.Get(link); res.Status != http.StatusOK {
-		t.Fatalf("GET %s: %d", link, res.Status)
-	}
-	return h.PostForm(link, nil)
+	return link
 }
 
 func TestSignConfirmAndAppearEndToEnd(t *testing.T) {
@@ -354,5 +362,58 @@ func TestExpireDeletesUnconfirmedAfterGrace(t *testing.T) {
 	}
 	if len(left) != 1 || left[0].Status != store.StatusPublished || left[0].Name != "Bob Babbage" {
 		t.Errorf("left %+v, want only the confirmed signature", left)
+	}
+}
+
+// shareHrefs are the addresses of the share links on a page.
+func shareHrefs(res *webtest.Response) []string {
+	var hrefs []string
+	for _, a := range res.Doc().Find("section.share ul.share-links a").EachIter() {
+		href, _ := a.Attr("href")
+		hrefs = append(hrefs, href)
+	}
+	return hrefs
+}
+
+func TestThankYouPageInvitesSharingAndShowsTheCount(t *testing.T) {
+	h := webtest.New(t)
+	thanks := signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	if thanks.Status != http.StatusOK || !strings.Contains(thanks.Body, "now counts on the letter") {
+		t.Fatalf("after confirming: %d\n%s", thanks.Status, thanks.Body)
+	}
+	if got := strings.TrimSpace(thanks.Doc().Find("p.count").Text()); got != "The letter has 1 signature so far." {
+		t.Errorf("count on the thank-you page = %q", got)
+	}
+	want := shareHrefs(h.Get("/letters/" + webtest.LetterSlug))
+	got := shareHrefs(thanks)
+	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("share links on the thank-you page:\n%v\nwant those of the letter page:\n%v", got, want)
+	}
+	if strings.Contains(thanks.Body, "<script") || strings.Contains(thanks.Body, "<iframe") || strings.Contains(thanks.Body, "<img") {
+		t.Error("the thank-you page loads a script, a frame or an image")
+	}
+
+	// In Arabic the count is written as the Arabic letter page writes it.
+	link := mailedConfirmLink(t, h, webtest.SignForm("grace@example.org"))
+	arabic := h.PostForm(link+"?lang=ar", nil)
+	total := strings.TrimSpace(h.Get("/letters/" + webtest.LetterSlug + "?lang=ar").Doc().Find(`strong[data-count="total"]`).Text())
+	if count := arabic.Doc().Find("p.count").Text(); total != "٢" || !strings.Contains(count, total) {
+		t.Errorf("Arabic thank-you page count %q, want the letter page's %q (٢)", count, total)
+	}
+}
+
+func TestThankYouPageShowsNoCountDuringAnEmbargo(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].PublishAt = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // after the harness's clock
+	})
+	thanks := signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	if thanks.Status != http.StatusOK {
+		t.Fatalf("after confirming: %d\n%s", thanks.Status, thanks.Body)
+	}
+	if count := thanks.Doc().Find("p.count"); count.Length() != 0 || strings.Contains(thanks.Body, "so far") {
+		t.Errorf("the thank-you page shows a count during the embargo: %q", count.Text())
+	}
+	if len(shareHrefs(thanks)) == 0 {
+		t.Error("the thank-you page offers no share links during the embargo")
 	}
 }

@@ -32,6 +32,17 @@ type privacyView struct {
 	ConsentVersion string
 }
 
+// CampaignContact is the campaign's address as the privacy notice gives it,
+// or "" when there is none or the operator's line names it already (the
+// contact falls back to the privacy address).
+func (v *privacyView) CampaignContact() string {
+	contact := v.Site.Contact()
+	if v.Site.Operator != "" && contact == v.Site.PrivacyEmail {
+		return ""
+	}
+	return contact
+}
+
 // showPrivacy is the privacy notice that every sign form links to.
 func (a *App) showPrivacy(c echo.Context) error {
 	v := &privacyView{Page: a.page(c, a.localizer(c).T("privacy.title")), ConsentVersion: a.d.Config.Signing.ConsentVersion}

@@ -122,7 +122,7 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 			URL: "/letters/" + letter.Slug + "?kind=" + string(k) + refParam(form.Ref) + "#sign",
 		})
 	}
-	v.LetterURL = a.d.Config.BaseURL + "/letters/" + letter.Slug
+	v.LetterURL = a.letterURL(letter)
 	if langs := letter.Languages(); len(langs) > 1 {
 		for _, lang := range langs {
 			tag := language.Make(lang)
@@ -154,6 +154,11 @@ func refParam(ref string) string {
 		return ""
 	}
 	return "&ref=" + url.QueryEscape(ref)
+}
+
+// letterURL is the absolute address of letter's page, the one shared and mailed.
+func (a *App) letterURL(letter *letters.Letter) string {
+	return a.d.Config.BaseURL + "/letters/" + letter.Slug
 }
 
 // letter finds the letter named in the path, or answers 404.
