@@ -225,6 +225,27 @@ func TestHomeLeadsToTheLetter(t *testing.T) {
 	}
 }
 
+// TestHomeTitleNamesTheSiteOnce lists two letters: the title names the page
+// and then the site, in the reader's language.
+func TestHomeTitleNamesTheSiteOnce(t *testing.T) {
+	h := webtest.New(t, withSecondLetter)
+	for lang, want := range map[string]string{"en": "Open letters · Undersigned", "de": "Offene Briefe · Undersigned"} {
+		doc := h.Get("/?lang=" + lang).Doc()
+		if got := doc.Find("title").Text(); got != want {
+			t.Errorf("%s: title %q, want %q", lang, got, want)
+		}
+		if n := doc.Find("ul.letters li").Length(); n != 2 {
+			t.Errorf("%s: %d letters listed, want 2", lang, n)
+		}
+	}
+}
+
+// withSecondLetter serves a second letter beside the harness's own.
+func withSecondLetter(c *config.Config) {
+	c.Letters = append(c.Letters, config.Letter{Slug: "second-letter", Title: "Fund public libraries",
+		Body: "We ask for libraries.\n", Lang: "en"})
+}
+
 func TestStaticFilesAreServed(t *testing.T) {
 	h := webtest.New(t)
 	res := h.Get("/static/css/site.css")
