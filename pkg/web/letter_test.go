@@ -165,8 +165,8 @@ func TestLetterPageGroupsSignatoriesByCountry(t *testing.T) {
 	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
 	var order []string
 	doc.Find("section.country h3").Each(func(_ int, s *goquery.Selection) { order = append(order, s.Text()) })
-	if strings.Join(order, "|") != "Germany (3)|United Kingdom (1)" {
-		t.Errorf("countries = %v, want Germany (3) first", order)
+	if strings.Join(order, "|") != "Germany: 3 signatories|United Kingdom: 1 signatory" {
+		t.Errorf("countries = %v, want Germany: 3 signatories first", order)
 	}
 	de := doc.Find("#country-DE")
 	if got := de.Find("ul.names").First().Text(); got != "Digital Rights DE" {
@@ -177,6 +177,36 @@ func TestLetterPageGroupsSignatoriesByCountry(t *testing.T) {
 	}
 	if got := strings.Join(strings.Fields(doc.Find(".totals-line").Text()), " "); got != "4 signatures 1 organisation 3 individuals 2 countries" {
 		t.Errorf("totals = %q", got)
+	}
+}
+
+// TestCountryHeadingsNeedNoArticle reads the heading of a country on the
+// letter page and on the country's own page, in English and Spanish: the
+// country's name comes first, then the count in its plural form.
+func TestCountryHeadingsNeedNoArticle(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	bob := webtest.SignForm("bob@example.org")
+	bob.Set("name", "Bob Babbage")
+	signAndConfirm(t, h, bob)
+	letter := "/letters/" + webtest.LetterSlug
+	for _, c := range []struct{ lang, heading, title string }{
+		{"en", "United Kingdom: 2 signatories", "United Kingdom: signatories of “Keep encryption strong” · Undersigned"},
+		{"es", "Reino Unido: 2 firmantes", "Reino Unido: firmantes de «Keep encryption strong» · Undersigned"},
+	} {
+		if got := h.Get(letter + "?lang=" + c.lang).Doc().Find("#country-GB h3").Text(); got != c.heading {
+			t.Errorf("%s: heading on the letter page %q, want %q", c.lang, got, c.heading)
+		}
+		page := h.Get(letter + "/countries/GB?lang=" + c.lang).Doc()
+		if got := page.Find("h1").Text(); got != c.heading {
+			t.Errorf("%s: heading of the country page %q, want %q", c.lang, got, c.heading)
+		}
+		if got := page.Find("title").Text(); got != c.title {
+			t.Errorf("%s: title of the country page %q, want %q", c.lang, got, c.title)
+		}
+	}
+	if got := h.Get(letter + "/countries/FR").Doc().Find("h1").Text(); got != "France: 0 signatories" {
+		t.Errorf("heading of a country nobody signed from: %q", got)
 	}
 }
 
