@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -244,6 +245,58 @@ func TestEmbargoedLetterCollectsButDoesNotShow(t *testing.T) {
 	h.Clock.Advance(15 * 24 * time.Hour)
 	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug); got.Total != 1 {
 		t.Errorf("after publication total = %d, want 1", got.Total)
+	}
+}
+
+// TestEmbargoedCounterAndDownloadsAnswerInTheirOwnFormat asks for the
+// embeddable counter and the two downloads of an embargoed letter: the
+// counter says in its own small frame when counting starts, and each
+// download answers 404 in its own format, not with the HTML error page.
+func TestEmbargoedCounterAndDownloadsAnswerInTheirOwnFormat(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].PublishAt = time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+		c.Letters[0].Review = nil
+	})
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	letter := "/letters/" + webtest.LetterSlug
+
+	for lang, want := range map[string]string{
+		"en": "Counting starts on 10 December 2026, 09:00 UTC.",
+		"de": "Die Zählung beginnt am 10. Dezember 2026, 09:00 Uhr UTC.",
+	} {
+		embed := h.Get(letter + "/embed?lang=" + lang)
+		doc := embed.Doc()
+		if embed.Status != http.StatusOK || embed.Header.Get("X-Frame-Options") != "" {
+			t.Errorf("%s: counter under embargo: %d, X-Frame-Options %q", lang, embed.Status, embed.Header.Get("X-Frame-Options"))
+		}
+		if got := doc.Find("main.embed .embed-starts").Text(); got != want {
+			t.Errorf("%s: counter under embargo says %q, want %q", lang, got, want)
+		}
+		if doc.Find("[data-events], [data-count], script").Length() != 0 {
+			t.Errorf("%s: counter under embargo shows a count or follows the event stream:\n%s", lang, embed.Body)
+		}
+	}
+
+	csv := h.Get(letter + "/signatories.csv")
+	if csv.Status != http.StatusNotFound || !strings.HasPrefix(csv.Header.Get("Content-Type"), "text/plain") ||
+		csv.Body != "The signatories of this letter are not public yet.\n" {
+		t.Errorf("CSV under embargo: %d %q\n%s", csv.Status, csv.Header.Get("Content-Type"), csv.Body)
+	}
+	res := h.Get(letter + "/signatories.json")
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(res.Body), &body); err != nil || res.Status != http.StatusNotFound ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || body.Error.Code != "not_public" || body.Error.Message == "" {
+		t.Errorf("JSON under embargo: %d %q %v\n%s", res.Status, res.Header.Get("Content-Type"), err, res.Body)
+	}
+
+	h.Clock.Advance(15 * 24 * time.Hour)
+	if got := h.Get(letter + "/embed").Doc().Find(`[data-count="total"]`).Text(); got != "1" {
+		t.Errorf("counter after publication shows %q, want 1", got)
+	}
+	if res := h.Get(letter + "/signatories.csv"); res.Status != http.StatusOK || !strings.Contains(res.Body, "Ada Lovelace") {
+		t.Errorf("CSV after publication: %d\n%s", res.Status, res.Body)
 	}
 }
 
