@@ -67,6 +67,7 @@ func TestSignInABrowserAndWatchTheListUpdate(t *testing.T) {
 	_, err = chromedp.Run(watcher, chromedp.Poll[bool](`
 		window.notReloaded === true &&
 		(document.querySelector('#country-US [data-list="individual"]') || {}).textContent === "Grace Hopper, Yale University" &&
+		(document.querySelector('#country-US h3') || {}).textContent === "United States: 1 signatory" &&
 		document.querySelector('[data-count="total"]').textContent === "1" &&
 		document.querySelector('[data-plural="totals.signatures"]').textContent === "signature"`,
 		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(2*time.Second)))

@@ -177,6 +177,21 @@ func TestSignConfirmAndAppearEndToEnd(t *testing.T) {
 	}
 }
 
+// TestConfirmPageSendsCorrectionsToTheManageLink opens the confirmation link:
+// for a mistake, the page points to the private link that the same mail
+// carries, not to writing to the campaign.
+func TestConfirmPageSendsCorrectionsToTheManageLink(t *testing.T) {
+	h := webtest.New(t)
+	h.Sign(webtest.SignForm("ada@example.org"))
+	h.DrainOutbox()
+	msg := h.SMTP.WaitFor(t, 1, 5*time.Second)[0]
+	manageLink(t, h, msg) // the link the page points to is in the mail
+	hint := h.Get(webtest.ConfirmLink(t, h.URL, msg)).Doc().Find("p.hint").Text()
+	if !strings.Contains(hint, "correct it with the private link in the email we sent you") || strings.Contains(hint, "write to the campaign") {
+		t.Errorf("the confirm page's advice on mistakes: %q", hint)
+	}
+}
+
 func TestOrganisationWaitsForReview(t *testing.T) {
 	h := webtest.New(t)
 	res := signAndConfirm(t, h, url.Values{"kind": {"organisation"}, "name": {"Open Rights Lab"}, "website": {"openrights.example"},

@@ -19,6 +19,7 @@ type countryView struct {
 	Letter      *letters.Letter
 	Country     live.CountryCount
 	CountryName string
+	Heading     string // "United Kingdom: 12 signatories", as on the letter page
 	Orgs        []store.PublicSignatory
 	People      []store.PublicSignatory
 	Pages       *searchResults
@@ -42,7 +43,8 @@ func (a *App) showCountry(c echo.Context) error {
 	count, _ := snap.Country(code)
 	name := a.d.Countries.Name(code, l.Tag)
 	page, _ := strconv.Atoi(c.QueryParam("page"))
-	v := &countryView{Page: a.page(c, l.T("country.title", "Country", name, "Title", letter.In(l.Lang()).Title)), Letter: letter, Country: count, CountryName: name}
+	v := &countryView{Page: a.page(c, l.T("country.title", "Country", name, "Title", letter.In(l.Lang()).Title)), Letter: letter, Country: count, CountryName: name,
+		Heading: countryHeading(l, name, count.Total)}
 	if v.Pages, err = a.search(c, v.Page, letter, store.SignatoryFilter{Country: code}, max(page, 1)); err != nil {
 		return err
 	}

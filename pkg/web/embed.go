@@ -15,16 +15,29 @@ type embedView struct {
 	Letter    *letters.Letter
 	LetterURL string
 	Totals    live.Totals
+	// Embargoed marks a letter whose count is not public yet: the counter
+	// says when counting starts instead.
+	Embargoed bool
 }
 
 // showEmbed is the embeddable counter: the live total and a link to sign.
-// It is the one page other sites may frame.
+// It is the one page other sites may frame. Under embargo it says when
+// counting starts, in the same small frame, so a partner can put it on their
+// site before launch day.
 func (a *App) showEmbed(c echo.Context) error {
-	letter, snap, err := a.publicSnapshot(c)
+	letter, err := a.letter(c)
 	if err != nil {
 		return err
 	}
-	v := &embedView{Page: a.page(c, letter.In(a.localizer(c).Lang()).Title), Letter: letter, LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Totals: snap.Totals}
+	v := &embedView{Page: a.page(c, letter.In(a.localizer(c).Lang()).Title), Letter: letter,
+		LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Embargoed: !letter.ListIsPublic(a.d.Now())}
+	if !v.Embargoed {
+		snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
+		if err != nil {
+			return err
+		}
+		v.Totals = snap.Totals
+	}
 	return a.render(c, http.StatusOK, "embed", v)
 }
 

@@ -91,9 +91,12 @@ func (a *App) handleError(err error, c echo.Context) {
 	}
 	l := a.localizer(c)
 	message := l.T("error." + code)
-	if wantsJSON(c) {
+	switch errorFormatOf(c) {
+	case errorsAsJSON:
 		err = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: message}})
-	} else {
+	case errorsAsText:
+		err = c.String(status, message+"\n")
+	default:
 		err = a.render(c, status, "error", &errorView{Page: a.page(c, l.T("error.title."+code)), Message: message, Status: status})
 	}
 	if err != nil {
@@ -105,6 +108,42 @@ type errorView struct {
 	*Page
 	Message string
 	Status  int
+}
+
+// errorFormat is what the one error handler answers an error with.
+type errorFormat int
+
+const (
+	errorsAsPage errorFormat = iota // the error page
+	errorsAsJSON                    // the API's {"error":{"code","message"}}
+	errorsAsText                    // the message alone, as plain text
+)
+
+// errorFormatKey holds the errorFormat a route chose with answerErrorsAs.
+const errorFormatKey = "error_format"
+
+// answerErrorsAs makes the route's errors answer in format, whatever the
+// client accepts: the downloads answer in their own format, so a script that
+// fetched signatories.json reads a JSON error, not an HTML page.
+func answerErrorsAs(format errorFormat) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(errorFormatKey, format)
+			return next(c)
+		}
+	}
+}
+
+// errorFormatOf is the route's own error format, or else JSON for the API and
+// for clients that ask for it, and the error page for everyone else.
+func errorFormatOf(c echo.Context) errorFormat {
+	if format, ok := c.Get(errorFormatKey).(errorFormat); ok {
+		return format
+	}
+	if wantsJSON(c) {
+		return errorsAsJSON
+	}
+	return errorsAsPage
 }
 
 func wantsJSON(c echo.Context) bool {

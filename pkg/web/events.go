@@ -32,6 +32,7 @@ type liveCountry struct {
 	Name      string `json:"name"`
 	Total     int64  `json:"total"`
 	Formatted string `json:"formatted"`
+	Heading   string `json:"heading"` // the country's heading on the letter page
 }
 
 type liveName struct {
@@ -117,7 +118,9 @@ func (a *App) writeEvent(c echo.Context, l *i18n.Localizer, u live.Update, prefi
 		Names:     make([]liveName, len(u.Names)),
 	}
 	for i, ct := range u.Countries {
-		msg.Countries[i] = liveCountry{Code: ct.Code, Name: a.d.Countries.Name(ct.Code, l.Tag), Total: ct.Total, Formatted: l.Number(ct.Total)}
+		name := a.d.Countries.Name(ct.Code, l.Tag)
+		msg.Countries[i] = liveCountry{Code: ct.Code, Name: name, Total: ct.Total, Formatted: l.Number(ct.Total),
+			Heading: countryHeading(l, name, ct.Total)}
 	}
 	for i, n := range u.Names {
 		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}

@@ -19,12 +19,13 @@ type homeView struct {
 }
 
 // showHome leads straight to the letter when there is one, or lists them.
+// Its title names the list, as the layout adds the site's name after it.
 func (a *App) showHome(c echo.Context) error {
 	all := a.d.Letters.All()
 	if len(all) == 1 {
 		return c.Redirect(http.StatusFound, "/letters/"+all[0].Slug)
 	}
-	return a.render(c, http.StatusOK, "home", &homeView{Page: a.page(c, a.d.Config.Site.Name), Letters: all})
+	return a.render(c, http.StatusOK, "home", &homeView{Page: a.page(c, a.localizer(c).T("home.title")), Letters: all})
 }
 
 type privacyView struct {

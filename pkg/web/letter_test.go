@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -165,8 +166,8 @@ func TestLetterPageGroupsSignatoriesByCountry(t *testing.T) {
 	doc := h.Get("/letters/" + webtest.LetterSlug).Doc()
 	var order []string
 	doc.Find("section.country h3").Each(func(_ int, s *goquery.Selection) { order = append(order, s.Text()) })
-	if strings.Join(order, "|") != "Germany (3)|United Kingdom (1)" {
-		t.Errorf("countries = %v, want Germany (3) first", order)
+	if strings.Join(order, "|") != "Germany: 3 signatories|United Kingdom: 1 signatory" {
+		t.Errorf("countries = %v, want Germany: 3 signatories first", order)
 	}
 	de := doc.Find("#country-DE")
 	if got := de.Find("ul.names").First().Text(); got != "Digital Rights DE" {
@@ -177,6 +178,36 @@ func TestLetterPageGroupsSignatoriesByCountry(t *testing.T) {
 	}
 	if got := strings.Join(strings.Fields(doc.Find(".totals-line").Text()), " "); got != "4 signatures 1 organisation 3 individuals 2 countries" {
 		t.Errorf("totals = %q", got)
+	}
+}
+
+// TestCountryHeadingsNeedNoArticle reads the heading of a country on the
+// letter page and on the country's own page, in English and Spanish: the
+// country's name comes first, then the count in its plural form.
+func TestCountryHeadingsNeedNoArticle(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	bob := webtest.SignForm("bob@example.org")
+	bob.Set("name", "Bob Babbage")
+	signAndConfirm(t, h, bob)
+	letter := "/letters/" + webtest.LetterSlug
+	for _, c := range []struct{ lang, heading, title string }{
+		{"en", "United Kingdom: 2 signatories", "United Kingdom: signatories of “Keep encryption strong” · Undersigned"},
+		{"es", "Reino Unido: 2 firmantes", "Reino Unido: firmantes de «Keep encryption strong» · Undersigned"},
+	} {
+		if got := h.Get(letter + "?lang=" + c.lang).Doc().Find("#country-GB h3").Text(); got != c.heading {
+			t.Errorf("%s: heading on the letter page %q, want %q", c.lang, got, c.heading)
+		}
+		page := h.Get(letter + "/countries/GB?lang=" + c.lang).Doc()
+		if got := page.Find("h1").Text(); got != c.heading {
+			t.Errorf("%s: heading of the country page %q, want %q", c.lang, got, c.heading)
+		}
+		if got := page.Find("title").Text(); got != c.title {
+			t.Errorf("%s: title of the country page %q, want %q", c.lang, got, c.title)
+		}
+	}
+	if got := h.Get(letter + "/countries/FR").Doc().Find("h1").Text(); got != "France: 0 signatories" {
+		t.Errorf("heading of a country nobody signed from: %q", got)
 	}
 }
 
@@ -217,12 +248,85 @@ func TestEmbargoedLetterCollectsButDoesNotShow(t *testing.T) {
 	}
 }
 
+// TestEmbargoedCounterAndDownloadsAnswerInTheirOwnFormat asks for the
+// embeddable counter and the two downloads of an embargoed letter: the
+// counter says in its own small frame when counting starts, and each
+// download answers 404 in its own format, not with the HTML error page.
+func TestEmbargoedCounterAndDownloadsAnswerInTheirOwnFormat(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].PublishAt = time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+		c.Letters[0].Review = nil
+	})
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	letter := "/letters/" + webtest.LetterSlug
+
+	for lang, want := range map[string]string{
+		"en": "Counting starts on 10 December 2026, 09:00 UTC.",
+		"de": "Die Zählung beginnt am 10. Dezember 2026, 09:00 Uhr UTC.",
+	} {
+		embed := h.Get(letter + "/embed?lang=" + lang)
+		doc := embed.Doc()
+		if embed.Status != http.StatusOK || embed.Header.Get("X-Frame-Options") != "" {
+			t.Errorf("%s: counter under embargo: %d, X-Frame-Options %q", lang, embed.Status, embed.Header.Get("X-Frame-Options"))
+		}
+		if got := doc.Find("main.embed .embed-starts").Text(); got != want {
+			t.Errorf("%s: counter under embargo says %q, want %q", lang, got, want)
+		}
+		if doc.Find("[data-events], [data-count], script").Length() != 0 {
+			t.Errorf("%s: counter under embargo shows a count or follows the event stream:\n%s", lang, embed.Body)
+		}
+	}
+
+	csv := h.Get(letter + "/signatories.csv")
+	if csv.Status != http.StatusNotFound || !strings.HasPrefix(csv.Header.Get("Content-Type"), "text/plain") ||
+		csv.Body != "The signatories of this letter are not public yet.\n" {
+		t.Errorf("CSV under embargo: %d %q\n%s", csv.Status, csv.Header.Get("Content-Type"), csv.Body)
+	}
+	res := h.Get(letter + "/signatories.json")
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(res.Body), &body); err != nil || res.Status != http.StatusNotFound ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || body.Error.Code != "not_public" || body.Error.Message == "" {
+		t.Errorf("JSON under embargo: %d %q %v\n%s", res.Status, res.Header.Get("Content-Type"), err, res.Body)
+	}
+
+	h.Clock.Advance(15 * 24 * time.Hour)
+	if got := h.Get(letter + "/embed").Doc().Find(`[data-count="total"]`).Text(); got != "1" {
+		t.Errorf("counter after publication shows %q, want 1", got)
+	}
+	if res := h.Get(letter + "/signatories.csv"); res.Status != http.StatusOK || !strings.Contains(res.Body, "Ada Lovelace") {
+		t.Errorf("CSV after publication: %d\n%s", res.Status, res.Body)
+	}
+}
+
 func TestHomeLeadsToTheLetter(t *testing.T) {
 	h := webtest.New(t)
 	res := h.Get("/")
 	if res.Status != http.StatusFound || res.Header.Get("Location") != "/letters/"+webtest.LetterSlug {
 		t.Errorf("GET / = %d to %q", res.Status, res.Header.Get("Location"))
 	}
+}
+
+// TestHomeTitleNamesTheSiteOnce lists two letters: the title names the page
+// and then the site, in the reader's language.
+func TestHomeTitleNamesTheSiteOnce(t *testing.T) {
+	h := webtest.New(t, withSecondLetter)
+	for lang, want := range map[string]string{"en": "Open letters · Undersigned", "de": "Offene Briefe · Undersigned"} {
+		doc := h.Get("/?lang=" + lang).Doc()
+		if got := doc.Find("title").Text(); got != want {
+			t.Errorf("%s: title %q, want %q", lang, got, want)
+		}
+		if n := doc.Find("ul.letters li").Length(); n != 2 {
+			t.Errorf("%s: %d letters listed, want 2", lang, n)
+		}
+	}
+}
+
+// withSecondLetter serves a second letter beside the harness's own.
+func withSecondLetter(c *config.Config) {
+	c.Letters = append(c.Letters, config.Letter{Slug: "second-letter", Title: "Fund public libraries",
+		Body: "We ask for libraries.\n", Lang: "en"})
 }
 
 func TestStaticFilesAreServed(t *testing.T) {

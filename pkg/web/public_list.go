@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -38,4 +39,16 @@ func (a *App) countryGroups(snap *live.Snapshot, letter *letters.Letter, lang la
 			More: c.Named() - int64(len(orgs)+len(people)), URL: "/letters/" + letter.Slug + "/countries/" + c.Code}
 	}
 	return groups
+}
+
+// countryHeading heads a country's signatories on the letter page, on the
+// country's own page and in live updates: "United Kingdom: 12 signatories".
+// The name comes first, so that no language needs an article before it.
+func countryHeading(l *i18n.Localizer, name string, total int64) string {
+	return l.T("country.heading", "Country", name, "Count", total)
+}
+
+// CountryHeading is countryHeading for the page templates.
+func (p *Page) CountryHeading(name string, total int64) string {
+	return countryHeading(p.L, name, total)
 }

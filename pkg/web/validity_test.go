@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -100,6 +101,15 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("GET "+letter+"?q=ada (search)", h.Get(letter+"?q=ada&filter_country=GB"), http.StatusOK)
 	mustContain("GET "+letter+"?q=ada (search)", res.Body, "search-results")
 	add("GET "+letter+"/embed", h.Get(letter+"/embed"), http.StatusOK)
+
+	// A second site whose letter is under embargo, beside another letter:
+	// the counter saying when counting starts, and the home page's list.
+	embargoed := webtest.New(t, withSecondLetter, func(c *config.Config) {
+		c.Letters[0].PublishAt = time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	})
+	res = add("GET "+letter+"/embed (embargo)", embargoed.Get(letter+"/embed"), http.StatusOK)
+	mustContain("GET "+letter+"/embed (embargo)", res.Body, "Counting starts on")
+	add("GET / (two letters)", embargoed.Get("/"), http.StatusOK)
 
 	// The signer's own page behind the manage link, with an error, and after withdrawing.
 	manage := manageLink(t, h, h.SMTP.Messages()[0])

@@ -60,14 +60,8 @@
     h3.id = section.id + "-title";
     var link = document.createElement("a");
     link.href = location.pathname.replace(/\/$/, "") + "/countries/" + c.code;
-    link.textContent = c.name;
-    var count = document.createElement("span");
-    count.className = "count";
-    count.append("(");
-    var num = document.createElement("span");
-    num.dataset.count = "country";
-    count.append(num, ")");
-    h3.append(link, " ", count);
+    link.dataset.heading = "country";
+    h3.appendChild(link);
     section.appendChild(h3);
     ["organisation", "individual"].forEach(function (kind) {
       var ul = document.createElement("ul");
@@ -124,7 +118,7 @@
       var section = countrySection(c);
       if (section) {
         section.dataset.total = c.total;
-        setText('[data-count="country"]', c.formatted, section);
+        setText('[data-heading="country"]', c.heading, section);
       }
     });
     msg.names.forEach(insertName);
