@@ -224,6 +224,9 @@ type Letter struct {
 	ClosesAt  time.Time `koanf:"closes_at"`
 	PublishAt time.Time `koanf:"publish_at"`
 	Review    []string  `koanf:"review"`
+	// Goals are the numbers of signatures the campaign aims for, smallest
+	// first: the page shows progress towards the first one not yet reached.
+	Goals []int64 `koanf:"goals"`
 	// Translations are the letter's text in other languages, by BCP 47 tag.
 	// Every version feeds the one list of signatories.
 	Translations map[string]LetterText `koanf:"translations"`
@@ -622,6 +625,12 @@ func (c Config) validateLetters(bad func(key, format string, args ...any)) {
 		for _, kind := range l.Review {
 			if kind != "organisation" && kind != "individual" {
 				bad(key+".review", "lists %q; kinds are organisation and individual", kind)
+			}
+		}
+		for j, goal := range l.Goals {
+			if goal < 1 || j > 0 && goal <= l.Goals[j-1] {
+				bad(key+".goals", "must be positive numbers, each larger than the one before, got %v", l.Goals)
+				break
 			}
 		}
 	}

@@ -155,6 +155,8 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"letters[0].slug", func(c *Config) { c.Letters[0].Slug = "Protect-Encryption" }},
 		{"letters[1].slug", func(c *Config) { c.Letters = append(c.Letters, c.Letters[0]) }},
 		{"letters[0].review", func(c *Config) { c.Letters[0].Review = []string{"robots"} }},
+		{"letters[0].goals", func(c *Config) { c.Letters[0].Goals = []int64{500, 500} }},
+		{"letters[0].goals", func(c *Config) { c.Letters[0].Goals = []int64{0} }},
 		{"letters[0].closes_at", func(c *Config) {
 			c.Letters[0].OpensAt = time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 			c.Letters[0].ClosesAt = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)

@@ -35,6 +35,7 @@ type Letter struct {
 	ClosesAt    time.Time
 	PublishAt   time.Time
 	reviewKinds []store.Kind
+	goals       []int64 // smallest first
 	// texts are the translations, by language tag; the fields above are the
 	// text in Lang.
 	texts map[string]Text
@@ -73,6 +74,28 @@ func (l *Letter) Languages() []string {
 	}
 	slices.Sort(langs[1:])
 	return langs
+}
+
+// Goal is where a letter stands against the goals its campaign set.
+type Goal struct {
+	Target  int64 // the first goal not yet reached, or the last one once all are
+	Reached int64 // the signatures counted so far
+	Met     bool  // every goal is reached
+}
+
+// GoalFor says where a total of signatures stands against the letter's
+// goals: the first goal it has not reached, or, once it has reached them
+// all, the last one, met. It reports false when the letter has no goal.
+func (l *Letter) GoalFor(total int64) (Goal, bool) {
+	if len(l.goals) == 0 {
+		return Goal{}, false
+	}
+	for _, target := range l.goals {
+		if total < target {
+			return Goal{Target: target, Reached: total}, true
+		}
+	}
+	return Goal{Target: l.goals[len(l.goals)-1], Reached: total, Met: true}, true
 }
 
 // NeedsReview reports whether staff must approve a confirmed signer of this kind
@@ -190,6 +213,7 @@ func render(md goldmark.Markdown, row store.Letter, c config.Letter) (*Letter, e
 	for _, k := range c.Review {
 		l.reviewKinds = append(l.reviewKinds, store.Kind(k))
 	}
+	l.goals = slices.Clone(c.Goals)
 	l.texts = map[string]Text{}
 	for tag, t := range c.Translations {
 		var html bytes.Buffer

@@ -15,6 +15,7 @@ type embedView struct {
 	Letter    *letters.Letter
 	LetterURL string
 	Totals    live.Totals
+	Goal      *letters.Goal // nil when the letter has no goal
 	// Embargoed marks a letter whose count is not public yet: the counter
 	// says when counting starts instead.
 	Embargoed bool
@@ -37,6 +38,9 @@ func (a *App) showEmbed(c echo.Context) error {
 			return err
 		}
 		v.Totals = snap.Totals
+		if goal, ok := letter.GoalFor(snap.Totals.Total); ok {
+			v.Goal = &goal
+		}
 	}
 	return a.render(c, http.StatusOK, "embed", v)
 }

@@ -39,6 +39,9 @@ func (a *App) fillList(c echo.Context, v *letterView) error {
 		return err
 	}
 	v.Totals = snap.Totals
+	if goal, ok := v.Letter.GoalFor(snap.Totals.Total); ok {
+		v.Goal = &goal
+	}
 	v.EmbedCode = fmt.Sprintf(`<iframe src="%s/embed" title="%s" width="320" height="160" style="border:0" loading="lazy"></iframe>`,
 		v.LetterURL, template.HTMLEscapeString(l.T("embed.frame_title", "Title", v.Text.Title)))
 	q := c.QueryParams()

@@ -24,6 +24,7 @@ type letterView struct {
 	Open        bool
 	ListPublic  bool
 	Totals      live.Totals
+	Goal        *letters.Goal // nil when the letter has no goal
 	Groups      []countryGroup
 	Kind        store.Kind
 	Form        signForm

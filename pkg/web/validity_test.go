@@ -110,6 +110,11 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("GET "+letter+"/embed (embargo)", embargoed.Get(letter+"/embed"), http.StatusOK)
 	mustContain("GET "+letter+"/embed (embargo)", res.Body, "Counting starts on")
 	add("GET / (two letters)", embargoed.Get("/"), http.StatusOK)
+	// A letter with a goal: the progress on its page and in the counter.
+	withGoal := webtest.New(t, func(c *config.Config) { c.Letters[0].Goals = []int64{1000} })
+	res = add("GET "+letter+" (goal)", withGoal.Get(letter), http.StatusOK)
+	mustContain("GET "+letter+" (goal)", res.Body, "<progress")
+	add("GET "+letter+"/embed (goal)", withGoal.Get(letter+"/embed"), http.StatusOK)
 
 	// The signer's own page behind the manage link, with an error, and after withdrawing.
 	manage := manageLink(t, h, h.SMTP.Messages()[0])

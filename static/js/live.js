@@ -111,6 +111,9 @@
     Object.keys(msg.formatted).forEach(function (key) {
       setText('[data-count="' + key + '"]', msg.formatted[key]);
     });
+    document.querySelectorAll("progress[data-goal]").forEach(function (bar) {
+      bar.value = Math.min(msg.totals.total, +bar.max);
+    });
     Object.keys(msg.labels).forEach(function (key) {
       setText('[data-plural="' + key + '"]', msg.labels[key]);
     });
