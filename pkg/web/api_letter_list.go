@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -33,10 +35,12 @@ type apiLetterList struct {
 // apiListLetters lists the public letters (embargoed ones are left out),
 // each titled in the reader's language where it has a translation, with its
 // totals, its state and its dates, for sites and tools that follow several
-// campaigns.
+// campaigns. Like the other API responses it carries an ETag and varies by
+// language.
 func (a *App) apiListLetters(c echo.Context) error {
 	lang, now := a.localizer(c).Lang(), a.d.Now()
 	out := apiLetterList{Letters: []apiLetterSummary{}}
+	version := sha256.New() // of what the list says: each letter's snapshot and state, and the language
 	for _, letter := range a.d.Letters.All() {
 		if !letter.ListIsPublic(now) {
 			continue
@@ -50,8 +54,11 @@ func (a *App) apiListLetters(c echo.Context) error {
 			Languages: letter.Languages(), State: letterState(letter, now), Total: snap.Totals.Total,
 			Organisations: snap.Totals.Organisations, Individuals: snap.Totals.Individuals, Countries: len(snap.Countries()),
 			OpensAt: timeOrNil(letter.OpensAt), ClosesAt: timeOrNil(letter.ClosesAt), PublishedAt: timeOrNil(letter.PublishAt)})
+		fmt.Fprintf(version, "%d:%d:%s,", letter.ID, snap.Seq, letterState(letter, now))
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=60")
+	if notModified(c, fmt.Sprintf(`W/"letters-%x-%s"`, version.Sum(nil)[:8], lang), apiLetterMaxAge) {
+		return nil
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +50,12 @@ func TestAPIListsThePublicLetters(t *testing.T) {
 	}
 	if old.Slug != "old-letter" || old.Title != "An old letter" || old.State != "closed" || old.ClosesAt == nil || !old.ClosesAt.Equal(closed) {
 		t.Errorf("the closed letter: %+v", old)
+	}
+	res := h.Get("/api/v1/letters", "Accept-Language", "fr")
+	if etag := res.Header.Get("ETag"); etag == "" || !strings.Contains(res.Header.Get("Vary"), "Accept-Language") {
+		t.Errorf("ETag %q, Vary %q: a shared cache could serve one language's titles to another", etag, res.Header.Get("Vary"))
+	} else if again := h.Get("/api/v1/letters", "Accept-Language", "fr", "If-None-Match", etag); again.Status != http.StatusNotModified {
+		t.Errorf("the same list again: %d, want 304", again.Status)
 	}
 	if got := getJSON[letterJSON](t, h, "/api/v1/letters/"+webtest.LetterSlug+"?lang=fr"); got.Title != "Gardez le chiffrement fort" {
 		t.Errorf("one letter's title in French: %q", got.Title)

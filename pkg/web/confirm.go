@@ -100,6 +100,12 @@ func (a *App) fillThanks(c echo.Context, v *confirmView) error {
 	if err != nil {
 		return err
 	}
+	// The snapshot may be up to live.max_stale older than this signature:
+	// a count of nobody beside "your signature now counts" would read as
+	// wrong, so that one is left out.
+	if snap.Totals.Total == 0 && v.Link.Status == store.StatusPublished {
+		return nil
+	}
 	v.Totals = &snap.Totals
 	return nil
 }

@@ -432,3 +432,18 @@ func TestThankYouPageShowsNoCountDuringAnEmbargo(t *testing.T) {
 		t.Error("the thank-you page offers no share links during the embargo")
 	}
 }
+
+// TestThankYouPageNeverCountsNobody: the first signer confirms while the
+// public view is allowed to lag (live.max_stale); the page does not say the
+// letter has 0 signatures beside "your signature now counts".
+func TestThankYouPageNeverCountsNobody(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) {
+		c.Letters[0].Review = nil
+		c.Live.MaxStale = time.Hour
+	})
+	h.Get("/letters/" + webtest.LetterSlug) // builds the snapshot, empty
+	thanks := signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	if count := thanks.Doc().Find("p.count").Text(); strings.Contains(count, "0 signatures") {
+		t.Errorf("the first signer is told the letter has %q", count)
+	}
+}

@@ -76,7 +76,7 @@ func (a *App) streamEvents(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 
 	l := a.localizer(c)
-	if err := a.writeEvent(c, l, first, "retry: 3000\n"); err != nil {
+	if err := a.writeEvent(c, l, letter.ID, first, "retry: 3000\n"); err != nil {
 		return nil
 	}
 	beat := time.NewTicker(heartbeat)
@@ -91,7 +91,7 @@ func (a *App) streamEvents(c echo.Context) error {
 				w.Flush()
 				return nil
 			}
-			if err := a.writeEvent(c, l, u, ""); err != nil {
+			if err := a.writeEvent(c, l, letter.ID, u, ""); err != nil {
 				return nil // the client went away
 			}
 		case <-beat.C:
@@ -103,7 +103,35 @@ func (a *App) streamEvents(c echo.Context) error {
 	}
 }
 
-func (a *App) writeEvent(c echo.Context, l *i18n.Localizer, u live.Update, prefix string) error {
+// writeEvent sends an update on a stream. A broadcast update's data is made
+// once per language and shared by every stream of the letter (eventData);
+// the first update of a stream, which may replay names, is its own.
+func (a *App) writeEvent(c echo.Context, l *i18n.Localizer, letterID uint, u live.Update, prefix string) error {
+	key := eventKey{letter: letterID, seq: u.Seq, lang: l.Lang()}
+	data, ok := []byte(nil), false
+	if prefix == "" {
+		data, ok = a.events.get(key)
+	}
+	if !ok {
+		var err error
+		if data, err = json.Marshal(a.liveMessageOf(l, u)); err != nil {
+			return err
+		}
+		if prefix == "" {
+			a.events.put(key, data)
+		}
+	}
+	w := c.Response()
+	if _, err := fmt.Fprintf(w, "%sid: %d\nevent: update\ndata: %s\n\n", prefix, u.Seq, data); err != nil {
+		return err
+	}
+	w.Flush()
+	return nil
+}
+
+// liveMessageOf is an update as the reader's script reads it, in their
+// language.
+func (a *App) liveMessageOf(l *i18n.Localizer, u live.Update) liveMessage {
 	msg := liveMessage{
 		Totals: u.Totals,
 		Formatted: map[string]string{"total": l.Number(u.Totals.Total), "organisations": l.Number(u.Totals.Organisations),
@@ -125,14 +153,5 @@ func (a *App) writeEvent(c echo.Context, l *i18n.Localizer, u live.Update, prefi
 	for i, n := range u.Names {
 		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}
 	}
-	data, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	w := c.Response()
-	if _, err := fmt.Fprintf(w, "%sid: %d\nevent: update\ndata: %s\n\n", prefix, u.Seq, data); err != nil {
-		return err
-	}
-	w.Flush()
-	return nil
+	return msg
 }

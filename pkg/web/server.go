@@ -56,6 +56,7 @@ type App struct {
 	languages []languageLink // every language the app speaks, named in itself; built once
 	pages     *pageCache     // letter pages of the current second
 	apiBodies *pageCache     // JSON totals of the current snapshot
+	events    *eventData     // broadcast updates' data, per language
 }
 
 // New builds the app and its routes.
@@ -68,7 +69,7 @@ func New(d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache(), apiBodies: newPageCache()}
+	a := &App{d: d, templates: tpl, echo: echo.New(), pages: newPageCache(), apiBodies: newPageCache(), events: newEventData()}
 	for _, tag := range d.Catalog.Languages() {
 		a.languages = append(a.languages, languageLink{Tag: tag.String(), Name: display.Self.Name(tag)})
 	}
