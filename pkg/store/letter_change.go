@@ -47,12 +47,6 @@ func TouchLetterUnpublished(tx *gorm.DB, letterID uint) error {
 	return nil
 }
 
-// LetterSeq reads the letter's change counter (0 before any change).
-func LetterSeq(tx *gorm.DB, letterID uint) (int64, error) {
-	c, err := LetterCounters(tx, letterID)
-	return c.Seq, err
-}
-
 // LetterCounters reads the letter's change counters (zero before any
 // change).
 func LetterCounters(tx *gorm.DB, letterID uint) (LetterChange, error) {
