@@ -68,6 +68,8 @@ func TestSignInABrowserAndWatchTheListUpdate(t *testing.T) {
 		window.notReloaded === true &&
 		(document.querySelector('#country-US [data-list="individual"]') || {}).textContent === "Grace Hopper, Yale University" &&
 		(document.querySelector('#country-US h3') || {}).textContent === "United States: 1 signatory" &&
+		(document.querySelector('#country-US h4:not([hidden])') || {}).textContent === "Individuals" &&
+		(document.querySelector('#country-US h3 a') || {}).getAttribute("href").endsWith("/countries/US") &&
 		document.querySelector('[data-count="total"]').textContent === "1" &&
 		document.querySelector('[data-plural="totals.signatures"]').textContent === "signature"`,
 		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(2*time.Second)))

@@ -33,6 +33,9 @@ type liveCountry struct {
 	Total     int64  `json:"total"`
 	Formatted string `json:"formatted"`
 	Heading   string `json:"heading"` // the country's heading on the letter page
+	// Others says how many individuals of the country chose not to be
+	// named, as the letter page does; empty when none did.
+	Others string `json:"others,omitempty"`
 }
 
 type liveName struct {
@@ -148,10 +151,23 @@ func (a *App) liveMessageOf(l *i18n.Localizer, u live.Update) liveMessage {
 	for i, ct := range u.Countries {
 		name := a.d.Countries.Name(ct.Code, l.Tag)
 		msg.Countries[i] = liveCountry{Code: ct.Code, Name: name, Total: ct.Total, Formatted: l.Number(ct.Total),
-			Heading: countryHeading(l, name, ct.Total)}
+			Heading: countryHeading(l, name, ct.Total), Others: othersLine(l, ct)}
 	}
 	for i, n := range u.Names {
 		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}
 	}
 	return msg
+}
+
+// othersLine is the line under a country's names that counts the
+// individuals who chose not to be named, as country_group writes it.
+func othersLine(l *i18n.Localizer, c live.CountryCount) string {
+	switch {
+	case c.Unnamed == 0:
+		return ""
+	case c.Individuals > c.Unnamed: // some are named
+		return l.T("signatories.others", "Count", c.Unnamed)
+	default:
+		return l.T("signatories.unnamed_only", "Count", c.Unnamed)
+	}
 }

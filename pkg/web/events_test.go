@@ -26,6 +26,7 @@ type liveJSON struct {
 		Name    string `json:"name"`
 		Total   int64  `json:"total"`
 		Heading string `json:"heading"`
+		Others  string `json:"others"`
 	} `json:"countries"`
 	Names []struct {
 		Name    string `json:"name"`
@@ -228,4 +229,28 @@ func TestEventStreamsAreCappedPerNetwork(t *testing.T) {
 			h.Events("/letters/"+webtest.LetterSlug+"/events", "").Next(2 * time.Second)
 		}
 	})
+}
+
+// TestEventStreamSaysWhoChoseNotToBeNamed: a country's individuals who
+// chose not to be named come in the update as the line the letter page
+// shows under the names, so the script can show it for a new country too.
+func TestEventStreamSaysWhoChoseNotToBeNamed(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
+	stream := h.Events("/letters/"+webtest.LetterSlug+"/events", "")
+	decodeLive(t, stream.Next(2*time.Second))
+	quiet := webtest.SignForm("quiet@example.org")
+	quiet.Del("show_name")
+	signAndConfirm(t, h, quiet)
+	got := decodeLive(t, stream.Next(2*time.Second))
+	if len(got.Countries) != 1 || got.Countries[0].Others != "1 person who chose not to be named" {
+		t.Fatalf("after an unnamed signature: %+v", got.Countries)
+	}
+	signAndConfirm(t, h, webtest.SignForm("ada@example.org"))
+	got = decodeLive(t, stream.Next(2*time.Second))
+	if len(got.Countries) != 1 || got.Countries[0].Others != "and 1 other person who chose not to be named" {
+		t.Errorf("after a named one too: %+v", got.Countries)
+	}
+	if others := h.Get("/letters/" + webtest.LetterSlug).Doc().Find("[data-others]").Text(); others != got.Countries[0].Others {
+		t.Errorf("the page says %q, the stream %q", others, got.Countries[0].Others)
+	}
 }

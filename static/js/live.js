@@ -50,26 +50,19 @@
     if (section) {
       return section;
     }
-    // A country that signed for the first time: build its group like the server does.
-    section = document.createElement("section");
-    section.className = "country";
+    // A country that signed for the first time: the server's own markup for
+    // it, from the template it renders in the page's language.
+    var template = root.querySelector("template[data-country-template]");
+    if (!template) {
+      return null;
+    }
+    section = template.content.firstElementChild.cloneNode(true);
     section.id = "country-" + c.code;
     section.dataset.country = c.code;
-    section.setAttribute("aria-labelledby", section.id + "-title");
-    var h3 = document.createElement("h3");
+    var h3 = section.querySelector("h3");
     h3.id = section.id + "-title";
-    var link = document.createElement("a");
-    link.href = location.pathname.replace(/\/$/, "") + "/countries/" + c.code;
-    link.dataset.heading = "country";
-    h3.appendChild(link);
-    section.appendChild(h3);
-    ["organisation", "individual"].forEach(function (kind) {
-      var ul = document.createElement("ul");
-      ul.className = "names";
-      ul.dataset.list = kind;
-      ul.hidden = true;
-      section.appendChild(ul);
-    });
+    section.setAttribute("aria-labelledby", h3.id);
+    section.querySelector("[data-heading]").href = location.pathname.replace(/\/$/, "") + "/countries/" + c.code;
     groups.appendChild(section);
     var empty = root.querySelector("[data-empty]");
     if (empty) {
@@ -122,6 +115,11 @@
       if (section) {
         section.dataset.total = c.total;
         setText('[data-heading="country"]', c.heading, section);
+        var others = section.querySelector("[data-others]");
+        if (others) {
+          others.textContent = c.others || "";
+          others.hidden = !c.others;
+        }
       }
     });
     msg.names.forEach(insertName);
