@@ -78,9 +78,8 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 	}
 	public := store.PublicFields{Name: r.Name, Affiliation: r.Affiliation, Website: r.Website, OrgType: r.OrgType,
 		Country: r.Country, ShowName: r.ShowName}
-	moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventCorrect, To: to, By: store.SignerActor(),
+	return s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventCorrect, To: to, By: store.SignerActor(),
 		At: s.d.Now(), Public: &public})
-	return moved, err
 }
 
 // Withdraw takes a signature off the letter for good, as is the signer's

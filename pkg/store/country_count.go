@@ -23,9 +23,19 @@ type CountryCount struct {
 }
 
 // AddToCount adds delta to the count for (letter, country, kind), and to the
-// named count when named is true, creating the row when it is missing.
-// It never reads the count first, so concurrent transactions cannot lose updates.
+// named count when named is true, creating the row when it is missing, and
+// bumps the letter's change counter. It never reads the count first, so
+// concurrent transactions cannot lose updates.
 func AddToCount(tx *gorm.DB, letterID uint, country string, kind Kind, named bool, delta int64) error {
+	if err := addToCount(tx, letterID, country, kind, named, delta); err != nil {
+		return err
+	}
+	return TouchLetter(tx, letterID)
+}
+
+// addToCount is AddToCount without the change counter, for a caller that
+// bumps it once for several counts.
+func addToCount(tx *gorm.DB, letterID uint, country string, kind Kind, named bool, delta int64) error {
 	namedDelta := int64(0)
 	if named {
 		namedDelta = delta
@@ -41,7 +51,7 @@ func AddToCount(tx *gorm.DB, letterID uint, country string, kind Kind, named boo
 	if err != nil {
 		return fmt.Errorf("store: add %d to count of letter %d, %s, %s: %w", delta, letterID, country, kind, err)
 	}
-	return TouchLetter(tx, letterID)
+	return nil
 }
 
 // CountsForLetter returns every non-zero count row of a letter.

@@ -22,25 +22,20 @@ type LetterChange struct {
 }
 
 // TouchLetter bumps the letter's change counter.
-func TouchLetter(tx *gorm.DB, letterID uint) error {
-	err := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "letter_id"}},
-		DoUpdates: clause.Assignments(map[string]any{"seq": gorm.Expr("letter_changes.seq + 1")}),
-	}).Create(&LetterChange{LetterID: letterID, Seq: 1}).Error
-	if err != nil {
-		return fmt.Errorf("store: touch letter %d: %w", letterID, err)
-	}
-	return nil
-}
+func TouchLetter(tx *gorm.DB, letterID uint) error { return touchLetter(tx, letterID, false) }
 
-// TouchLetterUnpublished bumps the letter's change counter and its counter
-// of names taken off the public list.
-func TouchLetterUnpublished(tx *gorm.DB, letterID uint) error {
+// touchLetter bumps the letter's change counter, and its counter of names
+// taken off the public list when unpublished is true, in one statement.
+func touchLetter(tx *gorm.DB, letterID uint, unpublished bool) error {
+	bump := int64(0)
+	if unpublished {
+		bump = 1
+	}
 	err := tx.Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "letter_id"}},
 		DoUpdates: clause.Assignments(map[string]any{"seq": gorm.Expr("letter_changes.seq + 1"),
-			"unpublished": gorm.Expr("letter_changes.unpublished + 1")}),
-	}).Create(&LetterChange{LetterID: letterID, Seq: 1, Unpublished: 1}).Error
+			"unpublished": gorm.Expr("letter_changes.unpublished + ?", bump)}),
+	}).Create(&LetterChange{LetterID: letterID, Seq: 1, Unpublished: bump}).Error
 	if err != nil {
 		return fmt.Errorf("store: touch letter %d: %w", letterID, err)
 	}

@@ -334,24 +334,19 @@ func recount(tx *gorm.DB, before, after *Signature) (*Change, error) {
 	}
 	sameCount := wasPublic && isPublic && before.Country == after.Country && before.Named() == after.Named()
 	if wasPublic && !sameCount {
-		if err := AddToCount(tx, before.LetterID, before.Country, before.Kind, before.Named(), -1); err != nil {
+		if err := addToCount(tx, before.LetterID, before.Country, before.Kind, before.Named(), -1); err != nil {
 			return nil, err
 		}
 	}
 	if isPublic && !sameCount {
-		if err := AddToCount(tx, after.LetterID, after.Country, after.Kind, after.Named(), 1); err != nil {
+		if err := addToCount(tx, after.LetterID, after.Country, after.Kind, after.Named(), 1); err != nil {
 			return nil, err
 		}
 	}
-	if sameCount {
-		if err := TouchLetter(tx, after.LetterID); err != nil {
-			return nil, err
-		}
-	}
-	if wasPublic { // a name left the list as it was: other servers must drop it at once
-		if err := TouchLetterUnpublished(tx, after.LetterID); err != nil {
-			return nil, err
-		}
+	// One bump of the change counters; a name that left the list as it was
+	// bumps the unpublished one too, so that other servers drop it at once.
+	if err := touchLetter(tx, after.LetterID, wasPublic); err != nil {
+		return nil, err
 	}
 	change := &Change{LetterID: after.LetterID, Countries: []string{before.Country}}
 	if after.Country != before.Country {
