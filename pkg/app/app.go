@@ -46,17 +46,19 @@ type Options struct {
 
 // App is an assembled Undersigned instance.
 type App struct {
-	Config    config.Config
-	Store     *store.Store
-	Vault     *vault.Vault
-	Letters   *letters.Registry
-	Signing   *signing.Service
-	Staff     *staff.Service
-	Moderator *moderation.Service
-	Live      *live.Hub
-	Blocks    *abuse.Blocklist
-	Outbox    *mail.Worker
-	Web       *web.App
+	Config  config.Config
+	Store   *store.Store
+	Vault   *vault.Vault
+	Letters *letters.Registry
+	// LetterConsole is what staff do to letters in the console.
+	LetterConsole *letters.Console
+	Signing       *signing.Service
+	Staff         *staff.Service
+	Moderator     *moderation.Service
+	Live          *live.Hub
+	Blocks        *abuse.Blocklist
+	Outbox        *mail.Worker
+	Web           *web.App
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
 	HashSlots *semaphore.Weighted
@@ -92,7 +94,15 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err != nil {
 		return nil, err
 	}
-	reg, err := letters.Sync(ctx, st, cfg.Letters)
+	imported, err := letters.Import(ctx, st, cfg.Letters, opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	if imported > 0 {
+		opts.Log.Info("imported letters from config.yaml; the console owns them from now on", "texts", imported)
+	}
+	markdown := letters.NewMarkdown()
+	reg, err := letters.Load(ctx, st, markdown)
 	if err != nil {
 		return nil, err
 	}
@@ -136,15 +146,16 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err := blocks.Reload(ctx); err != nil {
 		return nil, err
 	}
+	letterConsole := letters.NewConsole(st, reg, markdown, nil, opts.Now)
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
+		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, Signing: signer, Staff: staffService, Moderator: moderator,
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator,
 		Live: hub, Blocks: blocks, Outbox: outbox, Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
 }
 
@@ -168,6 +179,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.every(workCtx, expireEvery, "pruning sent mail", a.pruneSentMail) })
 	wg.Go(func() { a.Live.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
+	wg.Go(func() { a.every(workCtx, lettersEvery, "refreshing the letters", a.refreshLetters) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -205,6 +217,23 @@ func (a *App) pruneSentMail(ctx context.Context) error {
 	n, err := a.Outbox.PruneSent(ctx)
 	if n > 0 {
 		a.log.Info("deleted the records of mail sent long ago", "count", n)
+	}
+	return err
+}
+
+// lettersEvery is how often the letters are checked for changes made by
+// other servers sharing the database, and for scheduled moves to write down.
+const lettersEvery = 5 * time.Second
+
+// refreshLetters reloads the letters another server changed and writes
+// down, audited, the moves their dates made.
+func (a *App) refreshLetters(ctx context.Context) error {
+	if _, err := a.Letters.Refresh(ctx); err != nil {
+		return err
+	}
+	n, err := a.LetterConsole.Advance(ctx)
+	if n > 0 {
+		a.log.Info("letters moved on their scheduled dates", "moves", n)
 	}
 	return err
 }

@@ -215,15 +215,18 @@ type Log struct {
 // Letter is one open letter as campaign staff write it in config.yaml; it is
 // synced into the letters table at start-up.
 type Letter struct {
-	Slug      string    `koanf:"slug"`
-	Title     string    `koanf:"title"`
-	Summary   string    `koanf:"summary"`
-	Body      string    `koanf:"body"`
-	Lang      string    `koanf:"lang"`
-	OpensAt   time.Time `koanf:"opens_at"`
-	ClosesAt  time.Time `koanf:"closes_at"`
-	PublishAt time.Time `koanf:"publish_at"`
-	Review    []string  `koanf:"review"`
+	Slug    string `koanf:"slug"`
+	Title   string `koanf:"title"`
+	Summary string `koanf:"summary"`
+	// Recipients says whom the letter addresses, such as "To the leaders
+	// of the world's governments".
+	Recipients string    `koanf:"recipients"`
+	Body       string    `koanf:"body"`
+	Lang       string    `koanf:"lang"`
+	OpensAt    time.Time `koanf:"opens_at"`
+	ClosesAt   time.Time `koanf:"closes_at"`
+	PublishAt  time.Time `koanf:"publish_at"`
+	Review     []string  `koanf:"review"`
 	// Goals are the numbers of signatures the campaign aims for, smallest
 	// first: the page shows progress towards the first one not yet reached.
 	Goals []int64 `koanf:"goals"`
@@ -234,9 +237,10 @@ type Letter struct {
 
 // LetterText is a letter's text in one language.
 type LetterText struct {
-	Title   string `koanf:"title"`
-	Summary string `koanf:"summary"`
-	Body    string `koanf:"body"`
+	Title      string `koanf:"title"`
+	Summary    string `koanf:"summary"`
+	Recipients string `koanf:"recipients"`
+	Body       string `koanf:"body"`
 }
 
 // Default is the configuration before config.yaml and the environment are read.

@@ -77,6 +77,11 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	if !letter.OpenForSigning(s.d.Now()) {
 		return ErrLetterClosed
 	}
+	version, stale := letter.AgreedVersion(r.Version, r.Locale)
+	if stale {
+		return &ValidationError{Fields: FieldErrors{"form": "error.sign.text_changed"}}
+	}
+	r.Version = version
 	// Seal and hash before the transaction: on SQLite every write waits its
 	// turn for the one writer, so only the statements belong inside.
 	sig, err := s.newSignature(letter, r)
@@ -137,7 +142,7 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 		EmailHash:       s.d.Vault.Hash(vault.PurposeEmail, CanonicalEmail(r.Email)),
 		Status:          store.StatusUnconfirmed,
 		Locale:          r.Locale,
-		LetterVersion:   letter.Version,
+		LetterVersion:   r.Version,
 		ConsentVersion:  s.d.Config.ConsentVersion,
 		Ref:             r.Ref,
 		NetworkHash:     r.NetworkHash,

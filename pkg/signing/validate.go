@@ -38,6 +38,10 @@ type Request struct {
 	Consent     bool // agreed to the privacy notice
 	Locale      string
 	Ref         string // partner or referral code from the link that brought the signer
+	// Version is the text version the form was drawn with (a
+	// letters.Text.VersionKey, such as "fr/2"); Sign replaces it with the
+	// version the signature records.
+	Version string
 	// NetworkHash is the keyed hash of the client's /24 or /48, kept for bulk
 	// invalidation instead of the address; "" when unknown.
 	NetworkHash string

@@ -11,7 +11,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -23,6 +23,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026112701_links_carry_ids", Migrate: linksCarryIDs},
 		{ID: "2026112702_wall_index_published_only", Migrate: wallIndexPublishedOnly},
 		{ID: "2026120401_letter_changes_unpublished", Migrate: countUnpublished},
+		{ID: "2026120501_letters_in_the_database", Migrate: lettersInTheDatabase},
 	}
 }
 
@@ -94,6 +95,61 @@ func countUnpublished(tx *gorm.DB) error {
 		return nil
 	}
 	return m.AddColumn(&letterChange{}, "Unpublished")
+}
+
+// lettersInTheDatabase gives letters a state, goals and an archive date,
+// and their texts a table of versions, with each letter's text so far as
+// its first version: from here on the console owns letters, and
+// config.yaml only seeds those the database lacks.
+func lettersInTheDatabase(tx *gorm.DB) error {
+	// The tables as they are at this step: a step must not follow later
+	// changes to the model.
+	type letter struct {
+		State      string `gorm:"size:20;not null;default:'public'"`
+		ArchivedAt *time.Time
+		Goals      string `gorm:"size:200;not null;default:''"`
+	}
+	type letterText struct {
+		ID         uint64 `gorm:"primaryKey"`
+		LetterID   uint   `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:1"`
+		Lang       string `gorm:"size:16;not null;uniqueIndex:idx_letter_texts_version,priority:2"`
+		Version    int    `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:3"`
+		Title      string `gorm:"size:300;not null"`
+		Summary    string `gorm:"size:1000;not null;default:''"`
+		Recipients string `gorm:"size:300;not null;default:''"`
+		Body       string `gorm:"type:text;not null"`
+		Change     string `gorm:"size:20;not null;default:''"`
+		Note       string `gorm:"size:1000;not null;default:''"`
+		EditedBy   string `gorm:"size:254;not null;default:''"`
+		CreatedAt  time.Time
+		UpdatedAt  time.Time
+	}
+	m := tx.Table("letters").Migrator()
+	for _, column := range []string{"State", "ArchivedAt", "Goals"} {
+		if !m.HasColumn(&letter{}, column) {
+			if err := m.AddColumn(&letter{}, column); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Table("letter_texts").AutoMigrate(&letterText{}); err != nil {
+		return err
+	}
+	// A letter's dates move it on from its first state when they pass
+	// (letters.StateAt), so the state a date leads away from is the one to
+	// start in; a letter that opens with no date to publish went public on
+	// opening.
+	err := tx.Exec("UPDATE letters SET publish_at = opens_at WHERE publish_at IS NULL AND opens_at IS NOT NULL").Error
+	if err == nil {
+		err = tx.Exec("UPDATE letters SET state = CASE WHEN opens_at IS NOT NULL THEN 'draft' " +
+			"WHEN publish_at IS NOT NULL THEN 'embargo' ELSE 'public' END").Error
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Exec("INSERT INTO letter_texts (letter_id, lang, version, title, summary, recipients, body, change, note, " +
+		"edited_by, created_at, updated_at) SELECT id, lang, 1, title, summary, '', body, '', '', '', created_at, " +
+		"updated_at FROM letters WHERE id NOT IN (SELECT letter_id FROM letter_texts)").Error
 }
 
 // dropIndexIfPresent drops the index of table, unless it is already gone.

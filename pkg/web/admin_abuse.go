@@ -221,7 +221,7 @@ func (a *App) renderAbuse(c echo.Context, status int, bf blockForm, f invalidate
 func (a *App) invalidateFields(l *i18n.Localizer, f invalidateForm) []formField {
 	var letters []fieldOption
 	for _, letter := range a.d.Letters.All() {
-		letters = append(letters, fieldOption{Value: letter.Slug, Label: letter.Title, Selected: letter.Slug == f.Letter})
+		letters = append(letters, fieldOption{Value: letter.Slug, Label: letter.Title(), Selected: letter.Slug == f.Letter})
 	}
 	return []formField{
 		{Name: "letter", Type: "select", Label: l.T("admin.export.letter"), Options: letters, Required: true},

@@ -27,7 +27,7 @@ func (a *App) showExport(c echo.Context) error {
 	l := a.localizer(c)
 	letters := []fieldOption{}
 	for _, letter := range a.d.Letters.All() {
-		letters = append(letters, fieldOption{Value: letter.Slug, Label: letter.Title})
+		letters = append(letters, fieldOption{Value: letter.Slug, Label: letter.Title()})
 	}
 	fields := []formField{{Name: "letter", Type: "select", Label: l.T("admin.export.letter"), Options: letters, Required: true}}
 	page := a.page(c, l.T("admin.export.title"))

@@ -106,7 +106,7 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 	}
 	var out []letterPending
 	for _, letter := range a.d.Letters.All() {
-		out = append(out, letterPending{Title: letter.Title, URL: "/admin?letter=" + url.QueryEscape(letter.Slug),
+		out = append(out, letterPending{Title: letter.Title(), URL: "/admin?letter=" + url.QueryEscape(letter.Slug),
 			Count: counts[letter.ID], Current: letter.ID == current})
 	}
 	return out, nil
@@ -115,7 +115,7 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 // letterTitle is the title of the letter with id, as staff know it.
 func (a *App) letterTitle(id uint) string {
 	if letter, ok := a.d.Letters.ByID(id); ok {
-		return letter.Title
+		return letter.Title()
 	}
 	return ""
 }
@@ -143,7 +143,7 @@ func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter) []formField {
 	countries[0].Label = l.T("admin.filter.any")
 	letterOptions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
 	for _, letter := range a.d.Letters.All() {
-		letterOptions = append(letterOptions, fieldOption{Value: letter.Slug, Label: letter.Title, Selected: letter.ID == f.LetterID})
+		letterOptions = append(letterOptions, fieldOption{Value: letter.Slug, Label: letter.Title(), Selected: letter.ID == f.LetterID})
 	}
 	return []formField{
 		{Name: "letter", Type: "select", Label: l.T("admin.filter.letter"), Options: letterOptions},

@@ -42,7 +42,7 @@ func (a *App) apiListLetters(c echo.Context) error {
 	out := apiLetterList{Letters: []apiLetterSummary{}}
 	version := sha256.New() // of what the list says: each letter's snapshot and state, and the language
 	for _, letter := range a.d.Letters.All() {
-		if !letter.ListIsPublic(now) {
+		if !letter.ListedAt(now) {
 			continue
 		}
 		snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
@@ -62,17 +62,13 @@ func (a *App) apiListLetters(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// letterState says where a public letter stands for signing: "upcoming"
-// before it opens, "open" while it takes signatures, "closed" after.
+// letterState says where a listed letter stands for signing: "open" while
+// it takes signatures, "closed" after.
 func letterState(l *letters.Letter, now time.Time) string {
-	switch {
-	case !l.OpensAt.IsZero() && now.Before(l.OpensAt):
-		return "upcoming"
-	case l.OpenForSigning(now):
+	if l.OpenForSigning(now) {
 		return "open"
-	default:
-		return "closed"
 	}
+	return "closed"
 }
 
 // timeOrNil is t for JSON, or null when it is not set.

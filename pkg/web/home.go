@@ -15,17 +15,30 @@ const healthTimeout = 2 * time.Second
 
 type homeView struct {
 	*Page
-	Letters []*letters.Letter
+	Letters []homeLetter
+}
+
+// homeLetter is a letter on the home page, in the reader's language.
+type homeLetter struct {
+	Slug string
+	Text letters.Text
 }
 
 // showHome leads straight to the letter when there is one, or lists them.
 // Its title names the list, as the layout adds the site's name after it.
 func (a *App) showHome(c echo.Context) error {
-	all := a.d.Letters.All()
-	if len(all) == 1 {
-		return c.Redirect(http.StatusFound, "/letters/"+all[0].Slug)
+	l := a.localizer(c)
+	v := &homeView{Page: a.page(c, l.T("home.title"))}
+	now := a.d.Now()
+	for _, letter := range a.d.Letters.All() {
+		if letter.ListedAt(now) {
+			v.Letters = append(v.Letters, homeLetter{Slug: letter.Slug, Text: letter.In(l.Lang())})
+		}
 	}
-	return a.render(c, http.StatusOK, "home", &homeView{Page: a.page(c, a.localizer(c).T("home.title")), Letters: all})
+	if len(v.Letters) == 1 {
+		return c.Redirect(http.StatusFound, "/letters/"+v.Letters[0].Slug)
+	}
+	return a.render(c, http.StatusOK, "home", v)
 }
 
 type privacyView struct {

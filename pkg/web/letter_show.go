@@ -23,6 +23,7 @@ type letterView struct {
 	Versions    []languageLink
 	Open        bool
 	ListPublic  bool
+	State       store.LetterState // where the letter stands now, its dates applied
 	Totals      live.Totals
 	Goal        *letters.Goal // nil when the letter has no goal
 	Groups      []countryGroup
@@ -79,7 +80,8 @@ func (a *App) letterCacheKey(c echo.Context, letter *letters.Letter, form signFo
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d|%d|%s|%s|%s|%s", letter.ID, snap.Seq, a.localizer(c).Lang(), form.kind(), form.Ref, form.Stamp)
+	return fmt.Sprintf("%d|%s|%s|%d|%s|%s|%s|%s", letter.ID, letter.Revision, letter.StateAt(a.d.Now()), snap.Seq,
+		a.localizer(c).Lang(), form.kind(), form.Ref, form.Stamp)
 }
 
 // renderLetter draws the letter page; the sign handler calls it again with the
@@ -109,6 +111,7 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 		Text:       text,
 		Letter:     letter,
 		Open:       letter.OpenForSigning(now),
+		State:      letter.StateAt(now),
 		ListPublic: letter.ListIsPublic(now),
 		Kind:       kind,
 		Form:       form,
@@ -162,10 +165,11 @@ func (a *App) letterURL(letter *letters.Letter) string {
 	return a.d.Config.BaseURL + "/letters/" + letter.Slug
 }
 
-// letter finds the letter named in the path, or answers 404.
+// letter finds the letter named in the path, or answers 404, as it does
+// for a draft the public may not see yet.
 func (a *App) letter(c echo.Context) (*letters.Letter, error) {
 	letter, ok := a.d.Letters.BySlug(c.Param("slug"))
-	if !ok {
+	if !ok || !letter.ServedAt(a.d.Now()) {
 		return nil, echo.ErrNotFound
 	}
 	return letter, nil

@@ -216,7 +216,7 @@ func TestClosedLetterTakesNoSignatures(t *testing.T) {
 		c.Letters[0].ClosesAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	})
 	page := h.Get("/letters/" + webtest.LetterSlug)
-	if page.Doc().Find("form[action*='/sign#']").Length() != 0 || !strings.Contains(page.Body, "not open for signatures") {
+	if page.Doc().Find("form[action*='/sign#']").Length() != 0 || !strings.Contains(page.Body, "This letter closed on") {
 		t.Error("closed letter still shows the sign form")
 	}
 	res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm("ada@example.org"))

@@ -29,23 +29,25 @@ import (
 
 // Deps are what the web app is built from; main assembles them.
 type Deps struct {
-	Config    config.Config
-	Store     *store.Store
-	Letters   *letters.Registry
-	Signing   *signing.Service
-	Staff     *staff.Service
-	Moderator *moderation.Service
-	Guard     *abuse.Guard
-	Blocks    *abuse.Blocklist
-	Streams   *abuse.StreamLimit // event streams open per client network
-	Outbox    interface{ Wake() }
-	Metrics   *metrics.Metrics
-	Live      *live.Hub
-	Countries *geo.Countries
-	Catalog   *i18n.Catalog
-	Files     fs.FS // the embedded tree holding templates/ and static/
-	Log       *slog.Logger
-	Now       func() time.Time
+	Config  config.Config
+	Store   *store.Store
+	Letters *letters.Registry
+	// LetterConsole writes, translates and schedules letters for staff.
+	LetterConsole *letters.Console
+	Signing       *signing.Service
+	Staff         *staff.Service
+	Moderator     *moderation.Service
+	Guard         *abuse.Guard
+	Blocks        *abuse.Blocklist
+	Streams       *abuse.StreamLimit // event streams open per client network
+	Outbox        interface{ Wake() }
+	Metrics       *metrics.Metrics
+	Live          *live.Hub
+	Countries     *geo.Countries
+	Catalog       *i18n.Catalog
+	Files         fs.FS // the embedded tree holding templates/ and static/
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // App holds the handlers' dependencies; every handler is a method on it.

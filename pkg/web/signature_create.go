@@ -26,6 +26,7 @@ type signForm struct {
 	ShowName    string `form:"show_name"`
 	Consent     string `form:"consent"`
 	Ref         string `form:"ref"`
+	Version     string `form:"version"`  // the text version the form was drawn with
 	Stamp       string `form:"stamp"`    // when the form was drawn, signed
 	Homepage    string `form:"homepage"` // the honeypot: people never see it, so never fill it
 }
@@ -52,6 +53,7 @@ func (f signForm) request(locale string) signing.Request {
 		Consent:     checked(f.Consent),
 		Locale:      locale,
 		Ref:         f.Ref,
+		Version:     f.Version,
 	}
 }
 

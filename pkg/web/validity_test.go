@@ -109,7 +109,14 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	})
 	res = add("GET "+letter+"/embed (embargo)", embargoed.Get(letter+"/embed"), http.StatusOK)
 	mustContain("GET "+letter+"/embed (embargo)", res.Body, "Counting starts on")
-	add("GET / (two letters)", embargoed.Get("/"), http.StatusOK)
+	// The home page lists the public letters: the embargoed one is not.
+	res = add("GET / (two letters)", webtest.New(t, withSecondLetter).Get("/"), http.StatusOK)
+	if n := res.Doc().Find("ul.letters li a").Length(); n != 2 {
+		t.Errorf("GET / (two letters): %d letters listed, want 2", n)
+	}
+	if got := embargoed.Get("/"); got.Status != http.StatusFound {
+		t.Errorf("GET / with one of two letters embargoed: %d, want 302 to the public one", got.Status)
+	}
 	// A letter with a goal: the progress on its page and in the counter.
 	withGoal := webtest.New(t, func(c *config.Config) { c.Letters[0].Goals = []int64{1000} })
 	res = add("GET "+letter+" (goal)", withGoal.Get(letter), http.StatusOK)

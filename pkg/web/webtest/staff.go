@@ -147,7 +147,7 @@ func (h *Harness) SeedPending(n int, country string) []uint64 {
 			Website: fmt.Sprintf("https://org%d.example", i), OrgType: "ngo", Country: country, ShowName: true,
 			EmailSealed: sealed, EmailHash: h.App.Vault.Hash(vault.PurposeEmail, email), Status: store.StatusPendingReview,
 			TokenHash: fmt.Sprintf("seed-%d", i), TokenExpiresAt: now, ConfirmedAt: &now, Locale: "en",
-			LetterVersion: letter.Version, ConsentVersion: "test"}
+			LetterVersion: letter.In(letter.Lang).VersionKey, ConsentVersion: "test"}
 		rows[i].SetDerived(h.App.Store.SortKeys)
 	}
 	err := h.App.Store.Write(context.Background(), func(tx *gorm.DB) error { return tx.CreateInBatches(rows, 100).Error })
