@@ -19,12 +19,12 @@ const secondLetter = "second-letter"
 // twoLetters starts a harness with a second letter, "A second letter", and
 // one organisation confirmed on each, awaiting review: Open Rights Lab (DE)
 // on the first letter, Second Org (FR) on the second.
-func twoLetters(t *testing.T, configure ...func(*config.Config)) *webtest.Harness {
+func twoLetters(t *testing.T) *webtest.Harness {
 	t.Helper()
-	h := webtest.New(t, append([]func(*config.Config){func(c *config.Config) {
+	h := webtest.New(t, func(c *config.Config) {
 		c.Letters = append(c.Letters, config.Letter{Slug: secondLetter, Title: "A second letter", Body: "Also.", Lang: "en",
 			Review: []string{"organisation"}})
-	}}, configure...)...)
+	})
 	signAndConfirm(t, h, orgForm("Open Rights Lab", "https://openrights.example", "kim@openrights.example", "DE"))
 	h.PostForm("/letters/"+secondLetter+"/sign", orgForm("Second Org", "https://second.example", "press@second.example", "FR"))
 	h.DrainOutbox()
