@@ -242,7 +242,7 @@ func waitForMail(mails *sink, addrs []string, timeout time.Duration) map[string]
 // waitForEmptyOutbox waits for the outbox to send what earlier phases queued.
 func waitForEmptyOutbox(ctx context.Context, a *app.App) error {
 	for deadline := time.Now().Add(15 * time.Minute); ; {
-		stats, err := store.OutboxStats(a.Store.Read(ctx), time.Now().UTC())
+		stats, err := store.OutboxStats(a.Store.Read(ctx), store.MailFilter{}, time.Now().UTC())
 		if err != nil {
 			return err
 		}

@@ -273,7 +273,7 @@ func (b *bench) sign() bool {
 // drainOutbox waits for the outbox to send what the last phase queued and
 // says how fast it went.
 func (b *bench) drainOutbox() error {
-	stats, err := store.OutboxStats(b.app.Store.Read(b.ctx), time.Now().UTC())
+	stats, err := store.OutboxStats(b.app.Store.Read(b.ctx), store.MailFilter{}, time.Now().UTC())
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func (d *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(d.signaturesDesc, prometheus.GaugeValue, float64(r.Count), string(r.Status), string(r.Kind))
 	}
-	stats, err := store.OutboxStats(d.st.Read(ctx), d.now())
+	stats, err := store.OutboxStats(d.st.Read(ctx), store.MailFilter{}, d.now())
 	if err != nil {
 		d.log.Error("metrics: outbox", "err", err)
 		return

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 )
@@ -16,22 +18,19 @@ import (
 // exportBatch is how many signatures the export reads at a time.
 const exportBatch = 500
 
-// Export writes the confirmed signatures of a letter as CSV: public fields
-// always; the contact email and name only when includeEmails is set, which
-// only admins may do and which is itself audited.
+// Export writes the confirmed signatures of a letter (of every letter when
+// letterID is 0) as CSV, each row naming its letter: public fields always;
+// the contact email and name only when includeEmails is set, which only
+// admins may do and which is itself audited.
 func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint, includeEmails bool, w io.Writer) error {
 	if includeEmails && actor.Role != store.RoleAdmin {
 		return ErrForbidden
 	}
-	action := "export"
-	if includeEmails {
-		action = "export_emails"
-	}
-	if err := s.AuditStaff(ctx, actor, action, fmt.Sprintf("letter %d", letterID)); err != nil {
+	if err := s.auditExport(ctx, actor, letterID, includeEmails); err != nil {
 		return err
 	}
 	out := csv.NewWriter(w)
-	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at"}
+	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at", "letter"}
 	if includeEmails {
 		header = append(header, "email", "contact_name")
 	}
@@ -62,9 +61,27 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 	return out.Error()
 }
 
+// auditExport records an export as it starts, naming the letter exported
+// (none for every letter).
+func (s *Service) auditExport(ctx context.Context, actor *store.Staff, letterID uint, includeEmails bool) error {
+	e := store.AuditEvent{StaffID: &actor.ID, StaffEmail: actor.Email, Action: "export", Subject: "every letter", CreatedAt: s.d.Now()}
+	if includeEmails {
+		e.Action = "export_emails"
+	}
+	if letterID != 0 {
+		e.LetterID, e.Subject = &letterID, fmt.Sprintf("letter %d", letterID)
+	}
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error { return store.Audit(tx, e) })
+	if err != nil {
+		return fmt.Errorf("moderation: audit %s of letter %d: %w", e.Action, letterID, err)
+	}
+	return nil
+}
+
 func (s *Service) exportRecord(sig store.Signature, includeEmails bool) ([]string, error) {
 	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), SafeCSVCell(sig.Name), SafeCSVCell(sig.Affiliation), SafeCSVCell(sig.Website),
-		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt)}
+		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt),
+		s.letterSlug(sig.LetterID)}
 	if !includeEmails {
 		return record, nil
 	}
@@ -81,6 +98,14 @@ func (s *Service) exportRecord(sig store.Signature, includeEmails bool) ([]strin
 		}
 	}
 	return append(record, SafeCSVCell(email), SafeCSVCell(contact)), nil
+}
+
+// letterSlug names the letter with id as the export does, by its slug.
+func (s *Service) letterSlug(id uint) string {
+	if letter, ok := s.d.Letters.ByID(id); ok {
+		return letter.Slug
+	}
+	return ""
 }
 
 // SafeCSVCell defuses text a spreadsheet would run as a formula (=, +, -, @

@@ -128,6 +128,7 @@ type AuditFilter struct {
 	Action      string
 	StaffEmail  string
 	SignatureID uint64
+	LetterID    uint
 	Page        int
 }
 
@@ -137,7 +138,7 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]store.AuditEve
 		f.Page = 1
 	}
 	size := s.d.Config.PageSize
-	filter := store.AuditFilter{Action: f.Action, StaffEmail: f.StaffEmail, SignatureID: f.SignatureID}
+	filter := store.AuditFilter{Action: f.Action, StaffEmail: f.StaffEmail, SignatureID: f.SignatureID, LetterID: f.LetterID}
 	events, err := store.AuditEvents(s.d.Store.Read(ctx), filter, size+1, (f.Page-1)*size)
 	if err != nil {
 		return nil, false, fmt.Errorf("moderation: audit log: %w", err)
@@ -147,17 +148,6 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]store.AuditEve
 		events = events[:size]
 	}
 	return events, more, nil
-}
-
-// AuditStaff records an action that changes nothing stored (an export).
-func (s *Service) AuditStaff(ctx context.Context, actor *store.Staff, action, subject string) error {
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		return store.AuditAction(tx, store.StaffActor(actor), action, subject, s.d.Now())
-	})
-	if err != nil {
-		return fmt.Errorf("moderation: audit %s: %w", action, err)
-	}
-	return nil
 }
 
 // RequeueMail puts failed mail (all of it when ids is empty) back in the

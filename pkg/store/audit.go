@@ -14,6 +14,7 @@ type AuditFilter struct {
 	// case.
 	StaffEmail  string
 	SignatureID uint64
+	LetterID    uint
 }
 
 // AuditEvents lists up to limit of the audit events f matches, newest first,
@@ -28,6 +29,9 @@ func AuditEvents(tx *gorm.DB, f AuditFilter, limit, offset int) ([]AuditEvent, e
 	}
 	if f.SignatureID != 0 {
 		q = q.Where("signature_id = ?", f.SignatureID)
+	}
+	if f.LetterID != 0 {
+		q = q.Where("letter_id = ?", f.LetterID)
 	}
 	var events []AuditEvent
 	if err := q.Order("id DESC").Limit(limit).Offset(offset).Find(&events).Error; err != nil {

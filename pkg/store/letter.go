@@ -260,5 +260,6 @@ func AuditLetter(tx *gorm.DB, by Actor, action string, l *Letter, detail string,
 	if detail != "" {
 		subject += ": " + detail
 	}
-	return AuditAction(tx, by, action, TruncateRunes(subject, 300), at)
+	return Audit(tx, AuditEvent{StaffID: by.StaffID, StaffEmail: by.Name, Action: action, LetterID: &l.ID,
+		Subject: TruncateRunes(subject, 300), CreatedAt: at})
 }

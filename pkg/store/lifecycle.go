@@ -411,7 +411,7 @@ func (s *Store) record(tx *gorm.DB, before, after *Signature, m Move) error {
 		return err
 	}
 	return Audit(tx, AuditEvent{StaffID: m.By.StaffID, StaffEmail: m.By.Name, Action: string(m.Event), SignatureID: &after.ID,
-		Subject: subject, Before: string(bj), After: string(aj), CreatedAt: m.At})
+		LetterID: &after.LetterID, Subject: subject, Before: string(bj), After: string(aj), CreatedAt: m.At})
 }
 
 // eraseTraces drops a signature's queued mail and replaces the personal

@@ -192,8 +192,23 @@ type MailStats struct {
 	OldestQueue *time.Time // when the oldest queued job was created
 }
 
-// OutboxStats counts the outbox's jobs by state.
-func OutboxStats(tx *gorm.DB, now time.Time) (MailStats, error) {
+// MailFilter narrows the outbox as the console shows it; a zero field matches
+// any.
+type MailFilter struct {
+	LetterID uint // mail about the signatures of this letter
+}
+
+// jobs is the query for the mail jobs f matches.
+func (f MailFilter) jobs(tx *gorm.DB) *gorm.DB {
+	q := tx.Model(&MailJob{})
+	if f.LetterID != 0 {
+		q = q.Where("signature_id IN (SELECT id FROM signatures WHERE letter_id = ?)", f.LetterID)
+	}
+	return q
+}
+
+// OutboxStats counts the outbox's jobs that f matches by state.
+func OutboxStats(tx *gorm.DB, f MailFilter, now time.Time) (MailStats, error) {
 	var s MailStats
 	counts := []struct {
 		into  *int64
@@ -205,12 +220,12 @@ func OutboxStats(tx *gorm.DB, now time.Time) (MailStats, error) {
 		{&s.SentLastDay, "status = ? AND sent_at > ?", []any{JobSent, now.Add(-24 * time.Hour)}},
 	}
 	for _, c := range counts {
-		if err := tx.Model(&MailJob{}).Where(c.query, c.args...).Count(c.into).Error; err != nil {
+		if err := f.jobs(tx).Where(c.query, c.args...).Count(c.into).Error; err != nil {
 			return s, fmt.Errorf("store: outbox stats: %w", err)
 		}
 	}
 	var oldest MailJob
-	err := tx.Where("status = ?", JobQueued).Order("created_at").Limit(1).Find(&oldest).Error
+	err := f.jobs(tx).Where("status = ?", JobQueued).Order("created_at").Limit(1).Find(&oldest).Error
 	if err != nil {
 		return s, fmt.Errorf("store: oldest queued mail: %w", err)
 	}
@@ -220,13 +235,45 @@ func OutboxStats(tx *gorm.DB, now time.Time) (MailStats, error) {
 	return s, nil
 }
 
-// FailedMailJobs lists the most recent failed jobs.
-func FailedMailJobs(tx *gorm.DB, limit int) ([]MailJob, error) {
+// FailedMailJobs lists the most recent failed jobs f matches, each with the
+// id and letter of its signature.
+func FailedMailJobs(tx *gorm.DB, f MailFilter, limit int) ([]MailJob, error) {
 	var jobs []MailJob
-	if err := tx.Where("status = ?", JobFailed).Order("updated_at DESC, id DESC").Limit(limit).Find(&jobs).Error; err != nil {
-		return nil, fmt.Errorf("store: failed mail jobs: %w", err)
+	err := f.jobs(tx).Preload("Signature", func(q *gorm.DB) *gorm.DB { return q.Select("id", "letter_id") }).
+		Where("status = ?", JobFailed).Order("updated_at DESC, id DESC").Limit(limit).Find(&jobs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: failed mail jobs %+v: %w", f, err)
 	}
 	return jobs, nil
+}
+
+// WaitingMailByLetter counts the queued and the failed jobs by the letter of
+// their signature (letters with neither are absent), for the console's mail
+// page.
+func WaitingMailByLetter(tx *gorm.DB) (map[uint]MailStats, error) {
+	var rows []struct {
+		LetterID uint
+		Status   JobStatus
+		Count    int64
+	}
+	err := tx.Table("mail_jobs").Select("signatures.letter_id AS letter_id, mail_jobs.status AS status, COUNT(*) AS count").
+		Joins("JOIN signatures ON signatures.id = mail_jobs.signature_id").
+		Where("mail_jobs.status IN ?", []JobStatus{JobQueued, JobFailed}).
+		Group("signatures.letter_id, mail_jobs.status").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: waiting mail by letter: %w", err)
+	}
+	out := map[uint]MailStats{}
+	for _, r := range rows {
+		s := out[r.LetterID]
+		if r.Status == JobQueued {
+			s.Queued = r.Count
+		} else {
+			s.Failed = r.Count
+		}
+		out[r.LetterID] = s
+	}
+	return out, nil
 }
 
 // RequeueFailedMail puts failed jobs (all of them when ids is empty) back in

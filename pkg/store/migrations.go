@@ -24,6 +24,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026112702_wall_index_published_only", Migrate: wallIndexPublishedOnly},
 		{ID: "2026120401_letter_changes_unpublished", Migrate: countUnpublished},
 		{ID: "2026120501_letters_in_the_database", Migrate: lettersInTheDatabase},
+		{ID: "2026120502_audit_events_letter", Migrate: auditEventsNameLetter},
 	}
 }
 
@@ -150,6 +151,30 @@ func lettersInTheDatabase(tx *gorm.DB) error {
 	return tx.Exec("INSERT INTO letter_texts (letter_id, lang, version, title, summary, recipients, body, change, note, " +
 		"edited_by, created_at, updated_at) SELECT id, lang, 1, title, summary, '', body, '', '', '', created_at, " +
 		"updated_at FROM letters WHERE id NOT IN (SELECT letter_id FROM letter_texts)").Error
+}
+
+// auditEventsNameLetter adds audit_events.letter_id, indexed, so that the
+// audit log can be filtered by letter, and fills it for the events about a
+// signature from the signature's letter.
+func auditEventsNameLetter(tx *gorm.DB) error {
+	// The column as it is at this step: a step must not follow later changes
+	// to the model.
+	type auditEvent struct {
+		LetterID *uint `gorm:"index:idx_audit_events_letter_id"`
+	}
+	m := tx.Table("audit_events").Migrator()
+	if !m.HasColumn(&auditEvent{}, "letter_id") {
+		if err := m.AddColumn(&auditEvent{}, "LetterID"); err != nil {
+			return err
+		}
+	}
+	if !m.HasIndex(&auditEvent{}, "idx_audit_events_letter_id") {
+		if err := m.CreateIndex(&auditEvent{}, "idx_audit_events_letter_id"); err != nil {
+			return err
+		}
+	}
+	return tx.Exec(`UPDATE audit_events SET letter_id = (SELECT letter_id FROM signatures WHERE signatures.id = audit_events.signature_id)
+		WHERE signature_id IS NOT NULL AND letter_id IS NULL`).Error
 }
 
 // dropIndexIfPresent drops the index of table, unless it is already gone.

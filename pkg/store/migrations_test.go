@@ -145,3 +145,39 @@ func TestMigrationCountsUnpublishedNames(t *testing.T) {
 		t.Errorf("after the migration: %+v (%v)", c, err)
 	}
 }
+
+// TestMigrationNamesTheLetterOfAuditEvents takes a database back to before
+// audit events named their letter: the column and its index come back, the
+// events about a signature name the signature's letter, the others none.
+func TestMigrationNamesTheLetterOfAuditEvents(t *testing.T) {
+	st, _ := openTemp(t)
+	var aboutSignature, aboutStaff store.AuditEvent
+	letterID := migrateFrom(t, st, []string{
+		"DROP INDEX idx_audit_events_letter_id",
+		"ALTER TABLE audit_events DROP COLUMN letter_id",
+		"DELETE FROM migrations WHERE id = '2026120502_audit_events_letter'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+			EmailHash: "e", Status: store.StatusPendingReview, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+		if err := tx.Create(sig).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("INSERT INTO audit_events (staff_email, action, signature_id, created_at) VALUES ('signer', 'confirm', ?, CURRENT_TIMESTAMP)", sig.ID).Error; err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO audit_events (staff_email, action, created_at) VALUES ('a@b.example', 'staff_add', CURRENT_TIMESTAMP)").Error
+	})
+	db := st.Read(context.Background())
+	if err := db.Where("action = ?", "confirm").Take(&aboutSignature).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Where("action = ?", "staff_add").Take(&aboutStaff).Error; err != nil {
+		t.Fatal(err)
+	}
+	if aboutSignature.LetterID == nil || *aboutSignature.LetterID != letterID {
+		t.Errorf("the signature's event names letter %v, want %d", aboutSignature.LetterID, letterID)
+	}
+	if aboutStaff.LetterID != nil {
+		t.Errorf("the staff event names letter %d, want none", *aboutStaff.LetterID)
+	}
+}

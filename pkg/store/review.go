@@ -49,13 +49,16 @@ func ConfirmedSignatureByID(tx *gorm.DB, id uint64) (*Signature, error) {
 	return findOne[Signature](tx, "signature", "id = ? AND "+notUnconfirmed, id, StatusUnconfirmed)
 }
 
-// ConfirmedSignaturesAfter loads up to limit of the letter's signatures that
-// are no longer unconfirmed, with ids above after, in id order: the export
-// reads a letter in such batches.
+// ConfirmedSignaturesAfter loads up to limit of the letter's signatures (of
+// every letter's when letterID is 0) that are no longer unconfirmed, with ids
+// above after, in id order: the export reads in such batches.
 func ConfirmedSignaturesAfter(tx *gorm.DB, letterID uint, after uint64, limit int) ([]Signature, error) {
+	q := tx.Where(notUnconfirmed+" AND id > ?", StatusUnconfirmed, after)
+	if letterID != 0 {
+		q = q.Where("letter_id = ?", letterID)
+	}
 	var sigs []Signature
-	err := tx.Where("letter_id = ? AND "+notUnconfirmed+" AND id > ?", letterID, StatusUnconfirmed, after).
-		Order("id").Limit(limit).Find(&sigs).Error
+	err := q.Order("id").Limit(limit).Find(&sigs).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: confirmed signatures of letter %d after %d: %w", letterID, after, err)
 	}

@@ -135,6 +135,8 @@ type LoginFailure struct {
 
 // AuditEvent is a row of audit_events: who did what to which signature (or
 // staff account, or export) and when, with the fields before and after.
+// LetterID names the letter the event concerns, when it concerns one: the
+// letter of the signature, or a letter acted on as a whole.
 type AuditEvent struct {
 	ID          uint64    `gorm:"primaryKey"`
 	StaffID     *uint     `gorm:"index"`
@@ -145,6 +147,7 @@ type AuditEvent struct {
 	Before      string    `gorm:"type:text;not null;default:''"` // JSON
 	After       string    `gorm:"type:text;not null;default:''"` // JSON
 	CreatedAt   time.Time `gorm:"index"`
+	LetterID    *uint     `gorm:"index"`
 }
 
 // Audit inserts an audit event.

@@ -25,8 +25,10 @@ type abuseView struct {
 	Fields      []formField
 	Errors      formErrors
 	Preview     *int64
-	Form        invalidateForm
-	Flash       string
+	// PreviewLetter is the title of the letter the preview counted on.
+	PreviewLetter string
+	Form          invalidateForm
+	Flash         string
 }
 
 type blockForm struct {
@@ -44,9 +46,16 @@ type invalidateForm struct {
 	Confirm string `form:"confirm"` // set by the button that carries the previewed count out
 }
 
-// showAbuse is /admin/abuse.
+// showAbuse is /admin/abuse; ?letter=slug chooses the letter of the bulk
+// invalidation.
 func (a *App) showAbuse(c echo.Context) error {
-	return a.renderAbuse(c, http.StatusOK, blockForm{Kind: store.BlockDomain}, invalidateForm{}, nil, nil)
+	f := invalidateForm{Letter: c.QueryParam("letter")}
+	letter := a.chooseLetter(f.Letter)
+	var errs map[string]string
+	if letter.Error != "" {
+		errs = map[string]string{"letter": letter.Error}
+	}
+	return a.renderAbuse(c, letter.status(), blockForm{Kind: store.BlockDomain}, f, errs, nil)
 }
 
 // createBlock adds a domain or network to the block list.
@@ -214,6 +223,9 @@ func (a *App) renderAbuse(c echo.Context, status int, bf blockForm, f invalidate
 	fields := prepareFields(a.invalidateFields(l, f), errs, l)
 	v := &abuseView{Page: a.page(c, l.T("admin.abuse.title")), Blocks: blocks, BlockFields: blockFields, Fields: fields,
 		Errors: errorSummary(append(blockFields, fields...)), Preview: preview, Form: f, Flash: flashMessage(l, c.QueryParams())}
+	if letter, ok := a.d.Letters.BySlug(f.Letter); ok && preview != nil {
+		v.PreviewLetter = letter.Title()
+	}
 	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, "admin_abuse", v)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"slices"
 	"strconv"
 
@@ -13,18 +12,26 @@ import (
 
 type auditView struct {
 	*Page
-	Filters []formField
-	Events  []store.AuditEvent
-	PrevURL string
-	NextURL string
+	Filters    []formField
+	Events     []auditRow
+	ShowLetter bool
+	PrevURL    string
+	NextURL    string
+}
+
+// auditRow is one event of the audit log with the title of its letter.
+type auditRow struct {
+	store.AuditEvent
+	LetterTitle string
 }
 
 // showAudit is the audit log: every staff action, newest first, filterable by
-// action, staff member and signature.
+// letter, action, staff member and signature.
 func (a *App) showAudit(c echo.Context) error {
 	l := a.localizer(c)
 	q := c.QueryParams()
-	f := moderation.AuditFilter{Action: q.Get("action"), StaffEmail: q.Get("staff")}
+	letter := a.chooseLetter(q.Get("letter"))
+	f := moderation.AuditFilter{Action: q.Get("action"), StaffEmail: q.Get("staff"), LetterID: letter.ID}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	if s := q.Get("signature"); s != "" {
 		id, err := strconv.ParseUint(s, 10, 64)
@@ -33,19 +40,32 @@ func (a *App) showAudit(c echo.Context) error {
 		}
 		f.SignatureID = id
 	}
-	events, more, err := a.d.Moderator.AuditLog(c.Request().Context(), f)
-	if err != nil {
-		return err
+	var events []store.AuditEvent
+	var more bool
+	if letter.Error == "" {
+		var err error
+		if events, more, err = a.d.Moderator.AuditLog(c.Request().Context(), f); err != nil {
+			return err
+		}
 	}
 	actions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
 	for _, act := range auditActions() {
 		actions = append(actions, fieldOption{Value: act, Label: l.T("admin.audit.action." + act), Selected: act == f.Action})
 	}
-	v := &auditView{Page: a.page(c, l.T("admin.audit.title")), Events: events, Filters: []formField{
+	v := &auditView{Page: a.page(c, l.T("admin.audit.title")), ShowLetter: a.showLetters(), Filters: []formField{
+		a.letterField(l, l.T("admin.filter.any"), letter),
 		{Name: "action", Type: "select", Label: l.T("admin.audit.filter_action"), Options: actions},
 		{Name: "staff", Type: "email", Label: l.T("admin.audit.filter_staff"), Value: f.StaffEmail},
 		{Name: "signature", Type: "text", Label: l.T("admin.audit.filter_signature"), Value: q.Get("signature")},
 	}}
+	v.HasErrors = letter.Error != ""
+	for _, e := range events {
+		row := auditRow{AuditEvent: e}
+		if e.LetterID != nil {
+			row.LetterTitle = a.letterLinkOf(*e.LetterID).Title
+		}
+		v.Events = append(v.Events, row)
+	}
 	page := max(f.Page, 1)
 	if page > 1 {
 		v.PrevURL = withPage("/admin/audit", q, page-1)
@@ -53,7 +73,7 @@ func (a *App) showAudit(c echo.Context) error {
 	if more {
 		v.NextURL = withPage("/admin/audit", q, page+1)
 	}
-	return a.render(c, http.StatusOK, "admin_audit", v)
+	return a.render(c, letter.status(), "admin_audit", v)
 }
 
 // auditActions are the actions the audit log can be filtered by: every

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -14,30 +14,67 @@ const failedShown = 50
 
 type mailView struct {
 	*Page
-	Stats  store.MailStats
-	Oldest string
-	Failed []store.MailJob
-	Flash  string
+	Filters []formField
+	// ByLetter is how much mail waits or failed on each letter, with a link
+	// to the page limited to that letter.
+	ByLetter   []letterMail
+	Stats      store.MailStats
+	Oldest     string
+	Failed     []failedMail
+	ShowLetter bool
+	Flash      string
+}
+
+// letterMail is one letter in the mail page's header.
+type letterMail struct {
+	Title   string
+	URL     string
+	Stats   store.MailStats
+	Current bool
+}
+
+// failedMail is one failed mail as the console lists it.
+type failedMail struct {
+	store.MailJob
+	LetterTitle string
 }
 
 // showMail is the outbox at a glance: how much mail waits, how much failed
-// and why (SMTP codes only), with a way for admins to send failed mail again.
+// and why (SMTP codes only), on every letter or one (?letter=slug), with a
+// way for admins to send failed mail again.
 func (a *App) showMail(c echo.Context) error {
 	l := a.localizer(c)
+	letter := a.chooseLetter(c.QueryParam("letter"))
+	v := &mailView{Page: a.page(c, l.T("admin.mail.title")), Flash: flashMessage(l, c.QueryParams()), ShowLetter: a.showLetters(),
+		Filters: []formField{a.letterField(l, l.T("admin.filter.all_letters"), letter)}}
+	v.HasErrors = letter.Error != ""
 	db := a.d.Store.Read(c.Request().Context())
-	stats, err := store.OutboxStats(db, a.d.Now())
+	byLetter, err := store.WaitingMailByLetter(db)
 	if err != nil {
 		return err
 	}
-	failed, err := store.FailedMailJobs(db, failedShown)
+	for _, each := range a.d.Letters.All() {
+		v.ByLetter = append(v.ByLetter, letterMail{Title: each.Title(), URL: "/admin/mail?letter=" + url.QueryEscape(each.Slug),
+			Stats: byLetter[each.ID], Current: each.ID == letter.ID})
+	}
+	if letter.Error != "" {
+		return a.render(c, letter.status(), "admin_mail", v)
+	}
+	filter := store.MailFilter{LetterID: letter.ID}
+	if v.Stats, err = store.OutboxStats(db, filter, a.d.Now()); err != nil {
+		return err
+	}
+	failed, err := store.FailedMailJobs(db, filter, failedShown)
 	if err != nil {
 		return err
 	}
-	v := &mailView{Page: a.page(c, l.T("admin.mail.title")), Stats: stats, Failed: failed, Flash: flashMessage(l, c.QueryParams())}
-	if stats.OldestQueue != nil {
-		v.Oldest = formatTime(stats.OldestQueue)
+	for _, job := range failed {
+		v.Failed = append(v.Failed, failedMail{MailJob: job, LetterTitle: a.letterLinkOf(job.Signature.LetterID).Title})
 	}
-	return a.render(c, http.StatusOK, "admin_mail", v)
+	if v.Stats.OldestQueue != nil {
+		v.Oldest = formatTime(v.Stats.OldestQueue)
+	}
+	return a.render(c, letter.status(), "admin_mail", v)
 }
 
 type requeueForm struct {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"net/url"
 	"strconv"
 
@@ -60,33 +59,33 @@ func (a *App) showQueue(c echo.Context) error {
 	if filter.Status == "" {
 		filter.Status = store.StatusPendingReview
 	}
-	if slug := q.Get("letter"); slug != "" {
-		letter, ok := a.d.Letters.BySlug(slug)
-		if !ok {
-			return echo.ErrBadRequest
-		}
-		filter.LetterID = letter.ID
-	}
+	letter := a.chooseLetter(q.Get("letter"))
+	filter.LetterID = letter.ID
 	if !a.validQueueFilter(filter) {
 		return echo.ErrBadRequest
 	}
-	page, err := a.d.Moderator.Queue(c.Request().Context(), filter)
-	if err != nil {
-		return err
+	var page moderation.Page
+	if letter.Error == "" {
+		var err error
+		if page, err = a.d.Moderator.Queue(c.Request().Context(), filter); err != nil {
+			return err
+		}
 	}
 	v := &queueView{Page: a.page(c, l.T("admin.queue.title")), PageNo: page.Page, Return: c.Request().URL.RequestURI(),
-		Filters: a.queueFilters(l, filter), Flash: flashMessage(l, q), Reasons: a.d.Moderator.Reasons()}
+		Filters: a.queueFilters(l, filter, letter), Flash: flashMessage(l, q), Reasons: a.d.Moderator.Reasons()}
+	v.HasErrors = letter.Error != ""
 	for _, act := range moderation.Actions() {
 		v.Actions = append(v.Actions, fieldOption{Value: string(act), Label: l.T("admin.action." + string(act))})
 	}
+	var err error
 	if v.Pending, err = a.pendingByLetter(c, filter.LetterID); err != nil {
 		return err
 	}
-	v.ShowLetter = len(a.d.Letters.All()) > 1
+	v.ShowLetter = a.showLetters()
 	for _, item := range page.Items {
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
-			LetterTitle: a.letterTitle(item.LetterID)})
+			LetterTitle: a.letterLinkOf(item.LetterID).Title})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)
@@ -94,7 +93,7 @@ func (a *App) showQueue(c echo.Context) error {
 	if page.HasMore {
 		v.NextURL = withPage("/admin", q, page.Page+1)
 	}
-	return a.render(c, http.StatusOK, "admin_queue", v)
+	return a.render(c, letter.status(), "admin_queue", v)
 }
 
 // pendingByLetter is the queue's header: every letter with how many of its
@@ -112,14 +111,6 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 	return out, nil
 }
 
-// letterTitle is the title of the letter with id, as staff know it.
-func (a *App) letterTitle(id uint) string {
-	if letter, ok := a.d.Letters.ByID(id); ok {
-		return letter.Title()
-	}
-	return ""
-}
-
 func (a *App) validQueueFilter(f moderation.Filter) bool {
 	kindOK := f.Kind == "" || f.Kind == store.KindOrganisation || f.Kind == store.KindIndividual
 	countryOK := f.Country == "" || a.d.Countries.Valid(f.Country)
@@ -130,7 +121,7 @@ func (a *App) validQueueFilter(f moderation.Filter) bool {
 	return kindOK && countryOK && statusOK && len(f.Query) <= 200 && f.Page >= 0
 }
 
-func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter) []formField {
+func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter, letter letterChoice) []formField {
 	statuses := []fieldOption{}
 	for _, s := range moderation.Statuses() {
 		statuses = append(statuses, fieldOption{Value: string(s), Label: l.T("status." + string(s)), Selected: s == f.Status})
@@ -141,12 +132,8 @@ func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter) []formField {
 	}
 	countries := a.countryOptions(l, f.Country)
 	countries[0].Label = l.T("admin.filter.any")
-	letterOptions := []fieldOption{{Value: "", Label: l.T("admin.filter.any")}}
-	for _, letter := range a.d.Letters.All() {
-		letterOptions = append(letterOptions, fieldOption{Value: letter.Slug, Label: letter.Title(), Selected: letter.ID == f.LetterID})
-	}
 	return []formField{
-		{Name: "letter", Type: "select", Label: l.T("admin.filter.letter"), Options: letterOptions},
+		a.letterField(l, l.T("admin.filter.any"), letter),
 		{Name: "status", Type: "select", Label: l.T("admin.filter.status"), Options: statuses},
 		{Name: "kind", Type: "select", Label: l.T("admin.filter.kind"), Options: kinds},
 		{Name: "country", Type: "select", Label: l.T("admin.filter.country"), Options: countries},

@@ -20,6 +20,7 @@ import (
 type signatureView struct {
 	*Page
 	Row     queueRow
+	Letter  letterLink
 	Fields  []formField
 	Errors  formErrors
 	Actions []moderation.Action
@@ -138,6 +139,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	v := &signatureView{
 		Page:    a.page(c, title),
 		Row:     queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)},
+		Letter:  a.letterLinkOf(item.LetterID),
 		Fields:  fields,
 		Errors:  errorSummary(fields),
 		Reasons: a.d.Moderator.Reasons(),
