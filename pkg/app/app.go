@@ -21,6 +21,7 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/digest"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
 	"github.com/undersigned/undersigned/pkg/letters"
@@ -58,7 +59,10 @@ type App struct {
 	Live          *live.Hub
 	Blocks        *abuse.Blocklist
 	Outbox        *mail.Worker
-	Web           *web.App
+	// Digests queues the staff's digests of signatures awaiting review;
+	// Serve runs it every minute.
+	Digests *digest.Service
+	Web     *web.App
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
 	HashSlots *semaphore.Weighted
@@ -156,7 +160,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator,
-		Live: hub, Blocks: blocks, Outbox: outbox, Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
+		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
+		Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
 }
 
 // Close closes the database.
@@ -180,6 +185,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.Live.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
 	wg.Go(func() { a.every(workCtx, lettersEvery, "refreshing the letters", a.refreshLetters) })
+	wg.Go(func() { a.every(workCtx, digestsEvery, "queueing staff digests", a.queueDigests) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -235,6 +241,16 @@ func (a *App) refreshLetters(ctx context.Context) error {
 	if n > 0 {
 		a.log.Info("letters moved on their scheduled dates", "moves", n)
 	}
+	return err
+}
+
+// digestsEvery is how often the staff due a digest of the signatures
+// awaiting review are looked for: "at once" means within a minute.
+const digestsEvery = time.Minute
+
+// queueDigests queues a digest for every staff member due one.
+func (a *App) queueDigests(ctx context.Context) error {
+	_, err := a.Digests.QueueDue(ctx)
 	return err
 }
 

@@ -25,6 +25,13 @@ type Content struct {
 	SiteName    string
 	Contact     string // the campaign's address, or "" when none is configured
 	ReasonText  string // rejections: why, in the campaign's words
+	// A staff member's digest: the letters with signatures awaiting review,
+	// how many in all, the whole queue and the page where the member
+	// chooses how often.
+	Digest      []DigestLine
+	Waiting     int64
+	QueueURL    string
+	SettingsURL string
 	l           *i18n.Localizer
 }
 
@@ -69,7 +76,7 @@ func (r *Renderer) Render(c Content, l *i18n.Localizer) (*Message, error) {
 		return nil, fmt.Errorf("mail: render %s html: %w", name, err)
 	}
 	m := &Message{
-		Subject: l.T("mail."+name+".subject", "Title", c.LetterTitle),
+		Subject: c.subject(),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}
@@ -77,6 +84,24 @@ func (r *Renderer) Render(c Content, l *i18n.Localizer) (*Message, error) {
 		m.Links = append(m.Links, c.ConfirmURL)
 	}
 	return m, nil
+}
+
+// subject is the mail's subject line: a digest counts what awaits review, a
+// signer's mail names the letter.
+func (c Content) subject() string {
+	if c.Kind == store.MailDigest {
+		return c.T("mail.digest.subject", "Count", c.Waiting, "Site", c.SiteName)
+	}
+	return c.T("mail."+string(c.Kind)+".subject", "Title", c.LetterTitle)
+}
+
+// Footer is the mail's last line, saying why the recipient gets it; the
+// layout's mail_bottom shows it.
+func (c Content) Footer() string {
+	if c.Kind == store.MailDigest {
+		return c.T("mail.digest.footer", "Site", c.SiteName)
+	}
+	return c.T("mail.footer", "Site", c.SiteName)
 }
 
 // Button is what the mail_button template draws: a link styled as a button,

@@ -120,7 +120,8 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 				out.unsent = append(out.unsent, job.ID)
 				continue
 			}
-			w.process(ctx, job, sigs[job.SignatureID], &out)
+			msg, err := w.composeJob(ctx, job, sigs)
+			w.process(ctx, job, msg, err, &out)
 		}
 		if err := w.record(ctx, out); err != nil {
 			return sent, err
@@ -168,19 +169,36 @@ type outcomes struct {
 // signaturesOf loads the signatures a batch of jobs writes to, in one query
 // rather than one a mail.
 func (w *Worker) signaturesOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.Signature, error) {
-	ids := make([]uint64, len(jobs))
-	for i, job := range jobs {
-		ids[i] = job.SignatureID
+	ids := make([]uint64, 0, len(jobs))
+	for _, job := range jobs {
+		if job.SignatureID != nil {
+			ids = append(ids, *job.SignatureID)
+		}
 	}
 	return store.SignaturesByID(w.d.Store.Read(ctx), ids)
 }
 
-// process sends one job to sig, its signature (nil when it is gone), and
-// notes the outcome; a failure to send is noted on the job.
-func (w *Worker) process(ctx context.Context, job store.MailJob, sig *store.Signature, out *outcomes) {
-	msg, err := w.compose(job, sig)
+// composeJob renders a job's message: a digest for a staff member, or a
+// signer's mail from sigs, the batch's signatures.
+func (w *Worker) composeJob(ctx context.Context, job store.MailJob, sigs map[uint64]*store.Signature) (*Message, error) {
+	if job.StaffID != nil {
+		return w.composeDigest(ctx, job)
+	}
+	if job.SignatureID == nil {
+		return nil, store.ErrNotFound
+	}
+	return w.compose(job, sigs[*job.SignatureID])
+}
+
+// process sends one job's message, msg, or notes why composing it failed
+// (err), and notes the outcome; a failure to send is noted on the job.
+func (w *Worker) process(ctx context.Context, job store.MailJob, msg *Message, err error, out *outcomes) {
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errObsolete) {
 		out.changes = append(out.changes, func(tx *gorm.DB) error { return tx.Delete(&store.MailJob{}, job.ID).Error })
+		return
+	}
+	if errors.Is(err, errNothingToSay) { // counted as sent: the moment stays the member's last digest
+		out.sent = append(out.sent, job.ID)
 		return
 	}
 	if err == nil {

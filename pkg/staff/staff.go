@@ -95,7 +95,7 @@ func (s *Service) Add(ctx context.Context, by store.Actor, email string, role st
 	if err != nil {
 		return nil, err
 	}
-	member := &store.Staff{Email: email, Role: role, PasswordHash: hash}
+	member := &store.Staff{Email: email, Role: role, PasswordHash: hash, Digest: store.DigestHourly}
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		if err := store.AddStaff(tx, member); err != nil {
 			return err

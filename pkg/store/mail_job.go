@@ -19,6 +19,9 @@ const (
 	MailAlreadySigned MailKind = "already_signed"
 	MailPublished     MailKind = "published"
 	MailRejected      MailKind = "rejected"
+	// MailDigest is a staff member's digest of the signatures awaiting
+	// review: it names a staff member, not a signature.
+	MailDigest MailKind = "digest"
 )
 
 // JobStatus is where a mail job stands.
@@ -32,17 +35,21 @@ const (
 )
 
 // MailJob is a row of the mail_jobs table, the outbox. It is inserted in the
-// transaction that causes the mail and names the signature, not its address:
-// the worker renders the message at send time, confirmation link included.
+// transaction that causes the mail and names whom it is about, not their
+// address: a signature (mail to its signer) or, for a digest, a staff
+// member. The worker renders the message at send time, confirmation link
+// and counts included.
 type MailJob struct {
-	ID            uint64    `gorm:"primaryKey"`
-	Kind          MailKind  `gorm:"size:40;not null"`
-	SignatureID   uint64    `gorm:"not null;index"`
-	Signature     Signature `gorm:"constraint:OnDelete:CASCADE"`
-	Status        JobStatus `gorm:"size:20;not null;index:idx_mail_jobs_due,priority:1"`
-	Attempts      int       `gorm:"not null;default:0"`
-	NextAttemptAt time.Time `gorm:"not null;index:idx_mail_jobs_due,priority:2"`
-	LastError     string    `gorm:"size:1000;not null;default:''"`
+	ID            uint64     `gorm:"primaryKey"`
+	Kind          MailKind   `gorm:"size:40;not null"`
+	SignatureID   *uint64    `gorm:"index"`
+	Signature     *Signature `gorm:"constraint:OnDelete:CASCADE"`
+	StaffID       *uint      `gorm:"index"`
+	Staff         *Staff     `gorm:"constraint:OnDelete:CASCADE"`
+	Status        JobStatus  `gorm:"size:20;not null;index:idx_mail_jobs_due,priority:1"`
+	Attempts      int        `gorm:"not null;default:0"`
+	NextAttemptAt time.Time  `gorm:"not null;index:idx_mail_jobs_due,priority:2"`
+	LastError     string     `gorm:"size:1000;not null;default:''"`
 	SentAt        *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -72,7 +79,7 @@ func RecentMailFor(tx *gorm.DB, signatureID uint64, since time.Time) (bool, erro
 
 // newMailJob is a job, due at now, to send a mail of kind about a signature.
 func newMailJob(kind MailKind, signatureID uint64, now time.Time) MailJob {
-	return MailJob{Kind: kind, SignatureID: signatureID, Status: JobQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	return MailJob{Kind: kind, SignatureID: &signatureID, Status: JobQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
 // ClaimMailJobs takes up to limit due jobs for one worker: it moves their

@@ -11,7 +11,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &MailJob{}, &Staff{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -25,6 +25,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120401_letter_changes_unpublished", Migrate: countUnpublished},
 		{ID: "2026120501_letters_in_the_database", Migrate: lettersInTheDatabase},
 		{ID: "2026120502_audit_events_letter", Migrate: auditEventsNameLetter},
+		{ID: "2026120503_staff_digests", Migrate: staffDigests},
 	}
 }
 
@@ -175,6 +176,89 @@ func auditEventsNameLetter(tx *gorm.DB) error {
 	}
 	return tx.Exec(`UPDATE audit_events SET letter_id = (SELECT letter_id FROM signatures WHERE signatures.id = audit_events.signature_id)
 		WHERE signature_id IS NOT NULL AND letter_id IS NULL`).Error
+}
+
+// staffDigests gives each staff member a digest choice (hourly unless they
+// choose otherwise) and the time of their last digest, and lets the outbox
+// address a staff member instead of a signature: mail_jobs.signature_id
+// becomes nullable and staff_id, with its own cascading foreign key, is added.
+func staffDigests(tx *gorm.DB) error {
+	// The tables as they are at this step: a step must not follow later
+	// changes to the models.
+	type signature struct {
+		ID uint64 `gorm:"primaryKey"`
+	}
+	type staff struct {
+		ID           uint   `gorm:"primaryKey"`
+		Digest       string `gorm:"size:20;not null;default:'hourly'"`
+		LastDigestAt *time.Time
+	}
+	type mailJob struct {
+		ID            uint64     `gorm:"primaryKey"`
+		Kind          string     `gorm:"size:40;not null"`
+		SignatureID   *uint64    `gorm:"index"`
+		Signature     *signature `gorm:"constraint:OnDelete:CASCADE"`
+		StaffID       *uint      `gorm:"index"`
+		Staff         *staff     `gorm:"constraint:OnDelete:CASCADE"`
+		Status        string     `gorm:"size:20;not null;index:idx_mail_jobs_due,priority:1"`
+		Attempts      int        `gorm:"not null;default:0"`
+		NextAttemptAt time.Time  `gorm:"not null;index:idx_mail_jobs_due,priority:2"`
+		LastError     string     `gorm:"size:1000;not null;default:''"`
+		SentAt        *time.Time
+		CreatedAt     time.Time
+		UpdatedAt     time.Time
+	}
+	m := tx.Migrator()
+	for _, column := range []string{"Digest", "LastDigestAt"} {
+		if err := m.AddColumn(&staff{}, column); err != nil {
+			return err
+		}
+	}
+	if tx.Dialector.Name() == "sqlite" {
+		return recreateMailJobs(tx, &mailJob{})
+	}
+	if err := tx.Exec("ALTER TABLE mail_jobs ALTER COLUMN signature_id DROP NOT NULL").Error; err != nil {
+		return err
+	}
+	if err := m.AddColumn(&mailJob{}, "StaffID"); err != nil {
+		return err
+	}
+	if err := m.CreateConstraint(&mailJob{}, "Staff"); err != nil {
+		return err
+	}
+	return m.CreateIndex(&mailJob{}, "StaffID")
+}
+
+// recreateMailJobs rebuilds mail_jobs on SQLite as model declares it, keeping
+// its rows, its ids and the last id used: SQLite can change neither a
+// column's NOT NULL nor a table's foreign keys in place. GORM's own
+// AlterColumn rebuilds the table too, but leaves its indexes behind and
+// cannot add a foreign key.
+func recreateMailJobs(tx *gorm.DB, model any) error {
+	const columns = "id, kind, signature_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at"
+	for _, stmt := range []string{
+		"ALTER TABLE mail_jobs RENAME TO mail_jobs_before",
+		"DROP INDEX IF EXISTS idx_mail_jobs_due",
+		"DROP INDEX IF EXISTS idx_mail_jobs_signature_id",
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	if err := tx.Migrator().CreateTable(model); err != nil {
+		return err
+	}
+	for _, stmt := range []string{
+		"INSERT INTO mail_jobs (" + columns + ") SELECT " + columns + " FROM mail_jobs_before",
+		"DELETE FROM sqlite_sequence WHERE name = 'mail_jobs'",
+		"UPDATE sqlite_sequence SET name = 'mail_jobs' WHERE name = 'mail_jobs_before'",
+		"DROP TABLE mail_jobs_before",
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropIndexIfPresent drops the index of table, unless it is already gone.

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -121,8 +123,18 @@ func migrateFrom(t *testing.T, st *store.Store, undo []string, add func(tx *gorm
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// ALTER TABLE … ADD COLUMN writes ", " where CREATE TABLE writes ",".
-	same := func(schema []string) string { return strings.ReplaceAll(strings.Join(schema, "\n"), ", `", ",`") }
+	same := func(schema []string) string {
+		out := make([]string, len(schema))
+		for i, sql := range schema {
+			// ALTER TABLE … ADD COLUMN writes ", " where CREATE TABLE writes ",".
+			sql = strings.ReplaceAll(sql, ", `", ",`")
+			// GORM writes a table's foreign keys in map order: compare them sorted.
+			parts := strings.Split(sql, ",CONSTRAINT ")
+			slices.Sort(parts[1:])
+			out[i] = strings.Join(parts, ",CONSTRAINT ")
+		}
+		return strings.Join(out, "\n")
+	}
 	if migrated := schemaOf(t, st); same(migrated) != same(fresh) {
 		t.Errorf("the migrated schema differs from a fresh one:\n%s\n\n%s", strings.Join(migrated, "\n"), strings.Join(fresh, "\n"))
 	}
@@ -179,5 +191,92 @@ func TestMigrationNamesTheLetterOfAuditEvents(t *testing.T) {
 	}
 	if aboutStaff.LetterID != nil {
 		t.Errorf("the staff event names letter %d, want none", *aboutStaff.LetterID)
+	}
+}
+
+// TestMigrationLetsTheOutboxAddressStaff takes a database back to before
+// staff digests, when every mail job named a signature, with a staff member
+// and two jobs, and migrates it: the jobs keep their ids, states and
+// signature, the member gets the hourly digest, ids go on after the last one
+// used, a job can name a staff member, each foreign key cascades, and the
+// schema (indexes included) is a fresh database's.
+func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	var sigID uint64
+	migrateFrom(t, st, []string{
+		"ALTER TABLE staffs DROP COLUMN digest",
+		"ALTER TABLE staffs DROP COLUMN last_digest_at",
+		"DROP TABLE mail_jobs",
+		"CREATE TABLE `mail_jobs` (`id` integer PRIMARY KEY AUTOINCREMENT,`kind` text NOT NULL,`signature_id` integer NOT NULL," +
+			"`status` text NOT NULL,`attempts` integer NOT NULL DEFAULT 0,`next_attempt_at` datetime NOT NULL,`last_error` text NOT NULL DEFAULT \"\"," +
+			"`sent_at` datetime,`created_at` datetime,`updated_at` datetime,CONSTRAINT `fk_mail_jobs_signature` FOREIGN KEY (`signature_id`) " +
+			"REFERENCES `signatures`(`id`) ON DELETE CASCADE)",
+		"CREATE INDEX `idx_mail_jobs_due` ON `mail_jobs`(`status`,`next_attempt_at`)",
+		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
+		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+		if err := tx.Create(sig).Error; err != nil {
+			return err
+		}
+		sigID = sig.ID
+		for _, stmt := range []string{
+			"INSERT INTO staffs (email, role, password_hash, disabled) VALUES ('mod@campaign.example', 'moderator', 'h', false)",
+			"INSERT INTO mail_jobs (id, kind, signature_id, status, next_attempt_at) VALUES (7, 'published', ?, 'sent', ?)",
+			"INSERT INTO mail_jobs (id, kind, signature_id, status, next_attempt_at) VALUES (9, 'confirm', ?, 'queued', ?)",
+			"DELETE FROM mail_jobs WHERE id = 9", // the last id used is gone; it must not be used again
+			"INSERT INTO mail_jobs (id, kind, signature_id, status, next_attempt_at) VALUES (8, 'confirm', ?, 'queued', ?)",
+		} {
+			args := []any{}
+			if strings.Contains(stmt, "?") {
+				args = []any{sigID, now}
+			}
+			if err := tx.Exec(stmt, args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db := st.Read(ctx)
+	var jobs []store.MailJob
+	if err := db.Order("id").Find(&jobs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].ID != 7 || jobs[0].Status != store.JobSent || jobs[1].ID != 8 || jobs[1].Status != store.JobQueued ||
+		jobs[0].SignatureID == nil || *jobs[0].SignatureID != sigID || jobs[1].StaffID != nil {
+		t.Fatalf("jobs after the migration: %+v", jobs)
+	}
+	member, err := store.StaffByEmail(db, "mod@campaign.example")
+	if err != nil || member.Digest != store.DigestHourly || member.LastDigestAt != nil {
+		t.Fatalf("staff member after the migration: %+v (%v)", member, err)
+	}
+	var queued bool
+	err = st.Write(ctx, func(tx *gorm.DB) error {
+		var err error
+		queued, err = store.QueueDigest(tx, member.ID, store.DigestHourly, now, now)
+		return err
+	})
+	var digest store.MailJob
+	if err == nil {
+		err = db.Where("staff_id = ?", member.ID).Take(&digest).Error
+	}
+	if err != nil || !queued || digest.ID != 10 || digest.SignatureID != nil || digest.Kind != store.MailDigest {
+		t.Fatalf("digest job: %+v, queued %v (%v); want id 10, after the last used", digest, queued, err)
+	}
+	err = st.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM signatures WHERE id = ?", sigID).Error; err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM staffs WHERE id = ?", member.ID).Error
+	})
+	var left int64
+	if err == nil {
+		err = db.Model(&store.MailJob{}).Count(&left).Error
+	}
+	if err != nil || left != 0 {
+		t.Errorf("%d jobs left once their signature and staff member are deleted (%v); want none", left, err)
 	}
 }

@@ -128,11 +128,11 @@ func signatureValues(args []any, s *Signature) []any {
 
 // mailJobColumns are the columns of a new mail job's row, in the order
 // mailJobValues gives them: every column of MailJob but its id.
-const mailJobColumns = "kind, signature_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at"
+const mailJobColumns = "kind, signature_id, staff_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at"
 
 // mailJobValues appends j's values for mailJobColumns to args.
 func mailJobValues(args []any, j MailJob) []any {
-	return append(args, string(j.Kind), j.SignatureID, string(j.Status), j.Attempts, j.NextAttemptAt, j.LastError, j.SentAt,
+	return append(args, string(j.Kind), j.SignatureID, j.StaffID, string(j.Status), j.Attempts, j.NextAttemptAt, j.LastError, j.SentAt,
 		j.CreatedAt, j.UpdatedAt)
 }
 

@@ -27,6 +27,11 @@ type Staff struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Digest is how often the member is mailed a digest of the signatures
+	// awaiting review; LastDigestAt is when the last one was queued (nil:
+	// never).
+	Digest       Digest `gorm:"size:20;not null;default:'hourly'"`
+	LastDigestAt *time.Time
 }
 
 // StaffByEmail loads the staff member with email, as stored (see

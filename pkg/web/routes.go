@@ -76,6 +76,8 @@ func (a *App) routes(static fs.FS) {
 	console.GET("/staff", a.showStaff, requireAdmin)
 	console.POST("/staff", a.createStaff, requireAdmin)
 	console.POST("/staff/disable", a.disableStaff, requireAdmin)
+	console.GET("/account", a.showAccount)
+	console.POST("/account", a.updateAccount)
 
 	e.StaticFS("/static", static)
 }
