@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
@@ -102,5 +106,44 @@ func waitForSubscribers(t *testing.T, h *webtest.Harness, n int) {
 			t.Fatalf("%d event streams open, want %d", h.App.Live.Subscribers(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLiveListKeepsToItsRoomAndLinksToTheRest watches the letter page while
+// staff approve three organisations from a country new to the list, with
+// room for one organisation a country: the page shows the country with one
+// name and a "more" line linking to the country's page, as a fresh page
+// would, without reloading.
+func TestLiveListKeepsToItsRoomAndLinksToTheRest(t *testing.T) {
+	h := webtest.New(t, func(c *config.Config) { c.Live.NamesPerCountry = 1 })
+	ids := h.SeedPending(3, "US")
+	watcher := webtest.Chrome(t)
+	err := chromedp.Do(watcher,
+		chromedp.Navigate(h.URL+"/letters/"+webtest.LetterSlug),
+		chromedp.WaitVisible(chromedp.ID("signatories")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForSubscribers(t, h, 1)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	approve := url.Values{"action": {"approve"}}
+	for _, id := range ids {
+		approve.Add("ids", fmt.Sprint(id))
+	}
+	if res := admin.Post("/admin/signatures/actions", approve); res.Status != http.StatusSeeOther {
+		t.Fatalf("approving: %d", res.Status)
+	}
+	_, err = chromedp.Run(watcher, chromedp.Poll[bool](`
+		window.notReloaded === true &&
+		document.querySelectorAll('#country-US [data-list="organisation"] li').length === 1 &&
+		!document.querySelector('#country-US [data-more]').hidden &&
+		document.querySelector('#country-US [data-more] a').textContent === "United States: see all, 2 more" &&
+		document.querySelector('#country-US [data-more] a').getAttribute("href").endsWith("/countries/US")`,
+		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil {
+		html, _ := chromedp.Run(watcher, chromedp.OuterHTML(chromedp.ID("signatories")))
+		t.Fatalf("the page did not keep to one name with a link to the rest: %v\n%s", err, html)
 	}
 }

@@ -36,6 +36,9 @@ type liveCountry struct {
 	// Others says how many individuals of the country chose not to be
 	// named, as the letter page does; empty when none did.
 	Others string `json:"others,omitempty"`
+	// More links to the country's page for the names the letter page has
+	// no room for, as the letter page does; empty when all fit.
+	More string `json:"more,omitempty"`
 }
 
 type liveName struct {
@@ -151,12 +154,25 @@ func (a *App) liveMessageOf(l *i18n.Localizer, u live.Update) liveMessage {
 	for i, ct := range u.Countries {
 		name := a.d.Countries.Name(ct.Code, l.Tag)
 		msg.Countries[i] = liveCountry{Code: ct.Code, Name: name, Total: ct.Total, Formatted: l.Number(ct.Total),
-			Heading: countryHeading(l, name, ct.Total), Others: othersLine(l, ct)}
+			Heading: countryHeading(l, name, ct.Total), Others: othersLine(l, ct),
+			More: moreLine(l, ct, name, a.d.Config.Live.NamesPerCountry)}
 	}
 	for i, n := range u.Names {
 		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}
 	}
 	return msg
+}
+
+// moreLine is the link under a country's names to the names the letter
+// page has no room for (it shows up to perKind organisations and perKind
+// named individuals), as country_group writes it; "" when all fit.
+func moreLine(l *i18n.Localizer, c live.CountryCount, name string, perKind int) string {
+	named := c.Individuals - c.Unnamed
+	more := c.Organisations - min(c.Organisations, int64(perKind)) + named - min(named, int64(perKind))
+	if more <= 0 {
+		return ""
+	}
+	return l.T("signatories.more", "Count", more, "Country", name)
 }
 
 // othersLine is the line under a country's names that counts the

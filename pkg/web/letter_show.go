@@ -18,23 +18,26 @@ import (
 // signatories by country.
 type letterView struct {
 	*Page
-	Letter      *letters.Letter
-	Text        letters.Text // the letter in the reader's language, or its own
-	Versions    []languageLink
-	Open        bool
-	ListPublic  bool
-	State       store.LetterState // where the letter stands now, its dates applied
-	Totals      live.Totals
-	Goal        *letters.Goal // nil when the letter has no goal
-	Groups      []countryGroup
-	Kind        store.Kind
-	Form        signForm
-	Stamp       string // the signed time the form was drawn, posted back
-	Fields      []formField
-	Errors      formErrors
-	KindChoices []kindChoice
-	LetterURL   string
-	ShareLinks  []shareLink
+	Letter     *letters.Letter
+	Text       letters.Text // the letter in the reader's language, or its own
+	Versions   []languageLink
+	Open       bool
+	ListPublic bool
+	State      store.LetterState // where the letter stands now, its dates applied
+	// NamesPerKind is how many organisations, and how many named
+	// individuals, each country shows; the live script keeps to it.
+	NamesPerKind int
+	Totals       live.Totals
+	Goal         *letters.Goal // nil when the letter has no goal
+	Groups       []countryGroup
+	Kind         store.Kind
+	Form         signForm
+	Stamp        string // the signed time the form was drawn, posted back
+	Fields       []formField
+	Errors       formErrors
+	KindChoices  []kindChoice
+	LetterURL    string
+	ShareLinks   []shareLink
 	// SearchFields is the search form over the list; Search holds its
 	// results when a search or filter is active, instead of the groups.
 	SearchFields []formField
@@ -107,17 +110,18 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	}
 	text := letter.In(l.Lang())
 	v := &letterView{
-		Page:       a.page(c, text.Title),
-		Text:       text,
-		Letter:     letter,
-		Open:       letter.OpenForSigning(now),
-		State:      letter.StateAt(now),
-		ListPublic: letter.ListIsPublic(now),
-		Kind:       kind,
-		Form:       form,
-		Stamp:      form.Stamp,
-		Fields:     fields,
-		Errors:     summary,
+		Page:         a.page(c, text.Title),
+		Text:         text,
+		Letter:       letter,
+		Open:         letter.OpenForSigning(now),
+		State:        letter.StateAt(now),
+		NamesPerKind: a.d.Config.Live.NamesPerCountry,
+		ListPublic:   letter.ListIsPublic(now),
+		Kind:         kind,
+		Form:         form,
+		Stamp:        form.Stamp,
+		Fields:       fields,
+		Errors:       summary,
 	}
 	v.HasErrors = len(summary) > 0
 	for _, k := range store.Kinds() {

@@ -78,6 +78,10 @@
       return;
     }
     var items = list.querySelectorAll("li");
+    var groups = root.querySelector("[data-groups]");
+    if (groups && items.length >= +groups.dataset.namesPerKind) {
+      return; // no room: the "more" line links to the country's page
+    }
     for (var i = 0; i < items.length; i++) {
       var existing = items[i].dataset.name || items[i].textContent;
       if (existing === n.name) {
@@ -115,6 +119,13 @@
       if (section) {
         section.dataset.total = c.total;
         setText('[data-heading="country"]', c.heading, section);
+        var more = section.querySelector("[data-more]");
+        if (more) {
+          var link = more.querySelector("a");
+          link.textContent = c.more || "";
+          link.href = section.querySelector("[data-heading]").href;
+          more.hidden = !c.more;
+        }
         var others = section.querySelector("[data-others]");
         if (others) {
           others.textContent = c.others || "";
