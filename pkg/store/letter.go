@@ -34,19 +34,20 @@ type Letter struct {
 	Summary     string `gorm:"size:1000;not null;default:''"`
 	Body        string `gorm:"type:text;not null"`
 	Lang        string `gorm:"size:16;not null"`
-	VersionHash string `gorm:"size:64;not null"`
-	// State is the last state a move wrote; the dates below move the letter
-	// on when they pass (see letters.StateAt), and the scheduler writes
-	// those moves down.
-	State       LetterState `gorm:"size:20;not null;default:'public'"`
-	OpensAt     *time.Time  // draft → embargo
-	PublishAt   *time.Time  // embargo → public
-	ClosesAt    *time.Time  // public → closed
-	ArchivedAt  *time.Time
-	ReviewKinds string `gorm:"size:100;not null;default:''"` // comma-separated signer kinds
-	Goals       string `gorm:"size:200;not null;default:''"` // comma-separated numbers of signatures, smallest first
+	VersionHash string     `gorm:"size:64;not null"`
+	OpensAt     *time.Time // draft → embargo
+	ClosesAt    *time.Time // public → closed
+	PublishAt   *time.Time // embargo → public
+	ReviewKinds string     `gorm:"size:100;not null;default:''"` // comma-separated signer kinds
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// State is the last state a move wrote; the dates above move the letter
+	// on when they pass (see letters.Letter.StateAt), and the schedule
+	// writes those moves down. The fields from here on were added to the
+	// table later, so they come last, as the migration adds them.
+	State      LetterState `gorm:"size:20;not null;default:'public'"`
+	ArchivedAt *time.Time
+	Goals      string `gorm:"size:200;not null;default:''"` // comma-separated numbers of signatures, smallest first
 }
 
 // LetterText is a row of letter_texts: one version of a letter's text in

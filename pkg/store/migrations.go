@@ -99,6 +99,35 @@ func countUnpublished(tx *gorm.DB) error {
 	return m.AddColumn(&letterChange{}, "Unpublished")
 }
 
+// stepLetterTable is the letters table as a step's foreign keys name it.
+type stepLetterTable struct {
+	ID uint `gorm:"primaryKey"`
+}
+
+// TableName is the table stepLetterTable stands for.
+func (stepLetterTable) TableName() string { return "letters" }
+
+// stepLetterText is letter_texts as lettersInTheDatabase creates it.
+type stepLetterText struct {
+	ID         uint64          `gorm:"primaryKey"`
+	LetterID   uint            `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:1"`
+	Letter     stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	Lang       string          `gorm:"size:16;not null;uniqueIndex:idx_letter_texts_version,priority:2"`
+	Version    int             `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:3"`
+	Title      string          `gorm:"size:300;not null"`
+	Summary    string          `gorm:"size:1000;not null;default:''"`
+	Recipients string          `gorm:"size:300;not null;default:''"`
+	Body       string          `gorm:"type:text;not null"`
+	Change     string          `gorm:"size:20;not null;default:''"`
+	Note       string          `gorm:"size:1000;not null;default:''"`
+	EditedBy   string          `gorm:"size:254;not null;default:''"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// TableName is the table stepLetterText stands for.
+func (stepLetterText) TableName() string { return "letter_texts" }
+
 // lettersInTheDatabase gives letters a state, goals and an archive date,
 // and their texts a table of versions, with each letter's text so far as
 // its first version: from here on the console owns letters, and
@@ -111,21 +140,6 @@ func lettersInTheDatabase(tx *gorm.DB) error {
 		ArchivedAt *time.Time
 		Goals      string `gorm:"size:200;not null;default:''"`
 	}
-	type letterText struct {
-		ID         uint64 `gorm:"primaryKey"`
-		LetterID   uint   `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:1"`
-		Lang       string `gorm:"size:16;not null;uniqueIndex:idx_letter_texts_version,priority:2"`
-		Version    int    `gorm:"not null;uniqueIndex:idx_letter_texts_version,priority:3"`
-		Title      string `gorm:"size:300;not null"`
-		Summary    string `gorm:"size:1000;not null;default:''"`
-		Recipients string `gorm:"size:300;not null;default:''"`
-		Body       string `gorm:"type:text;not null"`
-		Change     string `gorm:"size:20;not null;default:''"`
-		Note       string `gorm:"size:1000;not null;default:''"`
-		EditedBy   string `gorm:"size:254;not null;default:''"`
-		CreatedAt  time.Time
-		UpdatedAt  time.Time
-	}
 	m := tx.Table("letters").Migrator()
 	for _, column := range []string{"State", "ArchivedAt", "Goals"} {
 		if !m.HasColumn(&letter{}, column) {
@@ -134,7 +148,7 @@ func lettersInTheDatabase(tx *gorm.DB) error {
 			}
 		}
 	}
-	if err := tx.Table("letter_texts").AutoMigrate(&letterText{}); err != nil {
+	if err := tx.AutoMigrate(&stepLetterText{}); err != nil {
 		return err
 	}
 	// A letter's dates move it on from its first state when they pass
