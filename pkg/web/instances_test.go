@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -109,5 +111,37 @@ func TestHiddenOnOneServerIsNotReplayedByTheOther(t *testing.T) {
 			t.Fatalf("the other server still replays %+v", replay.Names)
 		}
 		time.Sleep(20 * time.Millisecond) // the other server polls the letter's change counter
+	}
+}
+
+// TestLetterChangedOnOneServerIsServedByTheOther publishes and edits a
+// letter through one server's console service; the other serves the change
+// once its registry refreshes, as its five-second loop does.
+func TestLetterChangedOnOneServerIsServedByTheOther(t *testing.T) {
+	one, two := twoInstances(t)
+	ctx := t.Context()
+	langs := []string{"en", "fr"}
+	admin := store.Actor{Name: "admin@campaign.example"}
+	draft, err := one.App.LetterConsole.Create(ctx, admin, letters.Draft{
+		Settings:   letters.Settings{Slug: "second-server", Lang: "en"},
+		TextFields: letters.TextFields{Title: "Written on one", Body: "Body."},
+	}, langs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := one.App.LetterConsole.Apply(ctx, admin, draft.ID, letters.EventPublish); err != nil {
+		t.Fatal(err)
+	}
+	if res := two.Get("/letters/second-server"); res.Status != http.StatusNotFound {
+		t.Fatalf("before refreshing, the other server answers %d, want 404", res.Status)
+	}
+	if changed, err := two.App.Letters.Refresh(ctx); err != nil || !changed {
+		t.Fatalf("refresh: changed %v, %v; want a reload", changed, err)
+	}
+	if res := two.Get("/letters/second-server"); res.Status != http.StatusOK || !strings.Contains(res.Body, "Written on one") {
+		t.Errorf("after refreshing, the other server answers %d", res.Status)
+	}
+	if changed, _ := two.App.Letters.Refresh(ctx); changed {
+		t.Error("a second refresh with nothing new reloaded the letters")
 	}
 }
