@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/time/rate"
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/config"
@@ -51,11 +52,16 @@ type Observer interface {
 type Worker struct {
 	d    WorkerDeps
 	wake chan struct{}
+	bulk *rate.Limiter // mail.bulk_per_minute; nil: no cap
 }
 
 // NewWorker returns a worker over d.
 func NewWorker(d WorkerDeps) *Worker {
-	return &Worker{d: d, wake: make(chan struct{}, 1)}
+	w := &Worker{d: d, wake: make(chan struct{}, 1)}
+	if perMinute := d.Config.BulkPerMinute; perMinute > 0 {
+		w.bulk = rate.NewLimiter(rate.Limit(float64(perMinute)/60), min(perMinute, d.Config.Outbox.BatchSize))
+	}
+	return w
 }
 
 // Forget removes what the transport kept of mail to address (the file
@@ -99,10 +105,12 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
 		w.yieldToSigners(ctx)
-		jobs, err := w.d.Store.ClaimMailJobs(ctx, w.d.Now(), w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize)
+		now := w.d.Now()
+		jobs, err := w.d.Store.ClaimMailJobs(ctx, now, w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize, w.bulkAllowed(now))
 		if err != nil {
 			return sent, err
 		}
+		w.spendBulk(now, jobs)
 		if len(jobs) == 0 {
 			if closer, ok := w.d.Transport.(io.Closer); ok {
 				if err := closer.Close(); err != nil {
@@ -151,6 +159,30 @@ func (w *Worker) yieldToSigners(ctx context.Context) {
 	case <-ctx.Done():
 	case <-timer.C:
 	}
+}
+
+// bulkAllowed is how many bulk mails (store.BulkKinds) the next batch may
+// take at now under mail.bulk_per_minute. Those it may not take stay due:
+// Drain returns when only they are left, and the next poll takes more.
+func (w *Worker) bulkAllowed(now time.Time) int {
+	if w.bulk == nil {
+		return w.d.Config.Outbox.BatchSize
+	}
+	return int(w.bulk.TokensAt(now))
+}
+
+// spendBulk counts the bulk mails of a claimed batch against the cap.
+func (w *Worker) spendBulk(now time.Time, jobs []store.MailJob) {
+	if w.bulk == nil {
+		return
+	}
+	n := 0
+	for _, job := range jobs {
+		if job.Bulk() {
+			n++
+		}
+	}
+	w.bulk.AllowN(now, n)
 }
 
 // outcomes are what became of a claimed batch's jobs, recorded together in

@@ -216,6 +216,7 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		"CREATE INDEX `idx_mail_jobs_due` ON `mail_jobs`(`status`,`next_attempt_at`)",
 		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
+		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
 		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
 			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
@@ -278,5 +279,47 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 	}
 	if err != nil || left != 0 {
 		t.Errorf("%d jobs left once their signature and staff member are deleted (%v); want none", left, err)
+	}
+}
+
+// TestMigrationLetsMailJobsNameATextVersion takes a database back to before
+// mail jobs could name a text version, with a job queued, and migrates it:
+// the job is kept with no text named, a notice can name one, and the schema
+// is a fresh database's.
+func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	var sigID uint64
+	letterID := migrateFrom(t, st, []string{
+		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
+		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+		if err := tx.Create(sig).Error; err != nil {
+			return err
+		}
+		sigID = sig.ID
+		return tx.Exec("INSERT INTO mail_jobs (kind, signature_id, status, next_attempt_at) VALUES ('published', ?, 'queued', ?)", sigID, now).Error
+	})
+	text := store.LetterText{LetterID: letterID, Lang: "en", Version: 2, Title: "L", Body: "b", Change: store.TextMaterial}
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		if err := store.SaveLetterText(tx, &text, now); err != nil {
+			return err
+		}
+		_, _, err := store.QueueLetterChanged(tx, letterID, text.ID, 0, 10, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []store.MailJob
+	if err := st.Read(ctx).Order("id").Find(&jobs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].LetterTextID != nil || jobs[1].Kind != store.MailLetterChanged ||
+		jobs[1].LetterTextID == nil || *jobs[1].LetterTextID != text.ID || *jobs[1].SignatureID != sigID {
+		t.Errorf("jobs after the migration: %+v", jobs)
 	}
 }
