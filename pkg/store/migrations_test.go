@@ -128,10 +128,11 @@ func migrateFrom(t *testing.T, st *store.Store, undo []string, add func(tx *gorm
 		for i, sql := range schema {
 			// ALTER TABLE … ADD COLUMN writes ", " where CREATE TABLE writes ",".
 			sql = strings.ReplaceAll(sql, ", `", ",`")
-			// GORM writes a table's foreign keys in map order: compare them sorted.
-			parts := strings.Split(sql, ",CONSTRAINT ")
+			// GORM writes a table's foreign keys in map order: compare them
+			// sorted, the table's closing parenthesis set aside.
+			parts := strings.Split(strings.TrimSuffix(sql, ")"), ",CONSTRAINT ")
 			slices.Sort(parts[1:])
-			out[i] = strings.Join(parts, ",CONSTRAINT ")
+			out[i] = strings.Join(parts, ",CONSTRAINT ") + ")"
 		}
 		return strings.Join(out, "\n")
 	}
@@ -218,12 +219,10 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
 		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
-		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
-			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-		if err := tx.Create(sig).Error; err != nil {
+		var err error
+		if sigID, err = addPublished(tx, letterID); err != nil {
 			return err
 		}
-		sigID = sig.ID
 		for _, stmt := range []string{
 			"INSERT INTO staffs (email, role, password_hash, disabled) VALUES ('mod@campaign.example', 'moderator', 'h', false)",
 			"INSERT INTO mail_jobs (id, kind, signature_id, status, next_attempt_at) VALUES (7, 'published', ?, 'sent', ?)",
@@ -295,12 +294,10 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
 		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
-		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
-			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-		if err := tx.Create(sig).Error; err != nil {
+		var err error
+		if sigID, err = addPublished(tx, letterID); err != nil {
 			return err
 		}
-		sigID = sig.ID
 		return tx.Exec("INSERT INTO mail_jobs (kind, signature_id, status, next_attempt_at) VALUES ('published', ?, 'queued', ?)", sigID, now).Error
 	})
 	text := store.LetterText{LetterID: letterID, Lang: "en", Version: 2, Title: "L", Body: "b", Change: store.TextMaterial}
@@ -322,4 +319,13 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 		jobs[1].LetterTextID == nil || *jobs[1].LetterTextID != text.ID || *jobs[1].SignatureID != sigID {
 		t.Errorf("jobs after the migration: %+v", jobs)
 	}
+}
+
+// addPublished stores Ada's published signature of the letter, as any
+// schema since signatures began holds it, and returns its id.
+func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
+	sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+		EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+	err := tx.Create(sig).Error
+	return sig.ID, err
 }
