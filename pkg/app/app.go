@@ -62,6 +62,9 @@ type App struct {
 	// Digests queues the staff's digests of signatures awaiting review;
 	// Serve runs it every minute.
 	Digests *digest.Service
+	// Notices queues, in the background, the mail telling signers of a
+	// material change to a letter's text; Serve waits for it when it stops.
+	Notices *letters.Notices
 	Web     *web.App
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
@@ -150,7 +153,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err := blocks.Reload(ctx); err != nil {
 		return nil, err
 	}
-	letterConsole := letters.NewConsole(st, reg, markdown, nil, opts.Now)
+	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, opts.Log)
+	letterConsole := letters.NewConsole(st, reg, markdown, notices, opts.Now)
 	webApp, err := web.New(web.Deps{
 		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
@@ -159,7 +163,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator,
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Signing: signer, Staff: staffService, Moderator: moderator,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
 		Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
 }
@@ -203,6 +207,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopWork()
 	wg.Wait()
 	a.Moderator.WaitInvalidations() // each chunk commits on its own; let the last ones finish
+	a.Notices.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

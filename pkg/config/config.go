@@ -104,6 +104,11 @@ type Mail struct {
 	From      string `koanf:"from"`
 	SMTP      SMTP   `koanf:"smtp"`
 	Outbox    Outbox `koanf:"outbox"`
+	// BulkPerMinute caps the bulk mail staff cause (the notices of a
+	// letter's material change) at this many a minute, so that a relay's
+	// sending limits hold; 0: no cap. Signers' own mail is never capped
+	// and always goes first.
+	BulkPerMinute int `koanf:"bulk_per_minute"`
 }
 
 // SMTP is the relay used by the smtp transport.
@@ -272,6 +277,7 @@ func Default() Config {
 				KeepSent:       30 * 24 * time.Hour,
 				YieldToSigning: time.Second,
 			},
+			BulkPerMinute: 600,
 		},
 		Signing: Signing{
 			ConfirmTTL:       7 * 24 * time.Hour,
@@ -524,6 +530,9 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 	}
 	if c.Mail.Outbox.YieldToSigning < 0 || c.Mail.Outbox.YieldToSigning > 5*time.Second {
 		bad("mail.outbox.yield_to_signing", "must be between 0 and 5s (mail waits that long per batch of a rush), got %s", c.Mail.Outbox.YieldToSigning)
+	}
+	if c.Mail.BulkPerMinute < 0 {
+		bad("mail.bulk_per_minute", "must be 0 (no cap) or more, got %d", c.Mail.BulkPerMinute)
 	}
 	if c.Mail.Outbox.MaxAttempts < 1 {
 		bad("mail.outbox.max_attempts", "must be at least 1, got %d", c.Mail.Outbox.MaxAttempts)

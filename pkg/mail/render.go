@@ -25,6 +25,11 @@ type Content struct {
 	SiteName    string
 	Contact     string // the campaign's address, or "" when none is configured
 	ReasonText  string // rejections: why, in the campaign's words
+	// A notice of a material change to the letter's text: when it was
+	// made, and staff's note on it in the language they wrote it in.
+	ChangedOn string
+	Note      string
+	NoteLang  string
 	// A staff member's digest: the letters with signatures awaiting review,
 	// how many in all, the whole queue and the page where the member
 	// chooses how often.
@@ -43,6 +48,9 @@ func (c Content) Lang() string { return c.l.Lang() }
 
 // Dir is the writing direction of the mail's language.
 func (c Content) Dir() string { return c.l.Dir() }
+
+// NoteDir is the writing direction of the note's language.
+func (c Content) NoteDir() string { return i18n.DirOf(c.NoteLang) }
 
 // Renderer turns Content into a subject, a text part and an HTML part, from
 // templates/email/<kind>.txt and <kind>.html (with layout.html around the latter).

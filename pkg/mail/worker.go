@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
+	"golang.org/x/time/rate"
 	"gorm.io/gorm"
 
 	"github.com/undersigned/undersigned/pkg/config"
@@ -51,11 +53,16 @@ type Observer interface {
 type Worker struct {
 	d    WorkerDeps
 	wake chan struct{}
+	bulk *rate.Limiter // mail.bulk_per_minute; nil: no cap
 }
 
 // NewWorker returns a worker over d.
 func NewWorker(d WorkerDeps) *Worker {
-	return &Worker{d: d, wake: make(chan struct{}, 1)}
+	w := &Worker{d: d, wake: make(chan struct{}, 1)}
+	if perMinute := d.Config.BulkPerMinute; perMinute > 0 {
+		w.bulk = rate.NewLimiter(rate.Limit(float64(perMinute)/60), min(perMinute, d.Config.Outbox.BatchSize))
+	}
+	return w
 }
 
 // Forget removes what the transport kept of mail to address (the file
@@ -99,10 +106,12 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
 		w.yieldToSigners(ctx)
-		jobs, err := w.d.Store.ClaimMailJobs(ctx, w.d.Now(), w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize)
+		now := w.d.Now()
+		jobs, err := w.d.Store.ClaimMailJobs(ctx, now, w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize, w.bulkAllowed(now))
 		if err != nil {
 			return sent, err
 		}
+		w.spendBulk(now, jobs)
 		if len(jobs) == 0 {
 			if closer, ok := w.d.Transport.(io.Closer); ok {
 				if err := closer.Close(); err != nil {
@@ -112,6 +121,8 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			return sent, nil
 		}
 		sigs, loadErr := w.signaturesOf(ctx, jobs)
+		texts, textErr := w.textsOf(ctx, jobs)
+		loadErr = errors.Join(loadErr, textErr)
 		var out outcomes
 		for _, job := range jobs {
 			// Shutting down, stop between jobs; without the signatures, send
@@ -120,7 +131,7 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 				out.unsent = append(out.unsent, job.ID)
 				continue
 			}
-			msg, err := w.composeJob(ctx, job, sigs)
+			msg, err := w.composeJob(ctx, job, sigs, texts)
 			w.process(ctx, job, msg, err, &out)
 		}
 		if err := w.record(ctx, out); err != nil {
@@ -153,6 +164,30 @@ func (w *Worker) yieldToSigners(ctx context.Context) {
 	}
 }
 
+// bulkAllowed is how many bulk mails (store.BulkKinds) the next batch may
+// take at now under mail.bulk_per_minute. Those it may not take stay due:
+// Drain returns when only they are left, and the next poll takes more.
+func (w *Worker) bulkAllowed(now time.Time) int {
+	if w.bulk == nil {
+		return w.d.Config.Outbox.BatchSize
+	}
+	return int(w.bulk.TokensAt(now))
+}
+
+// spendBulk counts the bulk mails of a claimed batch against the cap.
+func (w *Worker) spendBulk(now time.Time, jobs []store.MailJob) {
+	if w.bulk == nil {
+		return
+	}
+	n := 0
+	for _, job := range jobs {
+		if job.Bulk() {
+			n++
+		}
+	}
+	w.bulk.AllowN(now, n)
+}
+
 // outcomes are what became of a claimed batch's jobs, recorded together in
 // one transaction once the batch has been through the transport: one write
 // for fifty mails, not fifty, on the database's one writer.
@@ -179,15 +214,36 @@ func (w *Worker) signaturesOf(ctx context.Context, jobs []store.MailJob) (map[ui
 }
 
 // composeJob renders a job's message: a digest for a staff member, or a
-// signer's mail from sigs, the batch's signatures.
-func (w *Worker) composeJob(ctx context.Context, job store.MailJob, sigs map[uint64]*store.Signature) (*Message, error) {
+// signer's mail from sigs, the batch's signatures, and texts, the text
+// versions its notices name.
+func (w *Worker) composeJob(ctx context.Context, job store.MailJob, sigs map[uint64]*store.Signature, texts map[uint64]*store.LetterText) (*Message, error) {
 	if job.StaffID != nil {
 		return w.composeDigest(ctx, job)
 	}
 	if job.SignatureID == nil {
 		return nil, store.ErrNotFound
 	}
-	return w.compose(job, sigs[*job.SignatureID])
+	var text *store.LetterText
+	if job.LetterTextID != nil {
+		if text = texts[*job.LetterTextID]; text == nil {
+			return nil, store.ErrNotFound
+		}
+	}
+	return w.compose(job, sigs[*job.SignatureID], text)
+}
+
+// textsOf loads the text versions a batch's notices name, in one query.
+func (w *Worker) textsOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterText, error) {
+	var ids []uint64
+	for _, job := range jobs {
+		if job.LetterTextID != nil && !slices.Contains(ids, *job.LetterTextID) {
+			ids = append(ids, *job.LetterTextID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return store.LetterTextsByID(w.d.Store.Read(ctx), ids)
 }
 
 // process sends one job's message, msg, or notes why composing it failed
@@ -300,12 +356,13 @@ func (w *Worker) backoff(attempts int) time.Duration {
 var errObsolete = errors.New("mail: job is obsolete")
 
 // compose renders the job's message from sig, its signature as loaded for
-// the batch; a job whose signature is gone (nil) is store.ErrNotFound.
-func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, error) {
+// the batch, and for a notice of a material change, text, the version that
+// made it; a job whose signature is gone (nil) is store.ErrNotFound.
+func (w *Worker) compose(job store.MailJob, sig *store.Signature, text *store.LetterText) (*Message, error) {
 	if sig == nil {
 		return nil, store.ErrNotFound
 	}
-	if job.Kind == store.MailConfirm && sig.Status != store.StatusUnconfirmed {
+	if obsolete(job, sig) {
 		return nil, errObsolete
 	}
 	letter, ok := w.d.Letters.ByID(sig.LetterID)
@@ -339,6 +396,9 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 			return nil, err
 		}
 	}
+	if text != nil {
+		content.ChangedOn, content.Note, content.NoteLang = l.DateTime(text.CreatedAt), text.Note, text.Lang
+	}
 	if sig.ManageSealed != nil {
 		if content.ManageURL, err = w.linkURL("/manage/", vault.PurposeManage, sig.ID, sig.ManageSealed); err != nil {
 			return nil, err
@@ -350,6 +410,19 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature) (*Message, err
 	}
 	msg.From, msg.To, msg.ReplyTo = w.d.Config.From, to, w.d.Contact
 	return msg, nil
+}
+
+// obsolete reports whether a job's mail no longer makes sense for sig as it
+// is now: a confirmation link for a signature confirmed meanwhile, or a
+// notice of a change for one that no longer stands (rejected or withdrawn).
+func obsolete(job store.MailJob, sig *store.Signature) bool {
+	switch job.Kind {
+	case store.MailConfirm:
+		return sig.Status != store.StatusUnconfirmed
+	case store.MailLetterChanged:
+		return !slices.Contains(store.StandingStatuses(), sig.Status)
+	}
+	return false
 }
 
 // linkURL is the address of a signer's link under path, from its sealed

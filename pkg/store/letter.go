@@ -198,6 +198,12 @@ func CurrentText(tx *gorm.DB, letterID uint, lang string) (*LetterText, error) {
 	return &t, nil
 }
 
+// LetterTextsByID loads the text versions with ids, by id; an id that names
+// none is absent. The outbox loads those its batch of notices names.
+func LetterTextsByID(tx *gorm.DB, ids []uint64) (map[uint64]*LetterText, error) {
+	return rowsByID(tx, "letter texts", ids, func(t *LetterText) uint64 { return t.ID })
+}
+
 // SaveLetterText stores t: as a new version when t.ID is 0, over the
 // version t.ID otherwise. It keeps the letter's copy of its own language's
 // text in step and moves the letter's updated_at to now.

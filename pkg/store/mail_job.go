@@ -22,7 +22,17 @@ const (
 	// MailDigest is a staff member's digest of the signatures awaiting
 	// review: it names a staff member, not a signature.
 	MailDigest MailKind = "digest"
+	// MailLetterChanged tells a signer that the text they signed changed
+	// materially: it names the signature and the text version that made
+	// the change. It is bulk mail, sent after every other kind.
+	MailLetterChanged MailKind = "letter_changed"
 )
+
+// BulkKinds are the kinds of mail staff send to many signers at once. The
+// outbox claims them only when no other mail is due, and at most
+// mail.bulk_per_minute of them a minute: a signer waiting for a
+// confirmation link never waits behind them.
+func BulkKinds() []MailKind { return []MailKind{MailLetterChanged} }
 
 // JobStatus is where a mail job stands.
 type JobStatus string
@@ -53,6 +63,10 @@ type MailJob struct {
 	SentAt        *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// LetterTextID is, for MailLetterChanged, the text version whose
+	// material change the mail tells of.
+	LetterTextID *uint64
 }
 
 // EnqueueMail inserts a queued job due now.
@@ -82,28 +96,78 @@ func newMailJob(kind MailKind, signatureID uint64, now time.Time) MailJob {
 	return MailJob{Kind: kind, SignatureID: &signatureID, Status: JobQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
-// ClaimMailJobs takes up to limit due jobs for one worker: it moves their
-// next attempt lease into the future, so no other worker (on this server or
-// another sharing the database) takes them meanwhile, and returns them. A
+// ClaimMailJobs takes up to limit due jobs for one worker, bulk ones
+// (BulkKinds) only to fill what other mail leaves of limit and at most
+// bulkLimit of them: it moves their next attempt lease into the future, so
+// no other worker (on this server or another sharing the database) takes
+// them meanwhile, and returns them, other mail first, each part by id. A
 // worker that dies holding jobs leaves them due again when the lease ends,
 // so every job is sent at least once. On PostgreSQL, rows another worker is
 // claiming are skipped, not waited for (FOR UPDATE SKIP LOCKED).
-func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]MailJob, error) {
+func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Duration, limit, bulkLimit int) ([]MailJob, error) {
+	var jobs []MailJob
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		var err error
+		if jobs, err = s.claim(tx, "NOT IN", now, lease, limit); err != nil {
+			return err
+		}
+		if room := min(limit-len(jobs), bulkLimit); room > 0 {
+			bulk, err := s.claim(tx, "IN", now, lease, room)
+			jobs = append(jobs, bulk...)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim mail jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// claim leases up to limit due jobs whose kind is (in, "IN") or is not
+// (in, "NOT IN") a bulk kind, the oldest due, and returns them by id.
+func (s *Store) claim(tx *gorm.DB, in string, now time.Time, lease time.Duration, limit int) ([]MailJob, error) {
 	lock := ""
 	if s.Driver == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var jobs []MailJob
-	err := s.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Raw(`UPDATE mail_jobs SET next_attempt_at = ? WHERE id IN (
-			SELECT id FROM mail_jobs WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
-			RETURNING *`, now.Add(lease), JobQueued, now, limit).Scan(&jobs).Error
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claim mail jobs: %w", err)
-	}
+	err := tx.Raw(`UPDATE mail_jobs SET next_attempt_at = ? WHERE id IN (
+		SELECT id FROM mail_jobs WHERE status = ? AND next_attempt_at <= ? AND kind `+in+` ?
+		ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+		RETURNING *`, now.Add(lease), JobQueued, now, BulkKinds(), limit).Scan(&jobs).Error
 	slices.SortFunc(jobs, func(a, b MailJob) int { return cmp.Compare(a.ID, b.ID) })
-	return jobs, nil
+	return jobs, err
+}
+
+// Bulk reports whether the job is of a bulk kind (BulkKinds).
+func (j MailJob) Bulk() bool { return slices.Contains(BulkKinds(), j.Kind) }
+
+// QueueLetterChanged queues a MailLetterChanged job naming the text
+// version textID for each of up to limit signatures of the letter that
+// still stand (StandingStatuses), with ids above after, and returns how
+// many it queued and the last id (0 once none is left). Callers take a
+// letter's signers a chunk per transaction, so that a letter with a
+// hundred thousand of them never holds the one writer for long.
+func QueueLetterChanged(tx *gorm.DB, letterID uint, textID uint64, after uint64, limit int, now time.Time) (int, uint64, error) {
+	var ids []uint64
+	err := tx.Model(&Signature{}).Where("letter_id = ? AND status IN ? AND id > ?", letterID, StandingStatuses(), after).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: signers of letter %d after %d: %w", letterID, after, err)
+	}
+	if len(ids) == 0 {
+		return 0, 0, nil
+	}
+	jobs := make([]MailJob, len(ids))
+	for i, id := range ids {
+		jobs[i] = newMailJob(MailLetterChanged, id, now)
+		jobs[i].LetterTextID = &textID
+	}
+	if err := insertMailJobs(tx, jobs); err != nil {
+		return 0, 0, fmt.Errorf("store: queue %d notices of text %d: %w", len(jobs), textID, err)
+	}
+	return len(ids), ids[len(ids)-1], nil
 }
 
 // MarkMailSent records delivered jobs.

@@ -26,6 +26,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120501_letters_in_the_database", Migrate: lettersInTheDatabase},
 		{ID: "2026120502_audit_events_letter", Migrate: auditEventsNameLetter},
 		{ID: "2026120503_staff_digests", Migrate: staffDigests},
+		{ID: "2026120601_mail_jobs_letter_text", Migrate: mailJobsNameLetterText},
 	}
 }
 
@@ -241,6 +242,18 @@ func staffDigests(tx *gorm.DB) error {
 		return err
 	}
 	return m.CreateIndex(&mailJob{}, "StaffID")
+}
+
+// mailJobsNameLetterText lets a mail job name the text version whose
+// material change it tells a signer of: mail_jobs.letter_text_id, nullable,
+// added in place on SQLite and PostgreSQL alike.
+func mailJobsNameLetterText(tx *gorm.DB) error {
+	// The column as it is at this step: a step must not follow later
+	// changes to the model.
+	type mailJob struct {
+		LetterTextID *uint64
+	}
+	return tx.Table("mail_jobs").Migrator().AddColumn(&mailJob{}, "LetterTextID")
 }
 
 // recreateMailJobs rebuilds mail_jobs on SQLite as model declares it, keeping

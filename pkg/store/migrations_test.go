@@ -134,10 +134,11 @@ func migrateFrom(t *testing.T, st *store.Store, undo []string, add func(tx *gorm
 		for i, sql := range schema {
 			// ALTER TABLE … ADD COLUMN writes ", " where CREATE TABLE writes ",".
 			sql = strings.ReplaceAll(sql, ", `", ",`")
-			// GORM writes a table's foreign keys in map order: compare them sorted.
-			parts := strings.Split(sql, ",CONSTRAINT ")
+			// GORM writes a table's foreign keys in map order: compare them
+			// sorted, the table's closing parenthesis set aside.
+			parts := strings.Split(strings.TrimSuffix(sql, ")"), ",CONSTRAINT ")
 			slices.Sort(parts[1:])
-			out[i] = strings.Join(parts, ",CONSTRAINT ")
+			out[i] = strings.Join(parts, ",CONSTRAINT ") + ")"
 		}
 		return strings.Join(out, "\n")
 	}
@@ -252,13 +253,12 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		"CREATE INDEX `idx_mail_jobs_due` ON `mail_jobs`(`status`,`next_attempt_at`)",
 		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
+		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
-		sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
-			EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-		if err := tx.Create(sig).Error; err != nil {
+		var err error
+		if sigID, err = addPublished(tx, letterID); err != nil {
 			return err
 		}
-		sigID = sig.ID
 		for _, stmt := range []string{
 			"INSERT INTO staffs (email, role, password_hash, disabled) VALUES ('mod@campaign.example', 'moderator', 'h', false)",
 			"INSERT INTO mail_jobs (id, kind, signature_id, status, next_attempt_at) VALUES (7, 'published', ?, 'sent', ?)",
@@ -315,4 +315,53 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 	if err != nil || left != 0 {
 		t.Errorf("%d jobs left once their signature and staff member are deleted (%v); want none", left, err)
 	}
+}
+
+// TestMigrationLetsMailJobsNameATextVersion takes a database back to before
+// mail jobs could name a text version, with a job queued, and migrates it:
+// the job is kept with no text named, a notice can name one, and the schema
+// is a fresh database's.
+func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	var sigID uint64
+	letterID := migrateFrom(t, st, []string{
+		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
+		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		var err error
+		if sigID, err = addPublished(tx, letterID); err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO mail_jobs (kind, signature_id, status, next_attempt_at) VALUES ('published', ?, 'queued', ?)", sigID, now).Error
+	})
+	text := store.LetterText{LetterID: letterID, Lang: "en", Version: 2, Title: "L", Body: "b", Change: store.TextMaterial}
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		if err := store.SaveLetterText(tx, &text, now); err != nil {
+			return err
+		}
+		_, _, err := store.QueueLetterChanged(tx, letterID, text.ID, 0, 10, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []store.MailJob
+	if err := st.Read(ctx).Order("id").Find(&jobs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].LetterTextID != nil || jobs[1].Kind != store.MailLetterChanged ||
+		jobs[1].LetterTextID == nil || *jobs[1].LetterTextID != text.ID || *jobs[1].SignatureID != sigID {
+		t.Errorf("jobs after the migration: %+v", jobs)
+	}
+}
+
+// addPublished stores Ada's published signature of the letter, as any
+// schema since signatures began holds it, and returns its id.
+func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
+	sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+		EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+	err := tx.Create(sig).Error
+	return sig.ID, err
 }

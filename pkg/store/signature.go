@@ -36,6 +36,13 @@ func ConfirmedStatuses() []Status {
 	return []Status{StatusPendingReview, StatusPublished, StatusRejected, StatusHidden, StatusWithdrawn}
 }
 
+// StandingStatuses are the states of a confirmed signature that still
+// stands: on the letter, awaiting review, or hidden by staff. Its signer is
+// told when the letter's text changes materially.
+func StandingStatuses() []Status {
+	return []Status{StatusPendingReview, StatusPublished, StatusHidden}
+}
+
 // Kind is who signs: an organisation or an individual.
 type Kind string
 
@@ -180,13 +187,18 @@ func SignatureBySigner(tx *gorm.DB, letterID uint, emailHash string) (*Signature
 // SignaturesByID loads the signatures with ids, in one query, keyed by id;
 // an id with no signature is absent from the map.
 func SignaturesByID(tx *gorm.DB, ids []uint64) (map[uint64]*Signature, error) {
-	var rows []*Signature
+	return rowsByID(tx, "signatures", ids, func(s *Signature) uint64 { return s.ID })
+}
+
+// rowsByID loads the rows of T with ids, in one query, by their id.
+func rowsByID[T any](tx *gorm.DB, what string, ids []uint64, id func(*T) uint64) (map[uint64]*T, error) {
+	var rows []*T
 	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: load %d signatures: %w", len(ids), err)
+		return nil, fmt.Errorf("store: load %d %s: %w", len(ids), what, err)
 	}
-	byID := make(map[uint64]*Signature, len(rows))
+	byID := make(map[uint64]*T, len(rows))
 	for _, r := range rows {
-		byID[r.ID] = r
+		byID[id(r)] = r
 	}
 	return byID, nil
 }

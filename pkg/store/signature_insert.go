@@ -128,12 +128,12 @@ func signatureValues(args []any, s *Signature) []any {
 
 // mailJobColumns are the columns of a new mail job's row, in the order
 // mailJobValues gives them: every column of MailJob but its id.
-const mailJobColumns = "kind, signature_id, staff_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at"
+const mailJobColumns = "kind, signature_id, staff_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at, letter_text_id"
 
 // mailJobValues appends j's values for mailJobColumns to args.
 func mailJobValues(args []any, j MailJob) []any {
 	return append(args, string(j.Kind), j.SignatureID, j.StaffID, string(j.Status), j.Attempts, j.NextAttemptAt, j.LastError, j.SentAt,
-		j.CreatedAt, j.UpdatedAt)
+		j.CreatedAt, j.UpdatedAt, j.LetterTextID)
 }
 
 // insertNewOnly inserts those of rows, each with its id set, whose signer has

@@ -1,0 +1,82 @@
+package letters
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/store"
+)
+
+// NoticeChunk is how many signers one transaction queues notices for: on
+// SQLite every transaction holds the one writer, and signers queue behind
+// it, so a letter with a hundred thousand signers is told in two hundred
+// short transactions rather than one long one.
+const NoticeChunk = 500
+
+// Waker is the outbox worker, woken as notices are queued.
+type Waker interface{ Wake() }
+
+// Notices is the Notifier the console uses: it queues, in the background,
+// the mail that tells each signer who still stands by a letter that its
+// text changed materially. The outbox sends the notices after all other
+// mail, at most mail.bulk_per_minute a minute.
+type Notices struct {
+	st      *store.Store
+	outbox  Waker
+	now     func() time.Time
+	chunk   int
+	log     *slog.Logger
+	running sync.WaitGroup
+}
+
+// NewNotices returns the notifier that queues notices in chunks of chunk
+// signers (NoticeChunk outside tests).
+func NewNotices(st *store.Store, outbox Waker, now func() time.Time, chunk int, log *slog.Logger) *Notices {
+	return &Notices{st: st, outbox: outbox, now: now, chunk: chunk, log: log}
+}
+
+// TextChanged starts queueing a notice of text, a material change, for
+// every signer of the letter who still stands, and returns at once: the
+// console's save does not wait for a hundred thousand rows.
+func (n *Notices) TextChanged(ctx context.Context, letterID uint, text store.LetterText) error {
+	n.running.Go(func() {
+		if _, err := n.Queue(context.WithoutCancel(ctx), letterID, text.ID); err != nil {
+			n.log.Error("letters: queueing the notices of a material change", "letter", letterID, "text", text.ID, "err", err)
+		}
+	})
+	return nil
+}
+
+// Queue queues a notice of the text version textID for every signer of
+// the letter who still stands (store.StandingStatuses), a chunk per
+// transaction, waking the outbox after each, and reports how many it
+// queued. A failure stops it; the chunks committed stay.
+func (n *Notices) Queue(ctx context.Context, letterID uint, textID uint64) (int, error) {
+	queued := 0
+	for after := uint64(0); ; {
+		var count int
+		var last uint64
+		err := n.st.Write(ctx, func(tx *gorm.DB) error {
+			var err error
+			count, last, err = store.QueueLetterChanged(tx, letterID, textID, after, n.chunk, n.now())
+			return err
+		})
+		if err != nil {
+			return queued, fmt.Errorf("letters: notices of text %d of letter %d after signature %d: %w", textID, letterID, after, err)
+		}
+		if last == 0 {
+			return queued, nil
+		}
+		queued, after = queued+count, last
+		n.outbox.Wake()
+	}
+}
+
+// Wait returns once every queueing started has finished; the server waits
+// for them when it stops, and tests before they drain the outbox.
+func (n *Notices) Wait() { n.running.Wait() }
