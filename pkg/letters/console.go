@@ -255,6 +255,7 @@ func (c *Console) SaveText(ctx context.Context, by store.Actor, id uint, e TextE
 		if err != nil {
 			return err
 		}
+		text.LetterID = id // a first text in a new language has no current one to take it from
 		if err := store.SaveLetterText(tx, &text, now); err != nil {
 			return err
 		}
