@@ -28,12 +28,12 @@ const (
 // kept in step by SaveLetterText, so that a reader of the table sees what
 // the letter is.
 type Letter struct {
-	ID          uint   `gorm:"primaryKey"`
-	Slug        string `gorm:"size:80;not null;uniqueIndex"`
-	Title       string `gorm:"size:300;not null"`
-	Summary     string `gorm:"size:1000;not null;default:''"`
-	Body        string `gorm:"type:text;not null"`
-	Lang        string `gorm:"size:16;not null"`
+	ID          uint       `gorm:"primaryKey"`
+	Slug        string     `gorm:"size:80;not null;uniqueIndex"`
+	Title       string     `gorm:"size:300;not null"`
+	Summary     string     `gorm:"size:1000;not null;default:''"`
+	Body        string     `gorm:"type:text;not null"`
+	Lang        string     `gorm:"size:16;not null"`
 	VersionHash string     `gorm:"size:64;not null"`
 	OpensAt     *time.Time // draft → embargo
 	ClosesAt    *time.Time // public → closed

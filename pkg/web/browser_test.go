@@ -147,3 +147,60 @@ func TestLiveListKeepsToItsRoomAndLinksToTheRest(t *testing.T) {
 		t.Fatalf("the page did not keep to one name with a link to the rest: %v\n%s", err, html)
 	}
 }
+
+// TestWriteALetterInABrowser logs in, follows "Letters" then "New letter",
+// fills the form by the labels a person reads, watches the live preview
+// render the Markdown typed into the body, and saves the draft, landing on
+// the letter's console page.
+func TestWriteALetterInABrowser(t *testing.T) {
+	h := webtest.New(t)
+	h.AddStaff("admin@campaign.example", store.RoleAdmin)
+	ctx := webtest.Chrome(t)
+	// Each step finds its fields by label once the page before it is shown.
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.URL+"/admin/login")); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Email address"), "admin@campaign.example"),
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Password"), webtest.StaffPassword),
+		chromedp.Click(`//button[text()="Log in"]`),
+		chromedp.WaitVisible(`//nav[@class="console-nav"]`),
+		chromedp.Click(`//nav[@class="console-nav"]//a[text()="Letters"]`),
+		chromedp.WaitVisible(`//h1[text()="Letters"]`),
+		chromedp.Click(`//a[text()="New letter"]`),
+		chromedp.WaitVisible(`//h1[text()="New letter"]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Address"), "protect-encryption"),
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Title"), "Protect encryption"),
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Recipients"), "To the leaders of the world's governments"),
+		chromedp.SendKeys(webtest.LabelledField(t, ctx, "Text of the letter"), "We ask you to keep encryption **strong**."),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview, err := chromedp.Run(ctx, chromedp.Poll[string](`(document.querySelector("#letter-preview strong") || {}).textContent`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil || preview != "strong" {
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.ID("letter-preview")))
+		t.Fatalf("the live preview did not render the body: %q %v\n%s", preview, err, html)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(`//button[text()="Save draft"]`),
+		chromedp.WaitVisible(`//h1[text()="Protect encryption"]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	letter, ok := h.App.Letters.BySlug("protect-encryption")
+	if !ok {
+		t.Fatal("the letter was not stored")
+	}
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	if want := h.URL + fmt.Sprintf("/admin/letters/%d?created=1", letter.ID); err != nil || location != want {
+		t.Errorf("landed on %q, want %q (%v)", location, want, err)
+	}
+}

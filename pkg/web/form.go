@@ -17,7 +17,7 @@ import (
 // label, an optional hint, the value the user typed and the message beside it.
 type formField struct {
 	Name         string
-	Type         string // text, email, select, checkbox
+	Type         string // text, email, number, datetime-local, select, checkbox, textarea
 	Label        string
 	Hint         string
 	Value        string
@@ -30,6 +30,8 @@ type formField struct {
 	Options      []fieldOption
 	Link         string // a link shown under the field, e.g. to the privacy notice
 	LinkText     string
+	ReadOnly     bool // shown, not editable: a value that can no longer change
+	Rows         int  // a textarea's height in lines
 }
 
 // OptionsHTML renders a select's options. It runs in Go rather than in the

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/letters"
 )
 
 const (
@@ -130,6 +132,30 @@ func (a *App) localizer(c echo.Context) *i18n.Localizer {
 }
 
 func bodyLimit(n int64) string { return fmt.Sprintf("%dB", n) }
+
+// letterFormBytes is the body limit of the console's letter forms: room for
+// a letter body well over letters.MaxBodyBytes, form-encoded, so that an
+// over-long one reaches validation and gets its message beside the field
+// instead of a 413.
+const letterFormBytes = 4 * letters.MaxBodyBytes
+
+// limitBodies answers request bodies over server.max_body_bytes with 413,
+// except on the console's letter routes, which take up to letterFormBytes
+// (or the server's limit, when that is larger). It runs after routing, so
+// it knows the route.
+func (a *App) limitBodies() echo.MiddlewareFunc {
+	general := middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes))
+	letterForms := middleware.BodyLimit(bodyLimit(max(a.d.Config.Server.MaxBodyBytes, letterFormBytes)))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		limited, letterLimited := general(next), letterForms(next)
+		return func(c echo.Context) error {
+			if strings.HasPrefix(c.Path(), "/admin/letters") {
+				return letterLimited(c)
+			}
+			return limited(c)
+		}
+	}
+}
 
 // recoverPanics turns a panic into a 500 for the error handler, logged with
 // its stack in the app's log.

@@ -117,6 +117,20 @@ func (a *App) renderBytes(name string, view any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// renderPartial writes one partial template of the named page alone, for a
+// script that swaps it into the page it already shows.
+func (a *App) renderPartial(c echo.Context, status int, page, partial string, view any) error {
+	tpl, ok := a.templates.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no page template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := tpl.ExecuteTemplate(&buf, partial, view); err != nil {
+		return fmt.Errorf("web: render %s of %s: %w", partial, page, err)
+	}
+	return sendHTML(c, status, buf.Bytes())
+}
+
 // page starts the view of a page for the current request.
 func (a *App) page(c echo.Context, title string) *Page {
 	csrf, _ := c.Get(csrfKey).(string)

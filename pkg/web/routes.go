@@ -14,8 +14,7 @@ func (a *App) routes(static fs.FS) {
 	// trailing-slash redirect carries them.
 	e.Pre(a.securityHeaders,
 		middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(a.recoverPanics(), a.logRequests,
-		middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes)), a.negotiateLanguage)
+	e.Use(a.recoverPanics(), a.logRequests, a.limitBodies(), a.negotiateLanguage)
 
 	e.GET("/", a.showHome)
 	e.GET("/privacy", a.showPrivacy)
@@ -78,6 +77,17 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/staff/disable", a.disableStaff, requireAdmin)
 	console.GET("/account", a.showAccount)
 	console.POST("/account", a.updateAccount)
+	console.GET("/letters", a.listLetters)
+	console.GET("/letters/new", a.newLetter, requireAdmin)
+	console.POST("/letters", a.createLetter, requireAdmin)
+	console.POST("/letters/preview", a.createPreview, requireAdmin)
+	console.GET("/letters/:id", a.showConsoleLetter)
+	console.POST("/letters/:id/events", a.createLetterEvent, requireAdmin)
+	console.POST("/letters/:id/schedule", a.updateLetterSchedule, requireAdmin)
+	console.POST("/letters/:id/goal", a.updateLetterGoal, requireAdmin)
+	console.POST("/letters/:id/settings", a.updateLetterSettings, requireAdmin)
+	console.GET("/letters/:id/texts/:lang", a.showLetterText)
+	console.POST("/letters/:id/texts/:lang", a.updateLetterText, requireAdmin)
 
 	e.StaticFS("/static", static)
 }

@@ -153,6 +153,7 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	mustContain("POST /admin/abuse/invalidate (preview)", res.Body, "match")
 	res = add("POST /admin/signatures/{id}/erase (not ticked, 422)", admin.Post(fmt.Sprintf("/admin/signatures/%d/erase", sig.ID), nil), http.StatusUnprocessableEntity)
 	mustContain("POST /admin/signatures/{id}/erase (not ticked, 422)", res.Body, "Tick the box")
+	addLetterPages(t, h, admin, add, mustContain)
 	decide(t, admin, "approve", []uint64{sig.ID})
 	res = add("POST /admin/signatures/actions (already decided, 409)", decide(t, admin, "approve", []uint64{sig.ID}), http.StatusConflict)
 	mustContain("POST /admin/signatures/actions (already decided, 409)", res.Body, "Already decided by admin@campaign.example")
@@ -167,4 +168,35 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	mustContain("GET /confirm/{token} (expired, 410)", res.Body, "expired")
 
 	webtest.CheckHTML(t, pages)
+}
+
+// addLetterPages collects the console's letter pages: the list, the new
+// letter form empty, with errors and previewed, a signed letter's page with
+// a refused schedule and a refused move, and its texts to edit and to add.
+func addLetterPages(t *testing.T, h *webtest.Harness, admin *webtest.Browser,
+	add func(string, *webtest.Response, int) *webtest.Response, mustContain func(string, string, string)) {
+	t.Helper()
+	add("GET /admin/letters", admin.Get("/admin/letters"), http.StatusOK)
+	add("GET /admin/letters/new", admin.Get("/admin/letters/new"), http.StatusOK)
+	bad := newLetterForm()
+	bad.Set("slug", "Not A Slug")
+	bad.Set("title", "")
+	res := add("POST /admin/letters (422)", admin.Post("/admin/letters", bad), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/letters (422)", res.Body, "error-summary")
+	preview := newLetterForm()
+	preview.Set("action", "preview")
+	res = add("POST /admin/letters (preview)", admin.Post("/admin/letters", preview), http.StatusOK)
+	mustContain("POST /admin/letters (preview)", res.Body, "<strong>you</strong>")
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	page := fmt.Sprintf("/admin/letters/%d", letter.ID)
+	add("GET /admin/letters/{id}", admin.Get(page), http.StatusOK)
+	res = add("POST /admin/letters/{id}/schedule (422)", admin.Post(page+"/schedule", url.Values{"closes_at": {"2020-01-01T00:00"}}), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/letters/{id}/schedule (422)", res.Body, "This date has passed")
+	res = add("POST /admin/letters/{id}/events (409)", admin.Post(page+"/events", url.Values{"event": {"open"}}), http.StatusConflict)
+	mustContain("POST /admin/letters/{id}/events (409)", res.Body, "is not possible")
+	res = add("GET /admin/letters/{id}/texts/en (signed)", admin.Get(page+"/texts/en"), http.StatusOK)
+	mustContain("GET /admin/letters/{id}/texts/en (signed)", res.Body, "What kind of change is this?")
+	res = add("POST /admin/letters/{id}/texts/en (422)", admin.Post(page+"/texts/en", url.Values{"title": {"T"}, "body": {"Changed."}}), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/letters/{id}/texts/en (422)", res.Body, "minor or material")
+	add("GET /admin/letters/{id}/texts/fr (to add)", admin.Get(page+"/texts/fr"), http.StatusOK)
 }
