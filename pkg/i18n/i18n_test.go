@@ -247,6 +247,12 @@ func TestEveryComposedMessageExists(t *testing.T) {
 	for _, field := range []string{"name", "contact_name"} {
 		ids = append(ids, "error."+field+".required") // "error." + field + ".required" in pkg/signing
 	}
+	for _, flag := range []string{"duplicate", "domain_mismatch", "confusable", "corrected"} {
+		ids = append(ids, "admin.flag."+flag) // "admin.flag." + code in pkg/web
+	}
+	for _, reason := range []string{"same_site", "same_name", "lookalike_name", "same_contact"} {
+		ids = append(ids, "admin.flag.reason."+reason)
+	}
 	l := english(t)
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {

@@ -7,8 +7,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
 )
 
 // Edit corrects a signature's public fields (a typo, a better website). Its
@@ -31,8 +33,12 @@ func (s *Service) Edit(ctx context.Context, actor *store.Staff, id uint64, f sto
 		}
 		public := store.PublicFields{Name: r.Name, Affiliation: r.Affiliation, Website: r.Website, OrgType: r.OrgType,
 			Country: r.Country, ShowName: sig.ShowName}
+		email, err := s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed)
+		if err != nil {
+			return fmt.Errorf("open the email of signature %d: %w", sig.ID, err)
+		}
 		moved, err := s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventEdit, To: sig.Status,
-			By: store.StaffActor(actor), At: s.d.Now(), Public: &public})
+			By: store.StaffActor(actor), At: s.d.Now(), Public: &public, MailDomain: abuse.EmailDomain(email)})
 		change = moved
 		return err
 	})

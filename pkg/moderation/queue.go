@@ -21,16 +21,19 @@ type Filter struct {
 	Country  string
 	Status   store.Status
 	Query    string
-	Page     int // from 1
+	Flag     store.Flag // 0 matches any
+	Page     int        // from 1
 }
 
 // Item is one row of the queue: what the public would see, plus the private
-// contact and a hint when the website and the email's domains differ.
+// contact, the signature's flags and the signatures it may duplicate.
 type Item struct {
 	store.Signature
 	Email          string
 	ContactName    string
 	DomainMismatch bool
+	Flags          []store.Flag
+	Duplicates     []store.Duplicate
 }
 
 // Page is one page of the queue.
@@ -53,7 +56,7 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 	}
 	size := s.d.Config.PageSize
 	sigs, err := store.ReviewQueue(s.d.Store.Read(ctx), store.QueueFilter{Status: f.Status, LetterID: f.LetterID,
-		Kind: f.Kind, Country: f.Country, Query: f.Query, Limit: size + 1, Offset: (f.Page - 1) * size})
+		Kind: f.Kind, Country: f.Country, Query: f.Query, Flag: f.Flag, Limit: size + 1, Offset: (f.Page - 1) * size})
 	if err != nil {
 		return Page{}, fmt.Errorf("moderation: queue: %w", err)
 	}
@@ -62,7 +65,7 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 		sigs = sigs[:size]
 	}
 	for _, sig := range sigs {
-		item, err := s.item(sig)
+		item, err := s.item(ctx, sig, sig.Has(store.FlagDuplicate))
 		if err != nil {
 			return Page{}, err
 		}
@@ -89,15 +92,22 @@ func (s *Service) Get(ctx context.Context, id uint64) (Item, error) {
 	if err != nil {
 		return Item{}, fmt.Errorf("moderation: get %d: %w", id, err)
 	}
-	return s.item(*sig)
+	return s.item(ctx, *sig, true)
 }
 
-func (s *Service) item(sig store.Signature) (Item, error) {
+// item is sig as the console shows it, its contact opened, with the
+// signatures it may duplicate when withDuplicates asks for them.
+func (s *Service) item(ctx context.Context, sig store.Signature, withDuplicates bool) (Item, error) {
 	item := Item{Signature: sig}
 	if sig.EmailSealed == nil {
 		return item, nil // withdrawn: personal data erased
 	}
 	var err error
+	if withDuplicates {
+		if item.Duplicates, err = store.DuplicatesOf(s.d.Store.Read(ctx), &sig); err != nil {
+			return Item{}, fmt.Errorf("moderation: duplicates of %d: %w", sig.ID, err)
+		}
+	}
 	if item.Email, err = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed); err != nil {
 		return Item{}, fmt.Errorf("moderation: open email of %d: %w", sig.ID, err)
 	}
@@ -106,7 +116,11 @@ func (s *Service) item(sig store.Signature) (Item, error) {
 			return Item{}, fmt.Errorf("moderation: open contact of %d: %w", sig.ID, err)
 		}
 	}
-	item.DomainMismatch = sig.Kind == store.KindOrganisation && !sameOrganisation(sig.Website, item.Email)
+	item.DomainMismatch = sig.Has(store.FlagDomainMismatch) || sig.Kind == store.KindOrganisation && !sameOrganisation(sig.Website, item.Email)
+	if item.DomainMismatch { // checked here too: the migration could not open the addresses of rows stored before it
+		sig.Flags |= store.FlagDomainMismatch
+	}
+	item.Flags = sig.FlagsOf()
 	return item, nil
 }
 

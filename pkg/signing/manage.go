@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 )
@@ -78,8 +79,12 @@ func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.
 	}
 	public := store.PublicFields{Name: r.Name, Affiliation: r.Affiliation, Website: r.Website, OrgType: r.OrgType,
 		Country: r.Country, ShowName: r.ShowName}
+	email, err := s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed)
+	if err != nil {
+		return nil, fmt.Errorf("open the email of signature %d: %w", sig.ID, err)
+	}
 	return s.d.Store.MoveSignature(tx, sig, store.Move{Event: store.EventCorrect, To: to, By: store.SignerActor(),
-		At: s.d.Now(), Public: &public})
+		At: s.d.Now(), Public: &public, MailDomain: abuse.EmailDomain(email)})
 }
 
 // Withdraw takes a signature off the letter for good, as is the signer's

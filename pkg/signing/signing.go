@@ -153,10 +153,18 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 		sig.NetworkSeenAt = &now
 	}
 	sig.SetDerived(s.d.Store.SortKeys)
+	sig.SetMailDomain(abuse.EmailDomain(r.Email))
+	sig.ContactKey = ContactKey(s.d.Vault, r.Email)
 	if err := s.setTokens(sig); err != nil {
 		return nil, err
 	}
 	return sig, nil
+}
+
+// ContactKey is the keyed hash of the mailbox behind an address
+// (store.ContactMailbox), which a duplicate check compares.
+func ContactKey(v *vault.Vault, email string) string {
+	return v.Hash(vault.PurposeContactKey, store.ContactMailbox(CanonicalEmail(email)))
 }
 
 // setTokens gives sig a confirmation token, valid ConfirmTTL from now, and a

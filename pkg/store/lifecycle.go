@@ -166,6 +166,10 @@ type Move struct {
 	Public *PublicFields
 	// Reason and Note are a rejection's code and its note for staff.
 	Reason, Note string
+	// MailDomain is the domain of the signer's email, for EventCorrect and
+	// EventEdit: the domain-mismatch flag follows a new website. Empty
+	// leaves the flag as it was.
+	MailDomain string
 }
 
 // erased replaces personal data in audit entries of a withdrawn or erased
@@ -195,6 +199,13 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, err
 		*sig = before
 		return nil, nil
 	}
+	duplicates, err := flagForReview(tx, &before, sig, m)
+	if err != nil {
+		return nil, err
+	}
+	if sig.Flags != before.Flags {
+		fields["flags"] = sig.Flags
+	}
 	changed, err := updateFrom(tx, sig, before.Status, fields)
 	if err != nil {
 		return nil, err
@@ -202,6 +213,9 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, err
 	if !changed {
 		*sig = before
 		return nil, s.refusal(tx, sig, m, ErrAlreadyMoved)
+	}
+	if err := flagAsDuplicates(tx, duplicates); err != nil {
+		return nil, err
 	}
 	change, err := recount(tx, &before, sig)
 	if err != nil {
@@ -245,8 +259,12 @@ func (s *Store) apply(sig *Signature, m Move) map[string]any {
 		}
 		sig.setPublic(p)
 		sig.SetDerived(s.SortKeys)
+		if m.MailDomain != "" {
+			sig.SetMailDomain(m.MailDomain)
+		}
 		fields["name"], fields["affiliation"], fields["website"], fields["org_type"] = sig.Name, sig.Affiliation, sig.Website, sig.OrgType
 		fields["country"], fields["show_name"], fields["search_text"], fields["sort_key"] = sig.Country, sig.ShowName, sig.SearchText, sig.SortKey
+		fields["name_key"], fields["site_domain"] = sig.NameKey, sig.SiteDomain
 	}
 	if m.To != sig.Status {
 		sig.Status = m.To
@@ -305,7 +323,7 @@ func (s *Signature) erase() map[string]any {
 	return map[string]any{"name": "", "affiliation": "", "website": "", "contact_sealed": nil, "email_sealed": nil,
 		"email_hash": emailHash, "token_hash": "", "token_sealed": nil, "manage_hash": "", "manage_sealed": nil,
 		"network_hash": "", "network_seen_at": nil, "search_text": "", "sort_key": nil, "ref": "", "reason_note": "",
-		"email_domain_hash": "", "show_name": false}
+		"email_domain_hash": "", "show_name": false, "name_key": "", "site_domain": "", "contact_key": "", "flags": 0}
 }
 
 // updateFrom writes fields to sig's row while it is still in state from (a

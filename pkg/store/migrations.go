@@ -27,6 +27,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120502_audit_events_letter", Migrate: auditEventsNameLetter},
 		{ID: "2026120503_staff_digests", Migrate: staffDigests},
 		{ID: "2026120601_mail_jobs_letter_text", Migrate: mailJobsNameLetterText},
+		{ID: "2026120504_signature_flags", Migrate: signatureFlags},
 	}
 }
 
@@ -286,6 +287,75 @@ func recreateMailJobs(tx *gorm.DB, model any) error {
 		}
 	}
 	return nil
+}
+
+// signatureFlags gives signatures the keys a duplicate check looks them up
+// by, each with an index of confirmed rows, and their flags. Existing rows
+// get their name and site keys and the confusable flag here, and those
+// awaiting review the duplicate flag. The contact key and the
+// domain-mismatch flag need the addresses, which a migration cannot open:
+// such rows keep no contact key, and the console checks their domains when
+// it shows them (moderation.Service.Queue).
+func signatureFlags(tx *gorm.DB) error {
+	// The columns and indexes as they are at this step: a step must not
+	// follow later changes to the model.
+	type signature struct {
+		NameKey    string `gorm:"size:800;not null;default:'';index:idx_signatures_name_key,where:status <> 'unconfirmed' AND name_key <> ''"`
+		SiteDomain string `gorm:"size:253;not null;default:'';index:idx_signatures_site_domain,where:status <> 'unconfirmed' AND site_domain <> ''"`
+		ContactKey string `gorm:"size:64;not null;default:'';index:idx_signatures_contact_key,where:status <> 'unconfirmed' AND contact_key <> ''"`
+		Flags      uint   `gorm:"not null;default:0"`
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"NameKey", "SiteDomain", "ContactKey", "Flags"} {
+		if !m.HasColumn(&signature{}, column) {
+			if err := m.AddColumn(&signature{}, column); err != nil {
+				return err
+			}
+		}
+	}
+	if err := keySignatures(tx); err != nil {
+		return err
+	}
+	for _, index := range []string{"idx_signatures_name_key", "idx_signatures_site_domain", "idx_signatures_contact_key"} {
+		if err := m.CreateIndex(&signature{}, index); err != nil {
+			return err
+		}
+	}
+	return tx.Exec(`UPDATE signatures SET flags = flags | ? WHERE status = 'pending_review' AND EXISTS (
+		SELECT 1 FROM signatures o WHERE o.letter_id = signatures.letter_id AND o.id <> signatures.id
+		AND o.status NOT IN ('unconfirmed', 'withdrawn') AND (o.name_key <> '' AND o.name_key = signatures.name_key
+		OR o.site_domain <> '' AND o.site_domain = signatures.site_domain))`, uint(FlagDuplicate)).Error
+}
+
+// keySignatures computes the name and site keys and the confusable flag of
+// every signature, 500 rows at a time.
+func keySignatures(tx *gorm.DB) error {
+	type row struct {
+		ID      uint64
+		Name    string
+		Website string
+	}
+	for after := uint64(0); ; {
+		var rows []row
+		if err := tx.Table("signatures").Select("id, name, website").Where("id > ?", after).Order("id").Limit(500).Scan(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		for _, r := range rows {
+			var flags uint
+			if Confusable(r.Name) {
+				flags = uint(FlagConfusable)
+			}
+			err := tx.Exec("UPDATE signatures SET name_key = ?, site_domain = ?, flags = ? WHERE id = ?",
+				NameKey(r.Name), SiteDomain(r.Website), flags, r.ID).Error
+			if err != nil {
+				return err
+			}
+		}
+		after = rows[len(rows)-1].ID
+	}
 }
 
 // dropIndexIfPresent drops the index of table, unless it is already gone.

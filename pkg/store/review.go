@@ -18,6 +18,7 @@ type QueueFilter struct {
 	Kind     Kind
 	Country  string
 	Query    string // folded and matched anywhere in the search text
+	Flag     Flag   // 0 matches any
 	Limit    int
 	Offset   int
 }
@@ -34,6 +35,9 @@ func ReviewQueue(tx *gorm.DB, f QueueFilter) ([]Signature, error) {
 	}
 	if f.Country != "" {
 		q = q.Where("country = ?", f.Country)
+	}
+	if f.Flag != 0 {
+		q = q.Where("(flags & ?) <> 0", uint(f.Flag))
 	}
 	q = whereSearch(q, f.Query)
 	var sigs []Signature

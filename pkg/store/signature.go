@@ -120,17 +120,31 @@ type Signature struct {
 	EmailDomainHash string `gorm:"size:64;not null;default:'';index"`
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// NameKey, SiteDomain and ContactKey are what a duplicate check looks
+	// other signatures of the letter up by (DuplicatesOf): the name's folded
+	// confusable skeleton (NameKey), the website's registrable domain, and
+	// the keyed hash of the contact's mailbox (ContactMailbox). Each has an
+	// index of confirmed rows only, so a new, unconfirmed signature writes
+	// none of them.
+	NameKey    string `gorm:"size:800;not null;default:'';index:idx_signatures_name_key,where:status <> 'unconfirmed' AND name_key <> ''"`
+	SiteDomain string `gorm:"size:253;not null;default:'';index:idx_signatures_site_domain,where:status <> 'unconfirmed' AND site_domain <> ''"`
+	ContactKey string `gorm:"size:64;not null;default:'';index:idx_signatures_contact_key,where:status <> 'unconfirmed' AND contact_key <> ''"`
+	// Flags are the reasons for a reviewer to look twice (Flag), a bit set
+	// the queue filters by.
+	Flags Flag `gorm:"not null;default:0"`
 }
 
 // Named reports whether the public list names this signature: every
 // organisation, and the individuals who chose to be shown.
 func (s *Signature) Named() bool { return s.Kind == KindOrganisation || s.ShowName }
 
-// SetDerived recomputes SearchText and SortKey from the public fields; call it
+// SetDerived recomputes SearchText, SortKey, the duplicate check's name and
+// site keys and the confusable flag from the public fields; call it
 // whenever they change.
 func (s *Signature) SetDerived(keys *SortKeys) {
 	s.SearchText = FoldForSearch(s.Name + " " + s.Affiliation + " " + s.Website)
 	s.SortKey = keys.Of(s.Name)
+	s.setKeys()
 }
 
 // SortKeys makes names' collation keys, in Unicode's default order with case

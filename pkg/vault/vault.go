@@ -32,6 +32,9 @@ const (
 	PurposeNetwork = "signature.network"
 	PurposeManage  = "signature.manage_token"
 	PurposeDomain  = "signature.email_domain"
+	// PurposeContactKey hashes a signer's mailbox (store.ContactMailbox),
+	// which a duplicate check compares.
+	PurposeContactKey = "signature.contact_key"
 	// PurposeMailFile tags the file transport's mail files with their
 	// recipient, so an erasure finds them.
 	PurposeMailFile = "mail.file_recipient"

@@ -23,6 +23,7 @@ type auditView struct {
 type auditRow struct {
 	store.AuditEvent
 	LetterTitle string
+	Changes     []changeRow
 }
 
 // showAudit is the audit log: every staff action, newest first, filterable by
@@ -60,7 +61,7 @@ func (a *App) showAudit(c echo.Context) error {
 	}}
 	v.HasErrors = letter.Error != ""
 	for _, e := range events {
-		row := auditRow{AuditEvent: e}
+		row := auditRow{AuditEvent: e, Changes: a.changeRows(l, &e)}
 		if e.LetterID != nil {
 			row.LetterTitle = a.letterLinkOf(*e.LetterID).Title
 		}

@@ -270,7 +270,7 @@ func TestEditPublicFields(t *testing.T) {
 	if len(edits) != 1 || !strings.Contains(edits[0].Before, "Opne") || !strings.Contains(edits[0].After, `"country":"AT"`) {
 		t.Errorf("edit audit: %+v", edits)
 	}
-	history := b.Get(path).Doc().Find("ul.history li")
+	history := b.Get(path).Doc().Find("ul.history > li")
 	if history.Length() != 3 {
 		t.Errorf("history shows %d events, want confirm, approve and edit", history.Length())
 	}

@@ -47,6 +47,7 @@ type queueRow struct {
 	StatusLabel string
 	Confirmed   string
 	LetterTitle string
+	FlagNotes   []flagNote
 }
 
 // showQueue is the console's home: confirmed signatures awaiting review, or
@@ -56,12 +57,16 @@ func (a *App) showQueue(c echo.Context) error {
 	q := c.QueryParams()
 	filter := moderation.Filter{Kind: store.Kind(q.Get("kind")), Country: q.Get("country"), Status: store.Status(q.Get("status")), Query: q.Get("q")}
 	filter.Page, _ = strconv.Atoi(q.Get("page"))
+	flagOK := true
+	if code := q.Get("flag"); code != "" {
+		filter.Flag, flagOK = store.FlagByCode(code)
+	}
 	if filter.Status == "" {
 		filter.Status = store.StatusPendingReview
 	}
 	letter := a.chooseLetter(q.Get("letter"))
 	filter.LetterID = letter.ID
-	if !a.validQueueFilter(filter) {
+	if !flagOK || !a.validQueueFilter(filter) {
 		return echo.ErrBadRequest
 	}
 	var page moderation.Page
@@ -85,7 +90,7 @@ func (a *App) showQueue(c echo.Context) error {
 	for _, item := range page.Items {
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
-			LetterTitle: a.letterLinkOf(item.LetterID).Title})
+			LetterTitle: a.letterLinkOf(item.LetterID).Title, FlagNotes: flagNotes(l, item)})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)
@@ -137,6 +142,7 @@ func (a *App) queueFilters(l *i18n.Localizer, f moderation.Filter, letter letter
 		{Name: "status", Type: "select", Label: l.T("admin.filter.status"), Options: statuses},
 		{Name: "kind", Type: "select", Label: l.T("admin.filter.kind"), Options: kinds},
 		{Name: "country", Type: "select", Label: l.T("admin.filter.country"), Options: countries},
+		{Name: "flag", Type: "select", Label: l.T("admin.filter.flag"), Options: flagOptions(l, f.Flag)},
 		{Name: "q", Type: "search", Label: l.T("admin.filter.search"), Value: f.Query, MaxLength: 200},
 	}
 }

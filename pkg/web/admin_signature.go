@@ -25,7 +25,7 @@ type signatureView struct {
 	Errors  formErrors
 	Actions []moderation.Action
 	Reasons []config.Reason
-	History []store.AuditEvent
+	History []auditRow
 	Flash   string
 	Return  string
 	// Erase is the checkbox of the erasure form, offered to admins while
@@ -137,15 +137,18 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		title = l.T("status." + string(item.Status))
 	}
 	v := &signatureView{
-		Page:    a.page(c, title),
-		Row:     queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)},
+		Page: a.page(c, title),
+		Row: queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)),
+			Confirmed: formatTime(item.ConfirmedAt), FlagNotes: flagNotes(l, item)},
 		Letter:  a.letterLinkOf(item.LetterID),
 		Fields:  fields,
 		Errors:  errorSummary(fields),
 		Reasons: a.d.Moderator.Reasons(),
-		History: history,
 		Flash:   flashMessage(l, c.QueryParams()),
 		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
+	}
+	for _, e := range history {
+		v.History = append(v.History, auditRow{AuditEvent: e, Changes: a.changeRows(l, &e)})
 	}
 	v.Erase = prepareFields([]formField{{Name: "sure", Type: "checkbox", Label: l.T("admin.erase.sure"), Required: true}}, errs, l)[0]
 	v.CanErase = item.Status != store.StatusWithdrawn

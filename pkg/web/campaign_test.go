@@ -164,7 +164,9 @@ func TestACampaignRunFromTheConsole(t *testing.T) {
 	}
 	rows := admin.Get("/admin/audit?letter=" + slug).Doc().Find("table tbody tr")
 	var logged []string
-	rows.Each(func(_ int, r *goquery.Selection) { logged = append(logged, strings.Join(strings.Fields(r.Text()), " ")) })
+	rows.Each(func(_ int, r *goquery.Selection) {
+		logged = append(logged, strings.Join(strings.Fields(r.Text()), " "))
+	})
 	for i, words := range []string{"Closed the letter", "fr version 2 (material)", "Confirmed (signer) Keep encryption strong Marie Curie",
 		"Published the letter", "schedule Opened the letter privately", "Changed the letter's schedule", "fr version 1", "Created the letter"} {
 		if i >= len(logged) || !strings.Contains(logged[i], words) {
