@@ -316,3 +316,32 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		t.Errorf("%d jobs left once their signature and staff member are deleted (%v); want none", left, err)
 	}
 }
+
+// TestMigrationAddsImports takes a database back to before signatures could
+// be imported, with a signature, and migrates it: the signature's source is
+// the sign form and it names no import, the imports table is there, and the
+// schema is a fresh database's.
+func TestMigrationAddsImports(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, []string{
+		"DROP TABLE imports",
+		"DROP INDEX idx_signatures_import_id",
+		"ALTER TABLE signatures DROP COLUMN import_id",
+		"ALTER TABLE signatures DROP COLUMN source",
+		"DELETE FROM migrations WHERE id = '2026120504_signature_imports'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
+			"letter_version, consent_version, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
+			"'en', 'v', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
+	})
+	var sig store.Signature
+	if err := st.Read(context.Background()).Take(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.Source != store.SourceForm || sig.ImportID != nil {
+		t.Errorf("a signature from before imports: source %q, import %v; want form, none", sig.Source, sig.ImportID)
+	}
+	if imports, err := store.RecentImports(st.Read(context.Background()), 10); err != nil || len(imports) != 0 {
+		t.Errorf("imports after the migration: %v, %v", imports, err)
+	}
+}

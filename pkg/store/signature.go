@@ -113,6 +113,28 @@ type Signature struct {
 	EmailDomainHash string `gorm:"size:64;not null;default:'';index"`
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// Source is where the signature came from: SourceForm, the sign form,
+	// or SourceImport, a file an admin imported (ImportID names the import).
+	Source   Source  `gorm:"size:10;not null;default:'form'"`
+	ImportID *uint64 `gorm:"index"`
+}
+
+// Source is where a signature came from.
+type Source string
+
+// The sources of a signature.
+const (
+	SourceForm   Source = "form"   // the sign form
+	SourceImport Source = "import" // an admin's import of signatures gathered elsewhere
+)
+
+// orForm is the source, SourceForm when none is set: the column's default,
+// for the inserts written by hand.
+func (s Source) orForm() Source {
+	if s == "" {
+		return SourceForm
+	}
+	return s
 }
 
 // Named reports whether the public list names this signature: every
