@@ -32,6 +32,9 @@ const (
 	PurposeNetwork = "signature.network"
 	PurposeManage  = "signature.manage_token"
 	PurposeDomain  = "signature.email_domain"
+	// PurposeImport seals a CSV file of signers an admin uploaded, kept
+	// until its import is done.
+	PurposeImport = "import.file"
 	// PurposeMailFile tags the file transport's mail files with their
 	// recipient, so an erasure finds them.
 	PurposeMailFile = "mail.file_recipient"

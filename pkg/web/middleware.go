@@ -131,6 +131,23 @@ func (a *App) localizer(c echo.Context) *i18n.Localizer {
 
 func bodyLimit(n int64) string { return fmt.Sprintf("%dB", n) }
 
+// limitBodies answers 413 to a request body over server.max_body_bytes,
+// or, for the import form's upload, over imports.max_bytes: a file of
+// signers is larger than any form.
+func (a *App) limitBodies() echo.MiddlewareFunc {
+	forms := middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes))
+	uploads := middleware.BodyLimit(bodyLimit(a.d.Config.Imports.MaxBytes))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		form, upload := forms(next), uploads(next)
+		return func(c echo.Context) error {
+			if r := c.Request(); r.Method == http.MethodPost && r.URL.Path == importUploadPath {
+				return upload(c)
+			}
+			return form(c)
+		}
+	}
+}
+
 // recoverPanics turns a panic into a 500 for the error handler, logged with
 // its stack in the app's log.
 func (a *App) recoverPanics() echo.MiddlewareFunc {

@@ -15,7 +15,7 @@ func (a *App) routes(static fs.FS) {
 	e.Pre(a.securityHeaders,
 		middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(a.recoverPanics(), a.logRequests,
-		middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes)), a.negotiateLanguage)
+		a.limitBodies(), a.negotiateLanguage)
 
 	e.GET("/", a.showHome)
 	e.GET("/privacy", a.showPrivacy)
@@ -73,6 +73,10 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/abuse/blocks/delete", a.deleteBlock, requireAdmin)
 	console.POST("/abuse/invalidate", a.createInvalidation, requireAdmin)
 	console.GET("/abuse/invalidations/:id", a.showInvalidation, requireAdmin)
+	console.GET("/imports", a.showImports, requireAdmin)
+	console.POST("/imports", a.createImport, requireAdmin)
+	console.GET("/imports/:id", a.showImport, requireAdmin)
+	console.POST("/imports/:id", a.updateImport, requireAdmin)
 	console.GET("/staff", a.showStaff, requireAdmin)
 	console.POST("/staff", a.createStaff, requireAdmin)
 	console.POST("/staff/disable", a.disableStaff, requireAdmin)
