@@ -24,6 +24,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/digest"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/imports"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/mail"
@@ -56,9 +57,11 @@ type App struct {
 	Signing       *signing.Service
 	Staff         *staff.Service
 	Moderator     *moderation.Service
-	Live          *live.Hub
-	Blocks        *abuse.Blocklist
-	Outbox        *mail.Worker
+	// Imports brings in signatures gathered elsewhere, from admins' CSV files.
+	Imports *imports.Service
+	Live    *live.Hub
+	Blocks  *abuse.Blocklist
+	Outbox  *mail.Worker
 	// Digests queues the staff's digests of signatures awaiting review;
 	// Serve runs it every minute.
 	Digests *digest.Service
@@ -148,6 +151,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	moderator := moderation.New(moderation.Deps{
 		Store: st, Vault: v, Letters: reg, ValidCountry: countries.Valid, Config: cfg.Moderation, Now: opts.Now, Outbox: outbox, Live: hub,
 	})
+	importer := imports.New(imports.Deps{
+		Store: st, Vault: v, Letters: reg, Signing: signer, ValidCountry: countries.Valid, Config: cfg.Imports, Now: opts.Now, Outbox: outbox, Live: hub,
+	})
 	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now)
 	blocks := abuse.NewBlocklist(st)
 	if err := blocks.Reload(ctx); err != nil {
@@ -156,14 +162,14 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, opts.Log)
 	letterConsole := letters.NewConsole(st, reg, markdown, notices, opts.Now)
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
+		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Signing: signer, Staff: staffService, Moderator: moderator,
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
 		Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
 }

@@ -42,6 +42,7 @@ type Config struct {
 	Signing    Signing    `koanf:"signing"`
 	Staff      Staff      `koanf:"staff"`
 	Moderation Moderation `koanf:"moderation"`
+	Imports    Imports    `koanf:"imports"`
 	Live       Live       `koanf:"live"`
 	Abuse      Abuse      `koanf:"abuse"`
 	Metrics    Metrics    `koanf:"metrics"`
@@ -171,6 +172,17 @@ type Moderation struct {
 	Reasons  []Reason `koanf:"reasons"`
 }
 
+// Imports bounds the CSV files of signatures gathered elsewhere that admins
+// import in the console.
+type Imports struct {
+	// MaxRows is the most data rows a file may have; a longer one is
+	// refused as soon as reading it passes the limit.
+	MaxRows int `koanf:"max_rows"`
+	// MaxBytes is the largest upload the import form takes, instead of
+	// server.max_body_bytes.
+	MaxBytes int64 `koanf:"max_bytes"`
+}
+
 // Reason is a rejection reason: a stable code and the text the signer is sent.
 type Reason struct {
 	Code string `koanf:"code"`
@@ -292,6 +304,7 @@ func Default() Config {
 			LockoutWindow:   15 * time.Minute,
 		},
 		Moderation: Moderation{PageSize: 50, Reasons: DefaultReasons()},
+		Imports:    Imports{MaxRows: 50_000, MaxBytes: 16 << 20},
 		Live:       Live{Interval: 500 * time.Millisecond, MaxStale: 250 * time.Millisecond, NamesPerCountry: 50, MaxStreamsPerNetwork: 20},
 		Abuse: Abuse{
 			IPLimits:     RateLimit{Burst: 1, BurstPeriod: time.Minute, Sustained: 5, SustainedPeriod: 5 * time.Minute},
@@ -587,6 +600,12 @@ func (c Config) validateStaff(bad func(key, format string, args ...any)) {
 	}
 	if c.Moderation.PageSize < 1 || c.Moderation.PageSize > 1000 {
 		bad("moderation.page_size", "must be 1-1000, got %d", c.Moderation.PageSize)
+	}
+	if c.Imports.MaxRows < 1 || c.Imports.MaxRows > 1_000_000 {
+		bad("imports.max_rows", "must be 1-1000000, got %d", c.Imports.MaxRows)
+	}
+	if c.Imports.MaxBytes < 1024 || c.Imports.MaxBytes > 1<<30 {
+		bad("imports.max_bytes", "must be 1024 to 1073741824 (1 GiB), got %d", c.Imports.MaxBytes)
 	}
 	if len(c.Moderation.Reasons) == 0 {
 		bad("moderation.reasons", "at least one rejection reason is required")

@@ -115,6 +115,14 @@ func (s *Service) remindSigner(tx *gorm.DB, sig *store.Signature) error {
 	return s.remind(tx, existing, store.MailAlreadySigned)
 }
 
+// Prepare builds the row a request, already validated, becomes for letter,
+// unconfirmed, as Sign stores it: its address and contact sealed, its
+// hashes and its confirmation and manage links made. An import of
+// signatures gathered elsewhere builds its rows with it.
+func (s *Service) Prepare(letter *letters.Letter, r Request) (*store.Signature, error) {
+	return s.newSignature(letter, r)
+}
+
 // newSignature builds the row a valid request becomes, its address and
 // contact sealed and its confirmation and manage tokens made.
 func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signature, error) {

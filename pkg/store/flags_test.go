@@ -78,7 +78,13 @@ func TestMigrationKeysAndFlagsSignatures(t *testing.T) {
 		"ALTER TABLE signatures DROP COLUMN site_domain",
 		"ALTER TABLE signatures DROP COLUMN contact_key",
 		"ALTER TABLE signatures DROP COLUMN flags",
-		"DELETE FROM migrations WHERE id = '2026120504_signature_flags'",
+		"DELETE FROM migrations WHERE id = '2026120505_signature_flags'",
+		// The later step's columns go too, so that both come back in order.
+		"DROP TABLE imports",
+		"DROP INDEX idx_signatures_import_id",
+		"ALTER TABLE signatures DROP COLUMN import_id",
+		"ALTER TABLE signatures DROP COLUMN source",
+		"DELETE FROM migrations WHERE id = '2026120506_signature_imports'",
 	}, func(tx *gorm.DB, letterID uint) error {
 		for name, status := range names {
 			err := tx.Exec("INSERT INTO signatures (letter_id, kind, name, website, country, show_name, email_hash, status, token_hash, "+

@@ -26,6 +26,11 @@ const (
 	EventEdit       Event = "edit"       // staff correct the public details
 	EventInvalidate Event = "invalidate" // staff reject in bulk, by domain or network
 	EventErase      Event = "erase"      // staff erase a signature on the signer's request
+	// EventStaffConfirm is staff confirming an imported signature on the
+	// basis the import records (a signature gathered by email, on paper).
+	// The import's one audit entry stands for every such move it makes;
+	// the signature's import_id leads to it.
+	EventStaffConfirm Event = "staff_confirm"
 )
 
 // Rule is one line of the lifecycle's table: an event may move a signature
@@ -41,6 +46,8 @@ func Lifecycle() []Rule {
 	rules := []Rule{
 		{EventConfirm, StatusUnconfirmed, StatusPendingReview}, // kinds the letter reviews
 		{EventConfirm, StatusUnconfirmed, StatusPublished},     // other kinds
+		{EventStaffConfirm, StatusUnconfirmed, StatusPendingReview},
+		{EventStaffConfirm, StatusUnconfirmed, StatusPublished},
 		{EventApprove, StatusPendingReview, StatusPublished},
 		{EventReject, StatusPendingReview, StatusRejected},
 		{EventHide, StatusPublished, StatusHidden},
@@ -190,7 +197,7 @@ const erased = "erased"
 // notification) in the same transaction or after it.
 func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, error) {
 	before := *sig
-	unconfirmedPublished := m.To == StatusPublished && m.Event != EventConfirm && sig.ConfirmedAt == nil
+	unconfirmedPublished := m.To == StatusPublished && !confirms(m.Event) && sig.ConfirmedAt == nil
 	if !Allowed(m.Event, before.Status, m.To) || unconfirmedPublished {
 		return nil, s.refusal(tx, sig, m, ErrMoveNotAllowed)
 	}
@@ -221,11 +228,18 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, err
 	if err != nil {
 		return nil, err
 	}
+	if m.Event == EventStaffConfirm { // audited once, by its import
+		return change, nil
+	}
 	if err := s.record(tx, &before, sig, m); err != nil {
 		return nil, err
 	}
 	return change, nil
 }
+
+// confirms reports whether event confirms a signature: its signer through
+// the mailed link, or staff for an imported one.
+func confirms(event Event) bool { return event == EventConfirm || event == EventStaffConfirm }
 
 // refusal builds the error for a move that cannot be made, reading the
 // signature's state now and who moved it last.
@@ -272,7 +286,7 @@ func (s *Store) apply(sig *Signature, m Move) map[string]any {
 	}
 	at := m.At
 	switch m.Event {
-	case EventConfirm:
+	case EventConfirm, EventStaffConfirm:
 		sig.ConfirmedAt, sig.TokenSealed = &at, nil
 		fields["confirmed_at"], fields["token_sealed"] = at, nil
 	case EventApprove, EventReject, EventHide, EventRestore, EventInvalidate:

@@ -11,7 +11,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -26,8 +26,9 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120501_letters_in_the_database", Migrate: lettersInTheDatabase},
 		{ID: "2026120502_audit_events_letter", Migrate: auditEventsNameLetter},
 		{ID: "2026120503_staff_digests", Migrate: staffDigests},
-		{ID: "2026120601_mail_jobs_letter_text", Migrate: mailJobsNameLetterText},
-		{ID: "2026120504_signature_flags", Migrate: signatureFlags},
+		{ID: "2026120504_mail_jobs_letter_text", Migrate: mailJobsNameLetterText},
+		{ID: "2026120505_signature_flags", Migrate: signatureFlags},
+		{ID: "2026120506_signature_imports", Migrate: signatureImports},
 	}
 }
 
@@ -255,6 +256,56 @@ func mailJobsNameLetterText(tx *gorm.DB) error {
 		LetterTextID *uint64
 	}
 	return tx.Table("mail_jobs").Migrator().AddColumn(&mailJob{}, "LetterTextID")
+}
+
+// stepImport is the imports table as signatureImports creates it.
+type stepImport struct {
+	ID         uint64          `gorm:"primaryKey"`
+	LetterID   uint            `gorm:"not null;uniqueIndex:idx_imports_file,priority:1"`
+	Letter     stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	FileSHA256 string          `gorm:"column:file_sha256;size:64;not null;uniqueIndex:idx_imports_file,priority:2"`
+	FileName   string          `gorm:"size:255;not null;default:''"`
+	FileSealed []byte
+	Mapping    string `gorm:"size:2000;not null;default:''"`
+	StaffID    *uint
+	StaffEmail string `gorm:"size:254;not null"`
+	Mode       string `gorm:"size:10;not null;default:''"`
+	Basis      string `gorm:"size:1000;not null;default:''"`
+	State      string `gorm:"size:10;not null"`
+	Rows       int    `gorm:"not null;default:0"`
+	NextRow    int    `gorm:"not null;default:0"`
+	Imported   int    `gorm:"not null;default:0"`
+	Duplicates int    `gorm:"not null;default:0"`
+	Invalid    int    `gorm:"not null;default:0"`
+	StartedAt  *time.Time
+	FinishedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// TableName is the table stepImport stands for.
+func (stepImport) TableName() string { return "imports" }
+
+// signatureImports adds the imports table, and to each signature its
+// source (the sign form for every signature so far) and the import that
+// brought it in.
+func signatureImports(tx *gorm.DB) error {
+	// The tables as they are at this step: a step must not follow later
+	// changes to the models.
+	type signature struct {
+		Source   string  `gorm:"size:10;not null;default:'form'"`
+		ImportID *uint64 `gorm:"index"`
+	}
+	if err := tx.Migrator().CreateTable(&stepImport{}); err != nil {
+		return err
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"Source", "ImportID"} {
+		if err := m.AddColumn(&signature{}, column); err != nil {
+			return err
+		}
+	}
+	return m.CreateIndex(&signature{}, "ImportID")
 }
 
 // recreateMailJobs rebuilds mail_jobs on SQLite as model declares it, keeping

@@ -253,7 +253,7 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		"CREATE INDEX `idx_mail_jobs_due` ON `mail_jobs`(`status`,`next_attempt_at`)",
 		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
-		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
+		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
@@ -328,7 +328,7 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 	var sigID uint64
 	letterID := migrateFrom(t, st, []string{
 		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
-		"DELETE FROM migrations WHERE id = '2026120601_mail_jobs_letter_text'",
+		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
 	}, func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
@@ -364,4 +364,33 @@ func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
 		EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
 	err := tx.Create(sig).Error
 	return sig.ID, err
+}
+
+// TestMigrationAddsImports takes a database back to before signatures could
+// be imported, with a signature, and migrates it: the signature's source is
+// the sign form and it names no import, the imports table is there, and the
+// schema is a fresh database's.
+func TestMigrationAddsImports(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, []string{
+		"DROP TABLE imports",
+		"DROP INDEX idx_signatures_import_id",
+		"ALTER TABLE signatures DROP COLUMN import_id",
+		"ALTER TABLE signatures DROP COLUMN source",
+		"DELETE FROM migrations WHERE id = '2026120506_signature_imports'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
+			"letter_version, consent_version, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
+			"'en', 'v', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
+	})
+	var sig store.Signature
+	if err := st.Read(context.Background()).Take(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.Source != store.SourceForm || sig.ImportID != nil {
+		t.Errorf("a signature from before imports: source %q, import %v; want form, none", sig.Source, sig.ImportID)
+	}
+	if imports, err := store.RecentImports(st.Read(context.Background()), 10); err != nil || len(imports) != 0 {
+		t.Errorf("imports after the migration: %v, %v", imports, err)
+	}
 }

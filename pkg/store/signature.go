@@ -132,6 +132,28 @@ type Signature struct {
 	// Flags are the reasons for a reviewer to look twice (Flag), a bit set
 	// the queue filters by.
 	Flags Flag `gorm:"not null;default:0"`
+	// Source is where the signature came from: SourceForm, the sign form,
+	// or SourceImport, a file an admin imported (ImportID names the import).
+	Source   Source  `gorm:"size:10;not null;default:'form'"`
+	ImportID *uint64 `gorm:"index"`
+}
+
+// Source is where a signature came from.
+type Source string
+
+// The sources of a signature.
+const (
+	SourceForm   Source = "form"   // the sign form
+	SourceImport Source = "import" // an admin's import of signatures gathered elsewhere
+)
+
+// orForm is the source, SourceForm when none is set: the column's default,
+// for the inserts written by hand.
+func (s Source) orForm() Source {
+	if s == "" {
+		return SourceForm
+	}
+	return s
 }
 
 // Named reports whether the public list names this signature: every

@@ -226,13 +226,15 @@ func TestInsertedSignaturesKeepEveryField(t *testing.T) {
 
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	at := func(hours int) *time.Time { t := now.Add(time.Duration(hours) * time.Hour); return &t }
+	importID := uint64(7)
 	full := func(emailHash string) *Signature {
 		return &Signature{LetterID: letter.ID, Kind: KindOrganisation, Name: "Name", Affiliation: "Affiliation", Website: "https://w.example",
 			OrgType: "ngo", Country: "FR", SearchText: "search", SortKey: []byte{1, 2}, ShowName: true, ContactSealed: []byte{3},
 			EmailSealed: []byte{4}, EmailHash: emailHash, Status: StatusPendingReview, TokenHash: "token-hash", TokenSealed: []byte{5},
 			ManageHash: "manage-hash", ManageSealed: []byte{6}, TokenExpiresAt: *at(1), ConfirmedAt: at(2), PublishedAt: at(3),
 			ReviewedAt: at(4), ReasonCode: "reason", ReasonNote: "note", Locale: "fr", LetterVersion: "lv", ConsentVersion: "cv",
-			Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash"}
+			Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash", Source: SourceImport,
+			ImportID: &importID}
 	}
 	other := &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: "Other", Country: "DE", EmailHash: "other",
 		Status: StatusUnconfirmed, TokenHash: "t", Locale: "en", LetterVersion: "v", ConsentVersion: "1"}

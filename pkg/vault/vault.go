@@ -35,6 +35,9 @@ const (
 	// PurposeContactKey hashes a signer's mailbox (store.ContactMailbox),
 	// which a duplicate check compares.
 	PurposeContactKey = "signature.contact_key"
+	// PurposeImport seals a CSV file of signers an admin uploaded, kept
+	// until its import is done.
+	PurposeImport = "import.file"
 	// PurposeMailFile tags the file transport's mail files with their
 	// recipient, so an erasure finds them.
 	PurposeMailFile = "mail.file_recipient"

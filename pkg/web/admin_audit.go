@@ -82,9 +82,12 @@ func (a *App) showAudit(c echo.Context) error {
 func auditActions() []string {
 	var actions []string
 	for _, rule := range store.Lifecycle() {
+		if rule.Event == store.EventStaffConfirm {
+			continue // never an entry of its own: its import is
+		}
 		if !slices.Contains(actions, string(rule.Event)) {
 			actions = append(actions, string(rule.Event))
 		}
 	}
-	return append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue")
+	return append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue", "import")
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,6 +28,8 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 	manage := manageLink(t, h, h.SMTP.Messages()[0])
 	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
 	letter := "/letters/" + webtest.LetterSlug
+	preview := admin.Upload("/admin/imports", url.Values{"letter": {webtest.LetterSlug}}, "file", "people.csv",
+		[]byte("name,email,country\nAda Import,ada-import@example.org,GB\nBea,bad,XX\n")).Header.Get("Location")
 	pages := map[string]string{}
 	for _, lang := range langs {
 		public := map[string]*webtest.Response{
@@ -43,6 +46,8 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 			"/admin/audit":           admin.Get("/admin/audit?lang=" + lang),
 			"/admin/abuse":           admin.Get("/admin/abuse?lang=" + lang),
 			"/admin/staff":           admin.Get("/admin/staff?lang=" + lang),
+			"/admin/imports":         admin.Get("/admin/imports?lang=" + lang),
+			"/admin/imports/{id}":    admin.Get(preview + "?lang=" + lang),
 			"/admin/mail":            admin.Get("/admin/mail?lang=" + lang),
 			"/admin/export":          admin.Get("/admin/export?lang=" + lang),
 			letter + "/embed":        h.Get(letter + "/embed?lang=" + lang),

@@ -139,20 +139,25 @@ func bodyLimit(n int64) string { return fmt.Sprintf("%dB", n) }
 // instead of a 413.
 const letterFormBytes = 4 * letters.MaxBodyBytes
 
-// limitBodies answers request bodies over server.max_body_bytes with 413,
+// limitBodies answers 413 to a request body over server.max_body_bytes,
 // except on the console's letter routes, which take up to letterFormBytes
-// (or the server's limit, when that is larger). It runs after routing, so
-// it knows the route.
+// (or the server's limit, when that is larger), and the import form's
+// upload, which takes up to imports.max_bytes: a file of signers is larger
+// than any form. It runs after routing, so it knows the route.
 func (a *App) limitBodies() echo.MiddlewareFunc {
-	general := middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes))
+	forms := middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes))
 	letterForms := middleware.BodyLimit(bodyLimit(max(a.d.Config.Server.MaxBodyBytes, letterFormBytes)))
+	uploads := middleware.BodyLimit(bodyLimit(a.d.Config.Imports.MaxBytes))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		limited, letterLimited := general(next), letterForms(next)
+		form, letterForm, upload := forms(next), letterForms(next), uploads(next)
 		return func(c echo.Context) error {
-			if strings.HasPrefix(c.Path(), "/admin/letters") {
-				return letterLimited(c)
+			switch r := c.Request(); {
+			case r.Method == http.MethodPost && r.URL.Path == importUploadPath:
+				return upload(c)
+			case strings.HasPrefix(c.Path(), "/admin/letters"):
+				return letterForm(c)
 			}
-			return limited(c)
+			return form(c)
 		}
 	}
 }

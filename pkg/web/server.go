@@ -18,6 +18,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/config"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
+	"github.com/undersigned/undersigned/pkg/imports"
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/metrics"
@@ -37,17 +38,19 @@ type Deps struct {
 	Signing       *signing.Service
 	Staff         *staff.Service
 	Moderator     *moderation.Service
-	Guard         *abuse.Guard
-	Blocks        *abuse.Blocklist
-	Streams       *abuse.StreamLimit // event streams open per client network
-	Outbox        interface{ Wake() }
-	Metrics       *metrics.Metrics
-	Live          *live.Hub
-	Countries     *geo.Countries
-	Catalog       *i18n.Catalog
-	Files         fs.FS // the embedded tree holding templates/ and static/
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Imports brings in signatures gathered elsewhere, from admins' CSV files.
+	Imports   *imports.Service
+	Guard     *abuse.Guard
+	Blocks    *abuse.Blocklist
+	Streams   *abuse.StreamLimit // event streams open per client network
+	Outbox    interface{ Wake() }
+	Metrics   *metrics.Metrics
+	Live      *live.Hub
+	Countries *geo.Countries
+	Catalog   *i18n.Catalog
+	Files     fs.FS // the embedded tree holding templates/ and static/
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // App holds the handlers' dependencies; every handler is a method on it.

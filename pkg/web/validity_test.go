@@ -151,15 +151,30 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("POST /admin/abuse/invalidate (preview)", admin.Post("/admin/abuse/invalidate",
 		url.Values{"letter": {webtest.LetterSlug}, "domain": {"example.org"}}), http.StatusOK)
 	mustContain("POST /admin/abuse/invalidate (preview)", res.Body, "match")
+	res = add("POST /admin/imports (not UTF-8, 422)", admin.Upload("/admin/imports", url.Values{"letter": {webtest.LetterSlug}}, "file", "bad.csv",
+		[]byte("name\nCaf\xe9\n")), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/imports (not UTF-8, 422)", res.Body, "not UTF-8")
+	upload := admin.Upload("/admin/imports", url.Values{"letter": {webtest.LetterSlug}}, "file", "people.csv",
+		[]byte("name,email,country\nAda Import,ada-import@example.org,GB\nBea,bad,XX\n"))
+	imported := upload.Header.Get("Location")
+	res = add("GET /admin/imports/{id} (preview)", admin.Get(imported), http.StatusOK)
+	mustContain("GET /admin/imports/{id} (preview)", res.Body, "Rows refused")
+	start := url.Values{"action": {"start"}, "mode": {"staff"}, "map_name": {"0"}, "map_email": {"1"}, "map_country": {"2"}}
+	add("POST /admin/imports/{id} (no basis, 422)", admin.Post(imported, start), http.StatusUnprocessableEntity)
+	start.Set("basis", "signed by email")
+	admin.Post(imported, start)
+	res = add("GET /admin/imports/{id} (done)", admin.Get(imported), http.StatusOK)
+	mustContain("GET /admin/imports/{id} (done)", res.Body, "Imported: 1.")
+	add("GET /admin/imports", admin.Get("/admin/imports"), http.StatusOK)
 	res = add("POST /admin/signatures/{id}/erase (not ticked, 422)", admin.Post(fmt.Sprintf("/admin/signatures/%d/erase", sig.ID), nil), http.StatusUnprocessableEntity)
 	mustContain("POST /admin/signatures/{id}/erase (not ticked, 422)", res.Body, "Tick the box")
 	addLetterPages(t, h, admin, add, mustContain)
 	decide(t, admin, "approve", []uint64{sig.ID})
 	res = add("POST /admin/signatures/actions (already decided, 409)", decide(t, admin, "approve", []uint64{sig.ID}), http.StatusConflict)
 	mustContain("POST /admin/signatures/actions (already decided, 409)", res.Body, "Already decided by admin@campaign.example")
-	start := admin.Post("/admin/abuse/invalidate", url.Values{"letter": {webtest.LetterSlug}, "domain": {"openrights.example"}, "confirm": {"yes"}})
+	invalidation := admin.Post("/admin/abuse/invalidate", url.Values{"letter": {webtest.LetterSlug}, "domain": {"openrights.example"}, "confirm": {"yes"}})
 	h.App.Moderator.WaitInvalidations()
-	res = add("GET /admin/abuse/invalidations/{id} (finished)", admin.Get(start.Header.Get("Location")), http.StatusOK)
+	res = add("GET /admin/abuse/invalidations/{id} (finished)", admin.Get(invalidation.Header.Get("Location")), http.StatusOK)
 	mustContain("GET /admin/abuse/invalidations/{id} (finished)", res.Body, "Finished. Signatures invalidated: 1.")
 
 	// Last, as it moves the clock: the unused link once it has expired.
