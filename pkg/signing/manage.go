@@ -28,6 +28,21 @@ func (s *Service) Manage(ctx context.Context, plain string) (Managed, error) {
 	return s.managed(sig)
 }
 
+// ManagedMedia returns the statement and logo of the signature behind a
+// manage link, with their reviews; nil when it has none.
+func (s *Service) ManagedMedia(ctx context.Context, plain string) (*store.SignatureMedia, error) {
+	db := s.d.Store.Read(ctx)
+	sig, err := s.findByManageToken(db, plain)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MediaOf(db, sig.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return m, err
+}
+
 func (s *Service) managed(sig *store.Signature) (Managed, error) {
 	link, err := s.linkFor(sig)
 	if err != nil {

@@ -15,7 +15,9 @@ func (a *App) routes(static fs.FS) {
 	e.Pre(a.securityHeaders,
 		middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(a.recoverPanics(), a.logRequests,
-		middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes)), a.negotiateLanguage)
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: bodyLimit(a.d.Config.Server.MaxBodyBytes), Skipper: takesUpload}),
+		a.negotiateLanguage)
+	uploads := middleware.BodyLimit(bodyLimit(a.uploadLimit())) // the routes takesUpload names
 
 	e.GET("/", a.showHome)
 	e.GET("/privacy", a.showPrivacy)
@@ -33,7 +35,8 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/letters/:slug/embed", a.showEmbed, lang, allowFraming)
 	e.GET("/letters/:slug/signatories.csv", a.downloadCSV, lang, allowAnyOrigin, answerErrorsAs(errorsAsText))
 	e.GET("/letters/:slug/signatories.json", a.downloadJSON, lang, allowAnyOrigin, answerErrorsAs(errorsAsJSON))
-	e.POST("/letters/:slug/sign", a.createSignature, lang)
+	e.POST("/letters/:slug/sign", a.createSignature, lang, uploads)
+	e.GET("/letters/:slug/logos/:file", a.showLogo, lang)
 	e.GET("/letters/:slug/check-inbox", a.showCheckInbox, lang)
 	e.GET("/letters/:slug/resend", a.showResend, lang)
 	e.POST("/letters/:slug/resend", a.createResend, lang)
@@ -45,7 +48,7 @@ func (a *App) routes(static fs.FS) {
 
 	manage := e.Group("/manage", noReferrer)
 	manage.GET("/:token", a.showManage)
-	manage.POST("/:token", a.updateManage)
+	manage.POST("/:token", a.updateManage, uploads)
 	manage.POST("/:token/withdraw", a.createWithdrawal)
 
 	api := e.Group("/api/v1", allowAnyOrigin)
@@ -63,6 +66,8 @@ func (a *App) routes(static fs.FS) {
 	console.GET("/signatures/:id", a.showSignature)
 	console.POST("/signatures/:id", a.updateSignature)
 	console.POST("/signatures/:id/erase", a.createErasure, requireAdmin)
+	console.GET("/signatures/:id/logo.png", a.showPendingLogo)
+	console.POST("/signatures/:id/media", a.createMediaDecision)
 	console.GET("/audit", a.showAudit)
 	console.GET("/mail", a.showMail)
 	console.POST("/mail/requeue", a.createRequeue, requireAdmin)

@@ -5,6 +5,7 @@ package mediatest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -51,15 +52,19 @@ func JPEG(w, h int) []byte {
 	return append(append(append([]byte(nil), b[:2]...), seg...), b[2:]...)
 }
 
-// Bomb is a small PNG whose header declares w × h pixels: decoded, it would
-// take w*h*4 bytes.
+// Bomb is a small PNG whose header declares w × h pixels, with a valid
+// stream of zeros as its first rows: decoded, it would take w*h*4 bytes.
 func Bomb(w, h int) []byte {
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
 	ihdr[8], ihdr[9] = 8, 6 // 8 bits, RGBA
+	var zeros bytes.Buffer
+	z, _ := zlib.NewWriterLevel(&zeros, zlib.BestCompression)
+	z.Write(make([]byte, 1<<20)) // a megabyte of zeros: the first rows, unfiltered
+	z.Close()
 	out := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
-	out = append(out, chunk("IDAT", bytes.Repeat([]byte{0}, 1024))...)
+	out = append(out, chunk("IDAT", zeros.Bytes())...)
 	return append(out, chunk("IEND", nil)...)
 }
 
