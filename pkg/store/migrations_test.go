@@ -369,12 +369,10 @@ func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
 
 // TestMigrationAddsSignatureMedia takes a database back to before
 // signatures had statements and logos, with a published signature, and
-// migrates it: the signature can be given a statement, withdrawing it
-// deletes the statement, and the schema is a fresh database's.
+// migrates it: the signature can be given a statement, deleting the
+// signature deletes the statement, and the schema is a fresh database's.
 func TestMigrationAddsSignatureMedia(t *testing.T) {
 	st, _ := openTemp(t)
-	ctx := context.Background()
-	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
 	var sigID uint64
 	migrateFrom(t, st, []string{
 		"DROP TABLE signature_media",
@@ -384,8 +382,9 @@ func TestMigrationAddsSignatureMedia(t *testing.T) {
 		sigID, err = addPublished(tx, letterID)
 		return err
 	})
+	ctx := context.Background()
 	err := st.Write(ctx, func(tx *gorm.DB) error {
-		return store.InsertMedia(tx, sigID, store.MediaUpload{Statement: "Because."}, now)
+		return store.InsertMedia(tx, sigID, store.MediaUpload{Statement: "Because."}, time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC))
 	})
 	if err != nil {
 		t.Fatal(err)
