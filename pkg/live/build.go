@@ -9,8 +9,9 @@ import (
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
-// build makes the next snapshot of a letter. Counts are read whole (the
-// country_counts table is small); names are read again only for the countries
+// build makes the next snapshot of a letter. Counts and the logo wall are
+// read whole (the country_counts table is small, the wall one indexed
+// query); names are read again only for the countries
 // in changed (all of them when prev is nil or all is set), the rest are kept
 // from prev.
 func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, changed map[string]bool, all bool, perCountry int) (*Snapshot, error) {
@@ -20,6 +21,9 @@ func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, chan
 	}
 	snap := &Snapshot{names: map[string]countryNames{}}
 	snap.Totals, snap.countries = countsFrom(rows)
+	if snap.logos, err = store.LogoWall(db.WithContext(ctx), letterID); err != nil {
+		return nil, fmt.Errorf("live: logos of letter %d: %w", letterID, err)
+	}
 	if prev != nil {
 		snap.Seq = prev.Seq
 	}

@@ -48,7 +48,12 @@ type Snapshot struct {
 	Totals    Totals
 	countries []CountryCount // most signatures first, then by code
 	names     map[string]countryNames
+	logos     []store.WallLogo
 }
+
+// Logos returns the logo wall: the approved logos of published
+// organisations, by name.
+func (s *Snapshot) Logos() []store.WallLogo { return s.logos }
 
 // Countries returns every country with published signatures, most first.
 // Callers that show names re-sort ties by the reader's collation.

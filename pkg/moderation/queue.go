@@ -34,6 +34,8 @@ type Item struct {
 	DomainMismatch bool
 	Flags          []store.Flag
 	Duplicates     []store.Duplicate
+	// MediaPending says that its statement or logo awaits review.
+	MediaPending bool
 }
 
 // Page is one page of the queue.
@@ -71,7 +73,27 @@ func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 		}
 		page.Items = append(page.Items, item)
 	}
-	return page, nil
+	return page, s.markMediaPending(ctx, page.Items)
+}
+
+// markMediaPending marks the items whose statement or logo awaits review,
+// in one query for the page.
+func (s *Service) markMediaPending(ctx context.Context, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]uint64, len(items))
+	for i, item := range items {
+		ids[i] = item.ID
+	}
+	pending, err := store.MediaAwaitingReview(s.d.Store.Read(ctx), ids)
+	if err != nil {
+		return fmt.Errorf("moderation: queue: %w", err)
+	}
+	for i := range items {
+		items[i].MediaPending = pending[items[i].ID]
+	}
+	return nil
 }
 
 // PendingByLetter counts the signatures awaiting review, by letter id.

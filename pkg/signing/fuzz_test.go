@@ -3,6 +3,7 @@ package signing
 import (
 	"net/mail"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode"
@@ -48,7 +49,7 @@ func FuzzValidate(f *testing.F) {
 		errs := Validate(&r, fuzzCountry)
 
 		again := r
-		if errs2 := Validate(&again, fuzzCountry); again != r || !sameFields(errs, errs2) {
+		if errs2 := Validate(&again, fuzzCountry); !reflect.DeepEqual(again, r) || !sameFields(errs, errs2) {
 			t.Fatalf("Validate is not idempotent:\nfirst  %+v %v\nsecond %+v %v", r, errs, again, errs2)
 		}
 		if utf8.RuneCountInString(r.Ref) > maxRef || strings.ContainsFunc(r.Ref, forbiddenRune) {

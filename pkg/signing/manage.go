@@ -29,6 +29,21 @@ func (s *Service) Manage(ctx context.Context, plain string) (Managed, error) {
 	return s.managed(sig)
 }
 
+// ManagedMedia returns the statement and logo of the signature behind a
+// manage link, with their reviews; nil when it has none.
+func (s *Service) ManagedMedia(ctx context.Context, plain string) (*store.SignatureMedia, error) {
+	db := s.d.Store.Read(ctx)
+	sig, err := s.findByManageToken(db, plain)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MediaOf(db, sig.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return m, err
+}
+
 func (s *Service) managed(sig *store.Signature) (Managed, error) {
 	link, err := s.linkFor(sig)
 	if err != nil {
@@ -40,20 +55,27 @@ func (s *Service) managed(sig *store.Signature) (Managed, error) {
 // Correct lets a signer change the public details of their signature: name,
 // affiliation or website and type, country, and whether an individual is
 // named. On a letter that reviews this kind of signer, a published signature
-// goes back to review, since staff approved what it said before.
+// goes back to review, since staff approved what it said before. A changed
+// statement and a new logo (organisations) go back to their own review
+// whatever the letter reviews; the signature does not.
 func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldErrors, error) {
+	logoErrs := FieldErrors{}
+	reencodeLogo(&r, logoErrs) // before the write: the one writer runs only statements
 	var fieldErrs FieldErrors
-	var change *store.Change
+	var changes [2]*store.Change
 	err := s.d.Store.WriteMove(ctx, func(tx *gorm.DB) error {
 		sig, err := s.findByManageToken(tx, plain)
 		if err != nil {
 			return err
 		}
-		r.Kind = sig.Kind
-		if fieldErrs = ValidatePublicFields(&r, s.d.ValidCountry); len(fieldErrs) > 0 {
+		fieldErrs = s.validateCorrection(&r, sig.Kind, logoErrs)
+		if len(fieldErrs) > 0 {
 			return nil
 		}
-		change, err = s.correct(tx, sig, r)
+		if changes[0], err = s.correct(tx, sig, r); err != nil {
+			return err
+		}
+		changes[1], err = store.ReplaceMedia(tx, sig, r.Media(), s.d.Now())
 		return err
 	})
 	if errors.Is(err, ErrManageNotFound) {
@@ -62,8 +84,26 @@ func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldEr
 	if err != nil {
 		return nil, fmt.Errorf("signing: correct: %w", err)
 	}
-	s.notifyLive(change)
+	for _, change := range changes {
+		s.notifyLive(change)
+	}
 	return fieldErrs, nil
+}
+
+// validateCorrection checks a correction of a signature of kind, adding the
+// logo's errors found before; only organisations keep a logo.
+func (s *Service) validateCorrection(r *Request, kind store.Kind, logoErrs FieldErrors) FieldErrors {
+	r.Kind = kind
+	errs := ValidatePublicFields(r, s.d.ValidCountry)
+	checkStatement(r, errs)
+	if kind != store.KindOrganisation {
+		r.Logo = nil
+		return errs
+	}
+	for field, msg := range logoErrs {
+		errs[field] = msg
+	}
+	return errs
 }
 
 func (s *Service) correct(tx *gorm.DB, sig *store.Signature, r Request) (*store.Change, error) {

@@ -88,8 +88,14 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
-	remind := func(tx *gorm.DB) error { return s.remindSigner(tx, sig) }
-	if _, err := s.d.Store.InsertSignatureWithMail(ctx, sig, store.MailConfirm, s.d.Now(), remind); err != nil {
+	upload := r.Media()
+	remind := func(tx *gorm.DB) error { return s.remindSigner(tx, sig, upload) }
+	if upload.Empty() {
+		_, err = s.d.Store.InsertSignatureWithMail(ctx, sig, store.MailConfirm, s.d.Now(), remind)
+	} else {
+		_, err = s.d.Store.InsertSignatureWithMedia(ctx, sig, upload, store.MailConfirm, s.d.Now(), remind)
+	}
+	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
 	s.wakeOutbox()
@@ -102,12 +108,15 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 // on PostgreSQL too the transaction goes on, and a concurrent signer with the
 // same address, once committed, is found. Should that signature be gone by
 // now (withdrawn between the two statements, on PostgreSQL), sig is inserted
-// after all.
-func (s *Service) remindSigner(tx *gorm.DB, sig *store.Signature) error {
+// after all, with its statement and logo.
+func (s *Service) remindSigner(tx *gorm.DB, sig *store.Signature, upload store.MediaUpload) error {
 	existing, err := store.SignatureBySigner(tx, sig.LetterID, sig.EmailHash)
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
-		return err
+		inserted, err := store.InsertNewSignature(tx, sig, store.MailConfirm, s.d.Now())
+		if err != nil || !inserted {
+			return err
+		}
+		return store.InsertMedia(tx, sig.ID, upload, s.d.Now())
 	}
 	if err != nil {
 		return err

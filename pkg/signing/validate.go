@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"errors"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/undersigned/undersigned/pkg/media"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -21,6 +23,7 @@ const (
 	maxWebsite     = 300
 	maxEmail       = 254
 	maxRef         = 64
+	maxStatement   = 280
 )
 
 // Request is what a signer submits. The web layer fills it from the form;
@@ -45,6 +48,19 @@ type Request struct {
 	// NetworkHash is the keyed hash of the client's /24 or /48, kept for bulk
 	// invalidation instead of the address; "" when unknown.
 	NetworkHash string
+	// Statement is the signer's short statement ("why we sign"), optional.
+	Statement string
+	// Logo is an organisation's logo as uploaded, optional (nil: none, or
+	// keep the one there is). Validate replaces it by the PNG it was
+	// re-encoded as, LogoWidth × LogoHeight pixels.
+	Logo                  []byte
+	LogoWidth, LogoHeight int
+}
+
+// Media is what of r is stored apart from the signature, each reviewed on
+// its own: the statement and the re-encoded logo.
+func (r *Request) Media() store.MediaUpload {
+	return store.MediaUpload{Statement: r.Statement, LogoPNG: r.Logo, Width: r.LogoWidth, Height: r.LogoHeight}
 }
 
 // OrgTypes lists the kinds of organisation a signer can choose from.
@@ -81,6 +97,7 @@ func Validate(r *Request, validCountry func(string) bool) FieldErrors {
 	r.Ref = strings.TrimSpace(r.Ref)
 
 	validatePublic(r, validCountry, errs)
+	ValidateMedia(r, errs)
 	if r.Kind == store.KindOrganisation {
 		checkText(errs, "contact_name", r.ContactName, maxName, true)
 	} else {
@@ -132,6 +149,51 @@ func validatePublic(r *Request, validCountry func(string) bool, errs FieldErrors
 	if !validCountry(r.Country) {
 		errs["country"] = "error.country.choose"
 	}
+}
+
+// ValidateMedia normalises and checks the statement, and re-encodes the
+// logo, adding what is wrong to errs: the statement at most 280 characters
+// (its line breaks taken as spaces), the logo a PNG, JPEG or WebP image of
+// at most 1 MiB and 16 megapixels, from organisations only.
+func ValidateMedia(r *Request, errs FieldErrors) {
+	checkStatement(r, errs)
+	if r.Kind != store.KindOrganisation {
+		r.Logo, r.LogoWidth, r.LogoHeight = nil, 0, 0
+	}
+	reencodeLogo(r, errs)
+}
+
+// checkStatement normalises and checks r's statement.
+func checkStatement(r *Request, errs FieldErrors) {
+	r.Statement = cleanText(strings.Join(strings.Fields(r.Statement), " "))
+	checkText(errs, "statement", r.Statement, maxStatement, false)
+}
+
+// reencodeLogo replaces r's uploaded logo, if any, by the PNG it is
+// re-encoded as, or drops it and says why in errs.
+func reencodeLogo(r *Request, errs FieldErrors) {
+	if r.Logo == nil {
+		return
+	}
+	logo, err := media.Reencode(r.Logo)
+	if err != nil {
+		r.Logo, errs["logo"] = nil, logoError(err)
+		return
+	}
+	r.Logo, r.LogoWidth, r.LogoHeight = logo.PNG, logo.Width, logo.Height
+}
+
+// logoError is the message id for why an upload is no logo.
+func logoError(err error) string {
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		return "error.logo.too_large"
+	case errors.Is(err, media.ErrFormat):
+		return "error.logo.format"
+	case errors.Is(err, media.ErrDimensions):
+		return "error.logo.dimensions"
+	}
+	return "error.logo.unreadable"
 }
 
 // cleanText trims s and puts it in Unicode NFC, so the same name typed on two

@@ -1,11 +1,13 @@
 package signing
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"strings"
 	"testing"
 
+	"github.com/undersigned/undersigned/pkg/media/mediatest"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -308,4 +310,44 @@ func TestValidateAllowsJoinersOnlyInsideWordsOfScriptsThatNeedThem(t *testing.T)
 			t.Errorf("Validate = %v, want %v", errs, want)
 		}
 	})
+}
+
+func TestValidateMedia(t *testing.T) {
+	withStatement := func(r Request, s string) Request { r.Statement = s; return r }
+	withLogo := func(r Request, logo []byte) Request { r.Logo = logo; return r }
+	tests := []struct {
+		name      string
+		req       Request
+		wantField string // "" for none
+		wantMsg   string
+		statement string
+		logo      bool
+	}{
+		{"statement of 280 characters", withStatement(individualRequest(), strings.Repeat("é", 280)), "", "", strings.Repeat("é", 280), false},
+		{"statement's line breaks become spaces", withStatement(orgRequest(), " We sign\r\nbecause. "), "", "", "We sign because.", false},
+		{"statement too long", withStatement(individualRequest(), strings.Repeat("a", 281)), "statement", "error.statement.too_long", "", false},
+		{"statement with a bidi override", withStatement(orgRequest(), "Because\u202e"), "statement", "error.text.control", "", false},
+		{"organisation's jpeg logo", withLogo(orgRequest(), mediatest.JPEG(800, 400)), "", "", "", true},
+		{"individual's logo is dropped", withLogo(individualRequest(), mediatest.PNG(10, 10)), "", "", "", false},
+		{"svg logo", withLogo(orgRequest(), mediatest.SVG()), "logo", "error.logo.format", "", false},
+		{"bomb logo", withLogo(orgRequest(), mediatest.Bomb(50_000, 50_000)), "logo", "error.logo.dimensions", "", false},
+		{"broken logo", withLogo(orgRequest(), mediatest.PNG(40, 40)[:80]), "logo", "error.logo.unreadable", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := Validate(&tt.req, validCountry)
+			if tt.wantField == "" && len(errs) != 0 || tt.wantField != "" && (len(errs) != 1 || errs[tt.wantField] != tt.wantMsg) {
+				t.Fatalf("errors %v, want %s: %s", errs, tt.wantField, tt.wantMsg)
+			}
+			if tt.wantField == "" && tt.req.Statement != tt.statement {
+				t.Errorf("statement %q, want %q", tt.req.Statement, tt.statement)
+			}
+			if got := tt.req.Logo != nil; got != tt.logo {
+				t.Errorf("logo kept: %v, want %v", got, tt.logo)
+			}
+			if tt.logo && (!bytes.HasPrefix(tt.req.Logo, []byte("\x89PNG")) || tt.req.LogoWidth != 400 || tt.req.LogoHeight != 200) {
+				t.Errorf("logo not re-encoded to fit 400 × 400: %d × %d", tt.req.LogoWidth, tt.req.LogoHeight)
+			}
+		})
+	}
 }

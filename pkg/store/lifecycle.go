@@ -446,10 +446,13 @@ func (s *Store) record(tx *gorm.DB, before, after *Signature, m Move) error {
 		LetterID: &after.LetterID, Subject: subject, Before: string(bj), After: string(aj), CreatedAt: m.At})
 }
 
-// eraseTraces drops a signature's queued mail and replaces the personal
-// fields of its audit entries by "erased", keeping what happened, who did
-// it and when.
+// eraseTraces drops a signature's queued mail, its statement and logo, and
+// replaces the personal fields of its audit entries by "erased", keeping
+// what happened, who did it and when.
 func eraseTraces(tx *gorm.DB, id uint64) error {
+	if err := deleteMedia(tx, id); err != nil {
+		return err
+	}
 	if err := tx.Where("signature_id = ?", id).Delete(&MailJob{}).Error; err != nil {
 		return fmt.Errorf("store: drop mail of signature %d: %w", id, err)
 	}

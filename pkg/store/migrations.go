@@ -11,7 +11,7 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -29,6 +29,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120504_mail_jobs_letter_text", Migrate: mailJobsNameLetterText},
 		{ID: "2026120505_signature_flags", Migrate: signatureFlags},
 		{ID: "2026120506_signature_imports", Migrate: signatureImports},
+		{ID: "2026120507_signature_media", Migrate: signatureMediaTable},
 	}
 }
 
@@ -306,6 +307,38 @@ func signatureImports(tx *gorm.DB) error {
 		}
 	}
 	return m.CreateIndex(&signature{}, "ImportID")
+}
+
+// stepSignatureTable is the signatures table as a step's foreign keys name it.
+type stepSignatureTable struct {
+	ID uint64 `gorm:"primaryKey"`
+}
+
+// TableName is the table stepSignatureTable stands for.
+func (stepSignatureTable) TableName() string { return "signatures" }
+
+// stepSignatureMedia is signature_media as signatureMediaTable creates it.
+type stepSignatureMedia struct {
+	SignatureID     uint64              `gorm:"primaryKey;autoIncrement:false"`
+	Signature       *stepSignatureTable `gorm:"constraint:OnDelete:CASCADE"`
+	Statement       string              `gorm:"size:1200;not null;default:''"`
+	StatementStatus string              `gorm:"size:20;not null;default:''"`
+	LogoPNG         []byte
+	LogoWidth       int    `gorm:"not null;default:0"`
+	LogoHeight      int    `gorm:"not null;default:0"`
+	LogoVersion     string `gorm:"size:16;not null;default:''"`
+	LogoStatus      string `gorm:"size:20;not null;default:'';index:idx_signature_media_logo_status"`
+	UpdatedAt       time.Time
+}
+
+// TableName is the table stepSignatureMedia stands for.
+func (stepSignatureMedia) TableName() string { return "signature_media" }
+
+// signatureMediaTable adds signature_media, the statement and logo a
+// signer may add to a signature, each with its own review, deleted with
+// the signature.
+func signatureMediaTable(tx *gorm.DB) error {
+	return tx.AutoMigrate(&stepSignatureMedia{})
 }
 
 // recreateMailJobs rebuilds mail_jobs on SQLite as model declares it, keeping

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -392,5 +393,39 @@ func TestMigrationAddsImports(t *testing.T) {
 	}
 	if imports, err := store.RecentImports(st.Read(context.Background()), 10); err != nil || len(imports) != 0 {
 		t.Errorf("imports after the migration: %v, %v", imports, err)
+	}
+}
+
+// TestMigrationAddsSignatureMedia takes a database back to before
+// signatures had statements and logos, with a published signature, and
+// migrates it: the signature can be given a statement, deleting the
+// signature deletes the statement, and the schema is a fresh database's.
+func TestMigrationAddsSignatureMedia(t *testing.T) {
+	st, _ := openTemp(t)
+	var sigID uint64
+	migrateFrom(t, st, []string{
+		"DROP TABLE signature_media",
+		"DELETE FROM migrations WHERE id = '2026120507_signature_media'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		var err error
+		sigID, err = addPublished(tx, letterID)
+		return err
+	})
+	ctx := context.Background()
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		return store.InsertMedia(tx, sigID, store.MediaUpload{Statement: "Because."}, time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := store.MediaOf(st.Read(ctx), sigID)
+	if err != nil || m.Statement != "Because." || m.StatementStatus != store.MediaPending {
+		t.Fatalf("media after the migration: %+v, %v", m, err)
+	}
+	if err := st.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("DELETE FROM signatures").Error }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.MediaOf(st.Read(ctx), sigID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("media of a deleted signature: %v, want ErrNotFound", err)
 	}
 }

@@ -330,6 +330,9 @@ type PublicSignatory struct {
 	OrgType     string
 	Country     string
 	PublishedAt *time.Time
+	// Statement is the signer's statement ("why we sign") once a reviewer
+	// approved it; "" otherwise.
+	Statement string
 }
 
 // published is the public list's condition. idx_signatures_wall holds
@@ -342,7 +345,10 @@ const published = "status = '" + string(StatusPublished) + "'"
 // signatures, in the columns the public list shows.
 func publicSignatories(tx *gorm.DB, letterID uint) *gorm.DB {
 	return tx.Model(&Signature{}).
-		Select("id, kind, name, affiliation, website, org_type, country, published_at").
+		Select("id, kind, name, affiliation, website, org_type, country, published_at, "+
+			"COALESCE(signature_media.statement, '') AS statement").
+		Joins("LEFT JOIN signature_media ON signature_media.signature_id = signatures.id AND "+
+			"signature_media.statement_status = '"+string(MediaApproved)+"'").
 		Where("letter_id = ? AND "+published+" AND (kind = ? OR show_name = ?)", letterID, KindOrganisation, true)
 }
 

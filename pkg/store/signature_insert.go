@@ -13,9 +13,10 @@ import (
 
 // signatureInsert is one new signature to store with the mail queued for it.
 type signatureInsert struct {
-	sig  *Signature
-	mail MailKind
-	now  time.Time
+	sig   *Signature
+	media MediaUpload // the statement and logo to store with it, if any
+	mail  MailKind
+	now   time.Time
 	// signedAlready runs, in the insert's transaction, when the signature's
 	// address has already signed its letter; nil does nothing.
 	signedAlready func(tx *gorm.DB) error
@@ -31,7 +32,18 @@ type signatureInsert struct {
 // signatures and one for their mails (see insertInBulk), which is what lets
 // one writer keep up with a launch.
 func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kind MailKind, now time.Time, signedAlready func(tx *gorm.DB) error) (bool, error) {
-	in := &signatureInsert{sig: sig, mail: kind, now: now, signedAlready: signedAlready}
+	return s.insertSignature(ctx, &signatureInsert{sig: sig, mail: kind, now: now, signedAlready: signedAlready})
+}
+
+// InsertSignatureWithMedia is InsertSignatureWithMail for a signer who adds a
+// statement or a logo: media is stored with the signature, in the same
+// write, and only if the signature is.
+func (s *Store) InsertSignatureWithMedia(ctx context.Context, sig *Signature, media MediaUpload, kind MailKind, now time.Time, signedAlready func(tx *gorm.DB) error) (bool, error) {
+	return s.insertSignature(ctx, &signatureInsert{sig: sig, media: media, mail: kind, now: now, signedAlready: signedAlready})
+}
+
+// insertSignature runs in, in a group commit on SQLite.
+func (s *Store) insertSignature(ctx context.Context, in *signatureInsert) (bool, error) {
 	var err error
 	if s.batch != nil {
 		err = s.batch.do(&writeRequest{ctx: ctx, fn: in.insertOne, insert: in})
@@ -43,8 +55,11 @@ func (s *Store) InsertSignatureWithMail(ctx context.Context, sig *Signature, kin
 
 // insertOne is the insert on its own, in its own transaction or savepoint.
 func (in *signatureInsert) insertOne(tx *gorm.DB) (err error) {
-	if in.inserted, err = InsertNewSignature(tx, in.sig, in.mail, in.now); err != nil || in.inserted {
+	if in.inserted, err = InsertNewSignature(tx, in.sig, in.mail, in.now); err != nil {
 		return err
+	}
+	if in.inserted {
+		return InsertMedia(tx, in.sig.ID, in.media, in.now)
 	}
 	return in.runSignedAlready(tx)
 }
@@ -97,6 +112,13 @@ func insertSignatures(tx *gorm.DB, ins []*signatureInsert) error {
 	if len(jobs) > 0 {
 		if err := insertMailJobs(tx, jobs); err != nil {
 			return fmt.Errorf("store: enqueue %d mails: %w", len(jobs), err)
+		}
+	}
+	for _, in := range ins {
+		if in.sig.ID != 0 {
+			if err := InsertMedia(tx, in.sig.ID, in.media, in.now); err != nil {
+				return err
+			}
 		}
 	}
 	for _, in := range signedAlready {

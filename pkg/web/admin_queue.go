@@ -159,6 +159,8 @@ func flashMessage(l *i18n.Localizer, q url.Values) string {
 		return l.T("admin.flash.saved")
 	case q.Has("erased"):
 		return l.T("admin.flash.erased")
+	case q.Has("media_stale"):
+		return l.T("admin.flash.media_stale")
 	}
 	return ""
 }

@@ -32,6 +32,8 @@ type signatureView struct {
 	// the signature is not withdrawn.
 	Erase    formField
 	CanErase bool
+	// Media are its statement and logo with their reviews; nil for none.
+	Media *mediaView
 }
 
 // editForm is the form that corrects a signature's public fields.
@@ -131,6 +133,10 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	if err != nil {
 		return err
 	}
+	m, err := a.d.Moderator.Media(c.Request().Context(), item.ID)
+	if err != nil {
+		return err
+	}
 	fields := prepareFields(a.editFields(l, item.Kind, f), errs, l)
 	title := item.Name
 	if title == "" { // erased
@@ -146,6 +152,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		Reasons: a.d.Moderator.Reasons(),
 		Flash:   flashMessage(l, c.QueryParams()),
 		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
+		Media:   mediaViewOf(m),
 	}
 	for _, e := range history {
 		v.History = append(v.History, auditRow{AuditEvent: e, Changes: a.changeRows(l, &e)})

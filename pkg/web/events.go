@@ -47,6 +47,8 @@ type liveName struct {
 	Affiliation string     `json:"affiliation,omitempty"`
 	Website     string     `json:"website,omitempty"`
 	Country     string     `json:"country"`
+	// Statement is the signer's statement, once a reviewer approved it.
+	Statement string `json:"statement,omitempty"`
 }
 
 // streamEvents is GET /letters/{slug}/events, a Server-Sent Events stream of
@@ -158,7 +160,8 @@ func (a *App) liveMessageOf(l *i18n.Localizer, u live.Update) liveMessage {
 			More: moreLine(l, ct, name, a.d.Config.Live.NamesPerCountry)}
 	}
 	for i, n := range u.Names {
-		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country}
+		msg.Names[i] = liveName{Kind: n.Kind, Name: n.Name, Affiliation: n.Affiliation, Website: n.Website, Country: n.Country,
+			Statement: n.Statement}
 	}
 	return msg
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"html/template"
 	"mime"
 	"net/http"
@@ -17,7 +16,7 @@ import (
 // label, an optional hint, the value the user typed and the message beside it.
 type formField struct {
 	Name         string
-	Type         string // text, email, number, datetime-local, select, checkbox, textarea
+	Type         string // text, email, number, datetime-local, select, checkbox, textarea, file
 	Label        string
 	Hint         string
 	Value        string
@@ -30,8 +29,9 @@ type formField struct {
 	Options      []fieldOption
 	Link         string // a link shown under the field, e.g. to the privacy notice
 	LinkText     string
-	ReadOnly     bool // shown, not editable: a value that can no longer change
-	Rows         int  // a textarea's height in lines
+	ReadOnly     bool   // shown, not editable: a value that can no longer change
+	Rows         int    // a textarea's height in lines
+	Accept       string // a file input's accepted types
 }
 
 // OptionsHTML renders a select's options. It runs in Go rather than in the
@@ -95,11 +95,7 @@ func bindForm(c echo.Context, form any) error {
 		return echo.ErrUnsupportedMediaType
 	}
 	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) || errors.As(err, &tooLarge) {
-			return echo.ErrStatusRequestEntityTooLarge
-		}
-		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+		return bodyError(err)
 	}
 	r.Form = r.PostForm // bind the body's fields only
 	if err := (&echo.DefaultBinder{}).BindBody(c, form); err != nil {

@@ -38,7 +38,7 @@ func (a *App) fillList(c echo.Context, v *letterView) error {
 	if err != nil {
 		return err
 	}
-	v.Totals = snap.Totals
+	v.Totals, v.Logos = snap.Totals, snap.Logos()
 	if goal, ok := v.Letter.GoalFor(snap.Totals.Total); ok {
 		v.Goal = &goal
 	}

@@ -43,6 +43,9 @@ type letterView struct {
 	SearchFields []formField
 	Search       *searchResults
 	EmbedCode    string
+
+	// Logos is the logo wall: approved logos of published organisations.
+	Logos []store.WallLogo
 }
 
 // kindChoice is a link that switches the form between signing as an

@@ -22,6 +22,8 @@ type manageView struct {
 	Withdraw    formField
 	Saved       bool
 	NeedsReview bool
+	// Multipart is set when the form takes a logo (organisations).
+	Multipart bool
 }
 
 // manageForm corrects the public details.
@@ -32,6 +34,10 @@ type manageForm struct {
 	OrgType     string `form:"org_type"`
 	Country     string `form:"country"`
 	ShowName    string `form:"show_name"`
+	Statement   string `form:"statement"`
+	// storedStatement says to show the statement stored rather than
+	// Statement: the form was not posted.
+	storedStatement bool
 }
 
 // showManage is the page a signer reaches from the manage link in a mail.
@@ -40,23 +46,19 @@ func (a *App) showManage(c echo.Context) error {
 	if err != nil {
 		return a.manageError(c, err)
 	}
-	show := ""
-	if m.ShowName {
-		show = "yes"
-	}
-	f := manageForm{Name: m.Name, Affiliation: m.Affiliation, Website: m.Website, OrgType: m.OrgType, Country: m.Country, ShowName: show}
-	return a.renderManage(c, http.StatusOK, m, f, nil)
+	return a.renderManage(c, http.StatusOK, m, manageFormOf(m), nil)
 }
 
 // updateManage saves a signer's corrections.
 func (a *App) updateManage(c echo.Context) error {
 	token := c.Param("token")
 	var f manageForm
-	if err := bindForm(c, &f); err != nil {
+	logo, err := a.bindUploadForm(c, &f, "logo")
+	if err != nil {
 		return err
 	}
 	req := signing.Request{Name: f.Name, Affiliation: f.Affiliation, Website: f.Website, OrgType: f.OrgType,
-		Country: f.Country, ShowName: checked(f.ShowName)}
+		Country: f.Country, ShowName: checked(f.ShowName), Statement: f.Statement, Logo: logo}
 	errs, err := a.d.Signing.Correct(c.Request().Context(), token, req)
 	if err != nil {
 		return a.manageError(c, err)
@@ -100,12 +102,15 @@ func (a *App) createWithdrawal(c echo.Context) error {
 	return a.render(c, http.StatusOK, "withdrawn", a.page(c, l.T("withdrawn.title")))
 }
 
+// manageFormOf is the manage form filled with the signature's details; the
+// statement is filled in by renderManage, which loads it.
 func manageFormOf(m signing.Managed) manageForm {
 	show := ""
 	if m.ShowName {
 		show = "yes"
 	}
-	return manageForm{Name: m.Name, Affiliation: m.Affiliation, Website: m.Website, OrgType: m.OrgType, Country: m.Country, ShowName: show}
+	return manageForm{Name: m.Name, Affiliation: m.Affiliation, Website: m.Website, OrgType: m.OrgType, Country: m.Country,
+		ShowName: show, storedStatement: true}
 }
 
 func (a *App) manageError(c echo.Context, err error) error {
@@ -117,22 +122,39 @@ func (a *App) manageError(c echo.Context, err error) error {
 
 func (a *App) renderManage(c echo.Context, status int, m signing.Managed, f manageForm, errs signing.FieldErrors) error {
 	l := a.localizer(c)
-	fields := prepareFields(a.manageFields(l, m.Kind, f), errs, l)
+	md, err := a.d.Signing.ManagedMedia(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return a.manageError(c, err)
+	}
+	if f.storedStatement && md != nil {
+		f.Statement = md.Statement
+	}
+	fields := prepareFields(a.manageFields(l, m.Kind, f, md), errs, l)
 	withdraw := prepareFields([]formField{{Name: "sure", Type: "checkbox", Label: l.T("manage.withdraw.sure"), Required: true}}, errs, l)[0]
 	v := &manageView{Page: a.page(c, l.T("manage.title")), Signature: m, CountryName: a.d.Countries.Name(m.Country, l.Tag),
 		Token: c.Param("token"), Fields: fields, Errors: errorSummary(append(fields, withdraw)), Withdraw: withdraw,
-		Saved: c.QueryParam("saved") != "", NeedsReview: m.Letter.NeedsReview(m.Kind)}
+		Saved: c.QueryParam("saved") != "", NeedsReview: m.Letter.NeedsReview(m.Kind), Multipart: m.Kind == store.KindOrganisation}
 	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, "manage", v)
 }
 
-func (a *App) manageFields(l *i18n.Localizer, kind store.Kind, f manageForm) []formField {
+func (a *App) manageFields(l *i18n.Localizer, kind store.Kind, f manageForm, md *store.SignatureMedia) []formField {
+	statement := statementField(l, f.Statement)
+	if md != nil && md.StatementStatus != store.MediaNone {
+		statement.Hint += " " + l.T("manage.media.status."+string(md.StatementStatus))
+	}
 	if kind == store.KindOrganisation {
+		logo := logoField(l)
+		if md != nil && md.LogoStatus != store.MediaNone {
+			logo.Hint += " " + l.T("manage.media.status."+string(md.LogoStatus))
+		}
 		return []formField{
 			{Name: "name", Type: "text", Label: l.T("field.org_name.label"), Value: f.Name, Required: true, MaxLength: 200},
 			{Name: "website", Type: "text", Label: l.T("field.website.label"), Value: f.Website, Required: true, MaxLength: 300},
 			{Name: "org_type", Type: "select", Label: l.T("field.org_type.label"), Required: true, Options: orgTypeOptions(l, f.OrgType)},
 			{Name: "country", Type: "select", Label: l.T("field.country.label"), Required: true, Options: a.countryOptions(l, f.Country)},
+			statement,
+			logo,
 		}
 	}
 	return []formField{
@@ -140,5 +162,6 @@ func (a *App) manageFields(l *i18n.Localizer, kind store.Kind, f manageForm) []f
 		{Name: "affiliation", Type: "text", Label: l.T("field.affiliation.label"), Hint: l.T("field.affiliation.hint"), Value: f.Affiliation, MaxLength: 200},
 		{Name: "country", Type: "select", Label: l.T("field.country.label"), Required: true, Options: a.countryOptions(l, f.Country)},
 		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
+		statement,
 	}
 }

@@ -143,17 +143,21 @@ const letterFormBytes = 4 * letters.MaxBodyBytes
 // except on the console's letter routes, which take up to letterFormBytes
 // (or the server's limit, when that is larger), and the import form's
 // upload, which takes up to imports.max_bytes: a file of signers is larger
-// than any form. It runs after routing, so it knows the route.
+// than any form; and a sign or manage form sent with a logo, which takes
+// uploadLimit (takesUpload). It runs after routing, so it knows the route.
 func (a *App) limitBodies() echo.MiddlewareFunc {
 	forms := middleware.BodyLimit(bodyLimit(a.d.Config.Server.MaxBodyBytes))
 	letterForms := middleware.BodyLimit(bodyLimit(max(a.d.Config.Server.MaxBodyBytes, letterFormBytes)))
 	uploads := middleware.BodyLimit(bodyLimit(a.d.Config.Imports.MaxBytes))
+	logoForms := middleware.BodyLimit(bodyLimit(a.uploadLimit()))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		form, letterForm, upload := forms(next), letterForms(next), uploads(next)
+		form, letterForm, upload, logoForm := forms(next), letterForms(next), uploads(next), logoForms(next)
 		return func(c echo.Context) error {
 			switch r := c.Request(); {
 			case r.Method == http.MethodPost && r.URL.Path == importUploadPath:
 				return upload(c)
+			case takesUpload(c):
+				return logoForm(c)
 			case strings.HasPrefix(c.Path(), "/admin/letters"):
 				return letterForm(c)
 			}

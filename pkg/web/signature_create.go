@@ -26,6 +26,7 @@ type signForm struct {
 	ShowName    string `form:"show_name"`
 	Consent     string `form:"consent"`
 	Ref         string `form:"ref"`
+	Statement   string `form:"statement"`
 	Version     string `form:"version"`  // the text version the form was drawn with
 	Stamp       string `form:"stamp"`    // when the form was drawn, signed
 	Homepage    string `form:"homepage"` // the honeypot: people never see it, so never fill it
@@ -54,6 +55,7 @@ func (f signForm) request(locale string) signing.Request {
 		Locale:      locale,
 		Ref:         f.Ref,
 		Version:     f.Version,
+		Statement:   f.Statement,
 	}
 }
 
@@ -68,7 +70,8 @@ func (a *App) createSignature(c echo.Context) error {
 		return err
 	}
 	var form signForm
-	if err := bindForm(c, &form); err != nil {
+	logo, err := a.bindUploadForm(c, &form, "logo")
+	if err != nil {
 		return err
 	}
 	checkInbox := checkInboxPath(letter.Slug)
@@ -78,6 +81,7 @@ func (a *App) createSignature(c echo.Context) error {
 		return redirect(c, checkInbox)
 	}
 	req := form.request(a.localizer(c).Lang())
+	req.Logo = logo
 	if errs := signing.Validate(&req, a.d.Countries.Valid); len(errs) > 0 {
 		return a.renderLetter(c, http.StatusUnprocessableEntity, letter, form, errs)
 	}
@@ -118,6 +122,8 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 			country,
 			{Name: "contact_name", Type: "text", Label: l.T("field.contact_name.label"), Hint: l.T("field.contact_name.hint"), Value: f.ContactName, Required: true, MaxLength: 200, Autocomplete: "name"},
 			email,
+			statementField(l, f.Statement),
+			logoField(l),
 			consent,
 		}
 	}
@@ -128,8 +134,23 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 		country,
 		email,
 		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
+		statementField(l, f.Statement),
 		consent,
 	}
+}
+
+// statementField is the optional statement ("why we sign"), shown beside
+// the name once reviewed.
+func statementField(l *i18n.Localizer, value string) formField {
+	return formField{Name: "statement", Type: "textarea", Label: l.T("field.statement.label"), Hint: l.T("field.statement.hint"),
+		Value: value, MaxLength: 280}
+}
+
+// logoField is an organisation's optional logo. A file cannot be sent back
+// to the browser, so a form drawn again asks for it again.
+func logoField(l *i18n.Localizer) formField {
+	return formField{Name: "logo", Type: "file", Label: l.T("field.logo.label"), Hint: l.T("field.logo.hint"),
+		Accept: "image/png,image/jpeg,image/webp"}
 }
 
 func (a *App) countryOptions(l *i18n.Localizer, selected string) []fieldOption {

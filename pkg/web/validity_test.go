@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/media/mediatest"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -176,6 +177,24 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	h.App.Moderator.WaitInvalidations()
 	res = add("GET /admin/abuse/invalidations/{id} (finished)", admin.Get(invalidation.Header.Get("Location")), http.StatusOK)
 	mustContain("GET /admin/abuse/invalidations/{id} (finished)", res.Body, "Finished. Signatures invalidated: 1.")
+
+	// An organisation with a logo and a statement: the form refusing an SVG,
+	// the review on the signature's page, the signer's manage page, then
+	// the logo wall and the statement once approved.
+	logoPage := "POST " + letter + "/sign (organisation, logo refused, 422)"
+	res = add(logoPage, postWithLogo(t, h, letter+"/sign", orgForm("Logo Lab", "https://logolab.example", "kim@logolab.example", "DE"),
+		"logo.svg", mediatest.SVG()), http.StatusUnprocessableEntity)
+	mustContain(logoPage, res.Body, "f-logo-error")
+	logoSig := signWithLogo(t, h, "Logo Lab", "We sign for open science.", "logo.png", mediatest.PNG(120, 60))
+	res = add("GET /admin/signatures/{id} (logo and statement to review)", admin.Get(fmt.Sprintf("/admin/signatures/%d", logoSig.ID)), http.StatusOK)
+	mustContain("GET /admin/signatures/{id} (logo and statement to review)", res.Body, "logo-review")
+	add("GET /manage/{token} (organisation with a logo)", h.Get(manageLink(t, h, h.SMTP.Messages()[len(h.SMTP.Messages())-1])), http.StatusOK)
+	decide(t, admin, "approve", []uint64{logoSig.ID})
+	decideMedia(t, admin, logoSig.ID, "logo", "approve")
+	decideMedia(t, admin, logoSig.ID, "statement", "approve")
+	res = add("GET "+letter+" (logo wall and statement)", h.Get(letter), http.StatusOK)
+	mustContain("GET "+letter+" (logo wall and statement)", res.Body, "logo-wall")
+	mustContain("GET "+letter+" (logo wall and statement)", res.Body, "We sign for open science.")
 
 	// Last, as it moves the clock: the unused link once it has expired.
 	h.Clock.Advance(8 * 24 * time.Hour)

@@ -36,6 +36,13 @@
       aff.textContent = ", " + n.affiliation;
       li.appendChild(aff);
     }
+    if (n.statement) {
+      var statement = document.createElement("q");
+      statement.className = "statement";
+      statement.textContent = n.statement;
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(statement);
+    }
     li.dataset.name = n.name;
     li.classList.add("new");
     return li;
