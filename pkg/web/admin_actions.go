@@ -39,13 +39,8 @@ func (a *App) createDecision(c echo.Context) error {
 	}
 	d := moderation.Decision{Action: moderation.Action(form.Action), Reason: form.Reason, Note: form.Note}
 	res, err := a.d.Moderator.Apply(c.Request().Context(), currentStaff(c), ids, d)
-	switch {
-	case errors.Is(err, moderation.ErrNoSelection), errors.Is(err, moderation.ErrUnknownReason), errors.Is(err, moderation.ErrTooMany):
-		return a.renderNotice(c, http.StatusUnprocessableEntity, a.localizer(c).T("admin.error."+errorName(err)), safeNext(form.Return))
-	case errors.Is(err, moderation.ErrUnknownAction):
-		return echo.ErrBadRequest
-	case err != nil:
-		return err
+	if err != nil {
+		return a.decisionError(c, err, form.Return)
 	}
 	if len(ids) == 1 && len(res.Refused) == 1 {
 		return a.renderRefusal(c, res.Refused[0], safeNext(form.Return))

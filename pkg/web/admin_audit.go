@@ -85,5 +85,6 @@ func auditActions() []string {
 			actions = append(actions, string(rule.Event))
 		}
 	}
-	return append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue")
+	return append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue",
+		moderation.ActionBulkDecision)
 }
