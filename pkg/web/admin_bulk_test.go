@@ -73,14 +73,16 @@ func TestSelectAllMatchingApprovesEveryPageWhileSigningGoesOn(t *testing.T) {
 	}
 
 	signers := signWhileRunning(h, 20)
+	started := time.Now()
 	res := admin.Post("/admin/decisions", confirm)
 	if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/decisions/") {
 		t.Fatalf("confirm: %d %s", res.Status, res.Header.Get("Location"))
 	}
 	signers.follow(h, strings.TrimPrefix(res.Header.Get("Location"), "/admin/decisions/"))
 	h.App.Moderator.WaitJobs()
+	took := time.Since(started)
 	signed, during := signers.wait()
-	t.Logf("signed %d beside the job, %d of them taken while it ran", len(signed), during)
+	t.Logf("the job took %s; %d signed beside it, %d of them taken while it ran", took.Round(time.Millisecond), len(signed), during)
 	if len(signers.errs) > 0 || during == 0 {
 		t.Errorf("signing beside the job: %d answered while it ran, errors %v", during, signers.errs)
 	}
@@ -291,5 +293,41 @@ func TestBulkDecisionRefusesBadInput(t *testing.T) {
 	}
 	if n := countWhere(t, h, "status = ?", store.StatusPendingReview); n != 3 {
 		t.Errorf("%d left awaiting review, want all 3", n)
+	}
+}
+
+// TestBulkDecisionCommitsAChunkAtATime: 1,000 approvals by filter are
+// committed in transactions of at most 100, each reported as it commits, so
+// that signers are served between them.
+func TestBulkDecisionCommitsAChunkAtATime(t *testing.T) {
+	h := webtest.New(t)
+	h.SeedPending(1000, "DE")
+	admin := h.AddStaff("admin@campaign.example", store.RoleAdmin)
+	sel, err := h.App.Moderator.PreviewSelection(t.Context(), moderation.Filter{})
+	if err != nil || sel.Count != 1000 {
+		t.Fatalf("preview: %d (%v)", sel.Count, err)
+	}
+	var progress []int
+	var took []time.Duration
+	last := time.Now()
+	res, err := h.App.Moderator.ApplyToSelection(t.Context(), admin, sel, moderation.Decision{Action: moderation.ActionApprove},
+		func(done int) {
+			progress = append(progress, done)
+			took = append(took, time.Since(last).Round(time.Millisecond))
+			last = time.Now()
+		})
+	if err != nil || res.Changed != 1000 {
+		t.Fatalf("approved %d (%v), want 1000", res.Changed, err)
+	}
+	t.Logf("each chunk took %v", took)
+	prev := 0
+	for _, done := range progress {
+		if done-prev > 100 || done <= prev {
+			t.Fatalf("progress %v, want a report after each chunk of at most 100", progress)
+		}
+		prev = done
+	}
+	if len(progress) != 10 || totals(t, h).Total != 1000 {
+		t.Errorf("progress %v, %d published", progress, totals(t, h).Total)
 	}
 }
