@@ -179,3 +179,25 @@ func (s *Service) describe(f Filter) string {
 	}
 	return strings.Join(terms, ", ")
 }
+
+// Next returns the id of the signature that follows the one with id in the
+// queue f lists, newest confirmation first, so that a moderator can go
+// through the queue one signature after another; false when none is left.
+func (s *Service) Next(ctx context.Context, f Filter, id uint64) (uint64, bool, error) {
+	tx := s.d.Store.Read(ctx)
+	sig, err := store.ConfirmedSignatureByID(tx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, ErrNotFound
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("moderation: next after %d: %w", id, err)
+	}
+	next, err := store.NextInQueue(tx, f.matching(), sig)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("moderation: next after %d: %w", id, err)
+	}
+	return next.ID, true, nil
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,6 +87,26 @@ func QueueAfter(tx *gorm.DB, f QueueFilter, after uint64, limit int) ([]Signatur
 		return nil, fmt.Errorf("store: review queue %+v after %d: %w", f, after, err)
 	}
 	return sigs, nil
+}
+
+// NextInQueue loads the signature that follows sig in the queue f lists
+// (sig itself need no longer match f), or ErrNotFound: the one a moderator
+// opens after deciding on sig.
+func NextInQueue(tx *gorm.DB, f QueueFilter, sig *Signature) (*Signature, error) {
+	if sig.ConfirmedAt == nil {
+		return nil, ErrNotFound
+	}
+	at := *sig.ConfirmedAt
+	var next Signature
+	err := whereQueue(tx, f).Where("(confirmed_at < ? OR (confirmed_at = ? AND id < ?))", at, at, sig.ID).
+		Order(queueOrder).Limit(1).Take(&next).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: next in review queue %+v after %d: %w", f, sig.ID, err)
+	}
+	return &next, nil
 }
 
 // ConfirmedSignatureByID loads the signature with id unless it is still

@@ -252,6 +252,79 @@ func confirmAll(t *testing.T, h *webtest.Harness, emails []string) {
 	}
 }
 
+// TestApproveAndOpenTheNextFollowsTheQueue goes through a filtered queue from
+// its first signature with "… and open the next": each decision opens the
+// next signature of the same filter, and the last leads back to the queue
+// with a notice.
+func TestApproveAndOpenTheNextFollowsTheQueue(t *testing.T) {
+	h := webtest.New(t)
+	ids := h.SeedPending(4, "DE")
+	err := h.App.Store.Write(t.Context(), func(tx *gorm.DB) error {
+		return tx.Model(&store.Signature{}).Where("id = ?", ids[1]).Update("country", "FR").Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	open, _ := mod.Get("/admin?country=DE").Doc().Find(`table.queue tbody a[href^="/admin/signatures/"]`).First().Attr("href")
+	if open != fmt.Sprintf("/admin/signatures/%d?country=DE", ids[3]) {
+		t.Fatalf("the queue's first link: %q", open)
+	}
+	steps := []struct {
+		button string
+		extra  url.Values
+		want   string
+	}{
+		{"Approve and open the next", nil, fmt.Sprintf("/admin/signatures/%d?changed=1&country=DE&skipped=0", ids[2])},
+		{"Reject and open the next", url.Values{"reason": {"duplicate"}}, fmt.Sprintf("/admin/signatures/%d?changed=1&country=DE&skipped=0", ids[0])},
+		{"Approve and open the next", nil, "/admin?country=DE&queue_done=1"},
+	}
+	for _, step := range steps {
+		res := pressButton(t, mod, open, step.button, step.extra)
+		if res.Status != http.StatusSeeOther || res.Header.Get("Location") != step.want {
+			t.Fatalf("%s on %s: %d to %q, want %q", step.button, open, res.Status, res.Header.Get("Location"), step.want)
+		}
+		open = step.want
+	}
+	if flash := mod.Get(open).Doc().Find(".flash").Text(); flash != "Done. No signature is left after it in this queue." {
+		t.Errorf("queue's notice at the end: %q", flash)
+	}
+	want := map[uint64]store.Status{ids[3]: store.StatusPublished, ids[2]: store.StatusRejected, ids[0]: store.StatusPublished, ids[1]: store.StatusPendingReview}
+	for id, status := range want {
+		if n := countWhere(t, h, "id = ? AND status = ?", id, status); n != 1 {
+			t.Errorf("signature %d is not %s", id, status)
+		}
+	}
+}
+
+// pressButton posts the form of the page at path that holds the button
+// labelled label, as a browser would: its fields, the button's own name and
+// value, and extra.
+func pressButton(t *testing.T, b *webtest.Browser, path, label string, extra url.Values) *webtest.Response {
+	t.Helper()
+	page := b.Get(path)
+	button := page.Doc().Find("form button").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.TrimSpace(s.Text()) == label
+	})
+	if button.Length() != 1 {
+		t.Fatalf("%s: %d buttons labelled %q", path, button.Length(), label)
+	}
+	form := button.Closest("form")
+	values := url.Values{}
+	form.Find("input[type=hidden], select").Each(func(_ int, s *goquery.Selection) {
+		if s.Is("select") {
+			values.Set(s.AttrOr("name", ""), s.Find("option").First().AttrOr("value", ""))
+			return
+		}
+		values.Add(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	values.Set(button.AttrOr("name", ""), button.AttrOr("value", ""))
+	for k, v := range extra {
+		values[k] = v
+	}
+	return b.Post(form.AttrOr("action", ""), values)
+}
+
 // previewed is the confirmation form of a bulk decision's preview, as the
 // preview filled it in.
 func previewed(preview *webtest.Response) url.Values {

@@ -52,6 +52,18 @@ type queueRow struct {
 	StatusLabel string
 	Confirmed   string
 	LetterTitle string
+	// URL is the signature's page, carrying the queue's filter.
+	URL string
+}
+
+// signatureURL is the console page of the signature with id, carrying the
+// queue filter so that "open the next" follows the same queue.
+func signatureURL(id uint64, filter url.Values) string {
+	u := "/admin/signatures/" + strconv.FormatUint(id, 10)
+	if len(filter) > 0 {
+		u += "?" + filter.Encode()
+	}
+	return u
 }
 
 // showQueue is the console's home: confirmed signatures awaiting review, or
@@ -89,7 +101,7 @@ func (a *App) showQueue(c echo.Context) error {
 	for _, item := range page.Items {
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
-			LetterTitle: a.letterLinkOf(item.LetterID).Title})
+			LetterTitle: a.letterLinkOf(item.LetterID).Title, URL: signatureURL(item.ID, v.Carry)})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)
@@ -116,7 +128,8 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 }
 
 // queueFilterKeys are the parameters of the queue's filter: the console
-// carries them from the queue to a bulk decision's preview.
+// carries them from the queue to a bulk decision's preview and to a
+// signature's page, so that "open the next" follows the same queue.
 var queueFilterKeys = []string{"letter", "status", "kind", "country", "q"}
 
 // queueFilter reads the queue's filter from a query string or a form that
@@ -185,6 +198,8 @@ func flashMessage(l *i18n.Localizer, q url.Values) string {
 		return l.T("admin.flash.saved")
 	case q.Has("erased"):
 		return l.T("admin.flash.erased")
+	case q.Has("queue_done"):
+		return l.T("admin.flash.queue_done")
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -32,6 +33,9 @@ type signatureView struct {
 	// the signature is not withdrawn.
 	Erase    formField
 	CanErase bool
+	// Carry is the filter of the queue the signature was opened from, for
+	// "… and open the next".
+	Carry url.Values
 }
 
 // editForm is the form that corrects a signature's public fields.
@@ -77,7 +81,7 @@ func (a *App) updateSignature(c echo.Context) error {
 	if len(errs) > 0 {
 		return a.renderSignature(c, http.StatusUnprocessableEntity, item, f, errs)
 	}
-	return redirect(c, "/admin/signatures/"+strconv.FormatUint(item.ID, 10)+"?saved=1")
+	return redirect(c, withQuery(signatureURL(item.ID, carriedFilter(c.QueryParams())), "saved", "1"))
 }
 
 // erasureForm is an admin's confirmation that the signer asked for their
@@ -136,6 +140,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	if title == "" { // erased
 		title = l.T("status." + string(item.Status))
 	}
+	carry := carriedFilter(c.QueryParams())
 	v := &signatureView{
 		Page:    a.page(c, title),
 		Row:     queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt)},
@@ -145,7 +150,8 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		Reasons: a.d.Moderator.Reasons(),
 		History: history,
 		Flash:   flashMessage(l, c.QueryParams()),
-		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
+		Return:  signatureURL(item.ID, carry),
+		Carry:   carry,
 	}
 	v.Erase = prepareFields([]formField{{Name: "sure", Type: "checkbox", Label: l.T("admin.erase.sure"), Required: true}}, errs, l)[0]
 	v.CanErase = item.Status != store.StatusWithdrawn
