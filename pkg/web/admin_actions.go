@@ -56,10 +56,9 @@ func (a *App) createDecision(c echo.Context) error {
 // next one of the queue they came from (its filter carried in the form), or
 // back to that queue with a notice when none is left after it.
 func (a *App) openNext(c echo.Context, id uint64, res moderation.Result) error {
-	carried := carriedFilter(c.Request().PostForm)
-	filter, letter, ok := a.queueFilter(carried)
-	if !ok || letter.Error != "" {
-		return echo.ErrBadRequest
+	filter, _, carried, err := a.postedQueueFilter(c)
+	if err != nil {
+		return err
 	}
 	next, found, err := a.d.Moderator.Next(c.Request().Context(), filter, id)
 	switch {

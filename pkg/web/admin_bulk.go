@@ -48,14 +48,9 @@ type filterTerm struct {
 // previewBulkDecision counts the signatures the queue's filter matches on
 // every page and asks to confirm the decision on them all.
 func (a *App) previewBulkDecision(c echo.Context) error {
-	var form bulkForm
-	if err := bindForm(c, &form); err != nil {
+	form, filter, letter, carried, err := a.bindBulkForm(c)
+	if err != nil {
 		return err
-	}
-	carried := carriedFilter(c.Request().PostForm)
-	filter, letter, ok := a.queueFilter(carried)
-	if !ok || letter.Error != "" {
-		return echo.ErrBadRequest
 	}
 	d := moderation.Decision{Action: moderation.Action(form.Action), Reason: form.Reason, Note: form.Note}
 	if err := a.d.Moderator.Validate(d); err != nil {
@@ -79,16 +74,14 @@ func (a *App) previewBulkDecision(c echo.Context) error {
 // createBulkDecision starts the decision the preview counted, on the
 // signatures it counted, and follows it on its progress page.
 func (a *App) createBulkDecision(c echo.Context) error {
-	var form bulkForm
-	if err := bindForm(c, &form); err != nil {
+	form, filter, _, carried, err := a.bindBulkForm(c)
+	if err != nil {
 		return err
 	}
-	carried := carriedFilter(c.Request().PostForm)
-	filter, letter, ok := a.queueFilter(carried)
 	count, errCount := strconv.ParseInt(form.Count, 10, 64)
 	maxID, errID := strconv.ParseUint(form.MaxID, 10, 64)
 	asOf, errTime := time.Parse(time.RFC3339Nano, form.AsOf)
-	if !ok || letter.Error != "" || errors.Join(errCount, errID, errTime) != nil {
+	if errors.Join(errCount, errID, errTime) != nil {
 		return echo.ErrBadRequest
 	}
 	sel := moderation.Selection{Filter: filter, Count: count, MaxID: maxID, AsOf: asOf}
@@ -98,6 +91,28 @@ func (a *App) createBulkDecision(c echo.Context) error {
 		return a.decisionError(c, err, "/admin?"+carried.Encode())
 	}
 	return redirect(c, "/admin/decisions/"+strconv.Itoa(id))
+}
+
+// bindBulkForm reads a bulk decision's form and the queue filter it
+// carries (see postedQueueFilter).
+func (a *App) bindBulkForm(c echo.Context) (bulkForm, moderation.Filter, letterChoice, url.Values, error) {
+	var form bulkForm
+	if err := bindForm(c, &form); err != nil {
+		return form, moderation.Filter{}, letterChoice{}, nil, err
+	}
+	filter, letter, carried, err := a.postedQueueFilter(c)
+	return form, filter, letter, carried, err
+}
+
+// postedQueueFilter reads the queue filter a console form carries, with its
+// parameters as posted; 400 when it is not one the queue offers.
+func (a *App) postedQueueFilter(c echo.Context) (moderation.Filter, letterChoice, url.Values, error) {
+	carried := carriedFilter(c.Request().PostForm)
+	filter, letter, ok := a.queueFilter(carried)
+	if !ok || letter.Error != "" {
+		return moderation.Filter{}, letter, nil, echo.ErrBadRequest
+	}
+	return filter, letter, carried, nil
 }
 
 // decisionError answers a decision that cannot be taken as asked: 422 with
