@@ -27,8 +27,9 @@ const decideChunk = 100
 
 // Selection is what a bulk decision by filter acts on: the signatures the
 // queue filter matched when staff previewed it, on every page. Signatures
-// that come into the queue after the preview (a later id, or a later
-// confirmation) are left for review.
+// that come into the queue after the preview (a later id, a later
+// confirmation, a signer's correction) or change otherwise are left as they
+// are: the store keeps to those with no audit entry after AsOf.
 type Selection struct {
 	Filter Filter
 	Count  int64     // how many matched at the preview
@@ -39,7 +40,7 @@ type Selection struct {
 // matching is the store's filter for the signatures sel still holds.
 func (sel Selection) matching() store.QueueFilter {
 	qf := sel.Filter.matching()
-	qf.MaxID, qf.ConfirmedBy = sel.MaxID, sel.AsOf
+	qf.MaxID, qf.AsOf = sel.MaxID, sel.AsOf
 	return qf
 }
 

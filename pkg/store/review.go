@@ -20,12 +20,13 @@ type QueueFilter struct {
 	Kind     Kind
 	Country  string
 	Query    string // folded and matched anywhere in the search text
-	// MaxID and ConfirmedBy, when set, keep to the signatures a bulk
-	// decision previewed: ids up to MaxID, confirmed by ConfirmedBy.
-	MaxID       uint64
-	ConfirmedBy time.Time
-	Limit       int
-	Offset      int
+	// MaxID and AsOf, when set, keep to the signatures a bulk decision
+	// previewed: ids up to MaxID, unchanged since AsOf (confirmed by then,
+	// and no later audit entry: not moved or corrected since).
+	MaxID  uint64
+	AsOf   time.Time
+	Limit  int
+	Offset int
 }
 
 // ReviewQueue lists the signatures f matches, newest confirmation first: the
@@ -57,8 +58,9 @@ func whereQueue(tx *gorm.DB, f QueueFilter) *gorm.DB {
 	if f.MaxID != 0 {
 		q = q.Where("id <= ?", f.MaxID)
 	}
-	if !f.ConfirmedBy.IsZero() {
-		q = q.Where("confirmed_at <= ?", f.ConfirmedBy)
+	if !f.AsOf.IsZero() {
+		q = q.Where("confirmed_at <= ? AND NOT EXISTS (SELECT 1 FROM audit_events WHERE audit_events.signature_id = signatures.id AND audit_events.created_at > ?)",
+			f.AsOf, f.AsOf)
 	}
 	return whereSearch(q, f.Query)
 }

@@ -37,10 +37,11 @@ func withOtherLetter(c *config.Config) {
 // audited once with its filter besides each signature's own entry.
 func TestSelectAllMatchingApprovesEveryPageWhileSigningGoesOn(t *testing.T) {
 	h := webtest.New(t, withOtherLetter)
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
 	lateLink := mailedConfirmLink(t, h, orgForm("Late Confirmer", "https://late.example", "kim@late.example", "DE"))
+	renameLink := publishedManageLink(t, h, admin, orgForm("Renamed Later", "https://renamed.example", "kim@renamed.example", "DE"))
 	ids := h.SeedPending(3020, "DE")
 	moveToLetter(t, h, ids[3000:], otherLetter) // they match every other term of the filter
-	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
 	filter := url.Values{"letter": {webtest.LetterSlug}, "status": {"pending_review"}, "kind": {"organisation"}, "country": {"DE"}}
 
 	queue := admin.Get("/admin?" + filter.Encode())
@@ -61,11 +62,16 @@ func TestSelectAllMatchingApprovesEveryPageWhileSigningGoesOn(t *testing.T) {
 	}
 	confirm := previewed(preview)
 
-	// After the preview: one signature is confirmed into the queue, and two
-	// are decided one by one by another moderator.
+	// After the preview: one signature is confirmed into the queue, a
+	// published one is corrected by its signer and so comes back to review,
+	// and two are decided one by one by another moderator.
 	h.Clock.Advance(time.Minute)
 	if res := h.PostForm(lateLink, nil); res.Status != http.StatusOK {
 		t.Fatalf("late confirmation: %d", res.Status)
+	}
+	correction := url.Values{"name": {"Renamed Later Still"}, "website": {"https://renamed.example"}, "org_type": {"ngo"}, "country": {"DE"}}
+	if res := h.PostForm(renameLink, correction); res.Status != http.StatusSeeOther {
+		t.Fatalf("correction: %d", res.Status)
 	}
 	mod := h.LoginAs("mod@campaign.example", store.RoleModerator)
 	if res := decide(t, mod, "reject", ids[:2], "reason", "duplicate"); res.Status != http.StatusSeeOther {
@@ -94,8 +100,10 @@ func TestSelectAllMatchingApprovesEveryPageWhileSigningGoesOn(t *testing.T) {
 	if got := totals(t, h); got.Total != 2998 {
 		t.Errorf("published: %d, want 2998", got.Total)
 	}
-	if n := countWhere(t, h, "name = ? AND status = ?", "Late Confirmer", store.StatusPendingReview); n != 1 {
-		t.Errorf("the signature confirmed after the preview was decided too")
+	for _, name := range []string{"Late Confirmer", "Renamed Later Still"} {
+		if n := countWhere(t, h, "name = ? AND status = ?", name, store.StatusPendingReview); n != 1 {
+			t.Errorf("%s came into the queue after the preview, and was decided too", name)
+		}
 	}
 	if n := countWhere(t, h, "letter_id <> (SELECT id FROM letters WHERE slug = ?) AND status = ?", webtest.LetterSlug, store.StatusPendingReview); n != 20 {
 		t.Errorf("the other letter has %d left awaiting review, want its 20", n)
@@ -104,13 +112,30 @@ func TestSelectAllMatchingApprovesEveryPageWhileSigningGoesOn(t *testing.T) {
 		t.Errorf("the bulk approval overrode %d decisions made meanwhile", 2-n)
 	}
 	checkBulkAudited(t, h, admin)
-	if n := countMail(t, h, store.MailPublished); n != 2998 {
-		t.Errorf("%d published mails queued, want 2998", n)
+	if n := countMail(t, h, store.MailPublished); n != 2998+1 {
+		t.Errorf("%d published mails queued, want 2998 and the one approved by hand", n)
 	}
 	confirmAll(t, h, signed)
 	if n := countWhere(t, h, "name LIKE ? AND status = ?", "Signed During The Job%", store.StatusPendingReview); n != int64(len(signed)) {
 		t.Errorf("signed during the job: %d of %d confirmed and awaiting review", n, len(signed))
 	}
+}
+
+// publishedManageLink signs with form, confirms, has staff approve the
+// signature, and returns the manage link mailed to the signer.
+func publishedManageLink(t *testing.T, h *webtest.Harness, staff *webtest.Browser, form url.Values) string {
+	t.Helper()
+	signAndConfirm(t, h, form)
+	if res := decide(t, staff, "approve", []uint64{signatureByName(t, h, form.Get("name")).ID}); res.Status != http.StatusSeeOther {
+		t.Fatalf("approve %s: %d", form.Get("name"), res.Status)
+	}
+	for _, m := range h.SMTP.Messages() {
+		if m.To[0] == form.Get("email") {
+			return manageLink(t, h, m)
+		}
+	}
+	t.Fatalf("no mail to %s", form.Get("email"))
+	return ""
 }
 
 func moveToLetter(t *testing.T, h *webtest.Harness, ids []uint64, slug string) {
@@ -151,8 +176,8 @@ func checkBulkAudited(t *testing.T, h *webtest.Harness, admin *webtest.Browser) 
 	if len(bulk) != 1 || bulk[0].Subject != want || bulk[0].StaffEmail != "admin@campaign.example" || bulk[0].LetterID == nil {
 		t.Fatalf("bulk audit entries: %+v", bulk)
 	}
-	if n := len(auditEvents(t, h, "approve")); n != 2998 {
-		t.Errorf("%d approvals in the audit log, want one per signature", n)
+	if n := len(auditEvents(t, h, "approve")); n != 2998+1 {
+		t.Errorf("%d approvals in the audit log, want one per signature and the one approved by hand", n)
 	}
 	log := admin.Get("/admin/audit?action=" + moderation.ActionBulkDecision)
 	if rows := log.Doc().Find("table tbody tr"); rows.Length() != 1 || !strings.Contains(rows.Text(), "Decided in bulk by filter") {
