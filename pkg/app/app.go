@@ -212,7 +212,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWork()
 	wg.Wait()
-	a.Moderator.WaitInvalidations() // each chunk commits on its own; let the last ones finish
+	a.Moderator.WaitJobs() // each chunk commits on its own; let the last ones finish
 	a.Notices.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

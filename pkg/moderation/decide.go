@@ -33,9 +33,9 @@ type Result struct {
 // moves through the lifecycle (state, public counts and audit entry
 // together), and the signer is mailed when approved or rejected.
 func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d Decision) (Result, error) {
-	to, ok := target(d.Action)
-	if !ok {
-		return Result{}, ErrUnknownAction
+	to, err := s.check(d)
+	if err != nil {
+		return Result{}, err
 	}
 	if len(ids) == 0 {
 		return Result{}, ErrNoSelection
@@ -43,14 +43,9 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 	if len(ids) > MaxBulk {
 		return Result{}, ErrTooMany
 	}
-	if d.Action == ActionReject {
-		if _, ok := s.Reason(d.Reason); !ok {
-			return Result{}, ErrUnknownReason
-		}
-	}
 	var res Result
 	var changes changeSet
-	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
 		res, changes = Result{}, changeSet{}
 		sigs, err := store.SignaturesByID(tx, ids)
 		if err != nil {
@@ -62,16 +57,8 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 				res.Skipped++
 				continue
 			}
-			err := s.decide(tx, actor, sig, to, d, changes)
-			var refused *store.MoveError
-			switch {
-			case errors.As(err, &refused):
-				res.Skipped++
-				res.Refused = append(res.Refused, refused)
-			case err != nil:
+			if err := s.decideCounted(tx, actor, sig, to, d, changes, &res); err != nil {
 				return err
-			default:
-				res.Changed++
 			}
 		}
 		return nil
@@ -84,6 +71,44 @@ func (s *Service) Apply(ctx context.Context, actor *store.Staff, ids []uint64, d
 	}
 	changes.notify(s.d.Live)
 	return res, nil
+}
+
+// Validate says why decision d cannot be taken (ErrUnknownAction,
+// ErrUnknownReason), or nil: a bulk decision's preview asks before
+// counting.
+func (s *Service) Validate(d Decision) error {
+	_, err := s.check(d)
+	return err
+}
+
+// check returns the state decision d moves signatures to, or why it cannot
+// be taken.
+func (s *Service) check(d Decision) (store.Status, error) {
+	to, ok := target(d.Action)
+	if !ok {
+		return "", ErrUnknownAction
+	}
+	if _, ok := s.Reason(d.Reason); d.Action == ActionReject && !ok {
+		return "", ErrUnknownReason
+	}
+	return to, nil
+}
+
+// decideCounted decides on sig as decide does and counts the outcome in
+// res: a signature that moved on meanwhile is skipped, with where it stands.
+func (s *Service) decideCounted(tx *gorm.DB, actor *store.Staff, sig *store.Signature, to store.Status, d Decision, changes changeSet, res *Result) error {
+	err := s.decide(tx, actor, sig, to, d, changes)
+	var refused *store.MoveError
+	switch {
+	case errors.As(err, &refused):
+		res.Skipped++
+		res.Refused = append(res.Refused, refused)
+	case err != nil:
+		return err
+	default:
+		res.Changed++
+	}
+	return nil
 }
 
 // decide moves one signature by a staff decision and queues the signer's mail.

@@ -77,11 +77,11 @@ type Deps struct {
 // Service carries out staff decisions.
 type Service struct {
 	d    Deps
-	jobs *invalidations
+	jobs *jobs
 }
 
 // New returns a Service over d.
-func New(d Deps) *Service { return &Service{d: d, jobs: newInvalidations()} }
+func New(d Deps) *Service { return &Service{d: d, jobs: newJobs()} }
 
 // Reason returns the configured rejection reason with code.
 func (s *Service) Reason(code string) (config.Reason, bool) {

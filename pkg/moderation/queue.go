@@ -48,17 +48,24 @@ type Page struct {
 // Statuses are the states the queue can be filtered by.
 func Statuses() []store.Status { return store.ConfirmedStatuses() }
 
-// Queue lists confirmed signatures matching f, newest confirmation first.
-func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
+// matching is the store's filter for the signatures f matches on every
+// page: the one place the queue's filter is handed down.
+func (f Filter) matching() store.QueueFilter {
 	if f.Status == "" {
 		f.Status = store.StatusPendingReview
 	}
+	return store.QueueFilter{Status: f.Status, LetterID: f.LetterID, Kind: f.Kind, Country: f.Country, Flag: f.Flag, Query: f.Query}
+}
+
+// Queue lists confirmed signatures matching f, newest confirmation first.
+func (s *Service) Queue(ctx context.Context, f Filter) (Page, error) {
 	if f.Page < 1 {
 		f.Page = 1
 	}
 	size := s.d.Config.PageSize
-	sigs, err := store.ReviewQueue(s.d.Store.Read(ctx), store.QueueFilter{Status: f.Status, LetterID: f.LetterID,
-		Kind: f.Kind, Country: f.Country, Query: f.Query, Flag: f.Flag, Limit: size + 1, Offset: (f.Page - 1) * size})
+	qf := f.matching()
+	qf.Limit, qf.Offset = size+1, (f.Page-1)*size
+	sigs, err := store.ReviewQueue(s.d.Store.Read(ctx), qf)
 	if err != nil {
 		return Page{}, fmt.Errorf("moderation: queue: %w", err)
 	}

@@ -129,39 +129,6 @@ func (a *App) createInvalidation(c echo.Context) error {
 	return redirect(c, "/admin/abuse/invalidations/"+strconv.Itoa(id))
 }
 
-// invalidationView is the progress of a bulk invalidation.
-type invalidationView struct {
-	*Page
-	Invalidation moderation.Invalidation
-	Message      string
-}
-
-// showInvalidation follows a bulk invalidation: how many of the matched
-// signatures are invalidated so far, the page reloading itself every few
-// seconds (no script needed) until it has finished, then the final count.
-func (a *App) showInvalidation(c echo.Context) error {
-	id, err := strconv.Atoi(c.Param("id"))
-	if err != nil {
-		return echo.ErrNotFound
-	}
-	inv, ok := a.d.Moderator.InvalidationStatus(id)
-	if !ok {
-		return echo.ErrNotFound
-	}
-	l := a.localizer(c)
-	v := &invalidationView{Page: a.page(c, l.T("admin.invalidation.title")), Invalidation: inv}
-	switch {
-	case !inv.Finished:
-		v.Message = l.T("admin.invalidation.running", "Done", inv.Done, "Total", inv.Total)
-	case inv.Err != nil:
-		a.d.Log.Error("bulk invalidation stopped", "id", inv.ID, "err", inv.Err)
-		v.Message = l.T("admin.invalidation.failed", "Done", inv.Done)
-	default:
-		v.Message = l.T("admin.invalidation.done", "Done", inv.Done)
-	}
-	return a.render(c, http.StatusOK, "admin_invalidation", v)
-}
-
 // criteria reads the invalidation form.
 func (a *App) criteria(f invalidateForm) (moderation.Criteria, map[string]string) {
 	errs := map[string]string{}

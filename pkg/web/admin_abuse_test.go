@@ -82,7 +82,7 @@ func TestBulkInvalidationWithPreview(t *testing.T) {
 	if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/abuse/invalidations/") {
 		t.Fatalf("invalidate: %d %s", res.Status, res.Header.Get("Location"))
 	}
-	h.App.Moderator.WaitInvalidations()
+	h.App.Moderator.WaitJobs()
 	if page := admin.Get(res.Header.Get("Location")); !strings.Contains(page.Body, "Finished. Signatures invalidated: 3.") {
 		t.Errorf("progress page after the end: %s", page.Doc().Find("main").Text())
 	}

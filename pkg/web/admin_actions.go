@@ -18,6 +18,7 @@ type decisionForm struct {
 	IDs        []string `form:"ids"`
 	Action     string   `form:"action"`
 	ApproveOne string   `form:"approve_one"` // a row's own Approve button
+	OpenNext   string   `form:"open_next"`   // "… and open the next" on a signature's page
 	Reason     string   `form:"reason"`
 	Note       string   `form:"note"`
 	Return     string   `form:"return"`
@@ -39,18 +40,36 @@ func (a *App) createDecision(c echo.Context) error {
 	}
 	d := moderation.Decision{Action: moderation.Action(form.Action), Reason: form.Reason, Note: form.Note}
 	res, err := a.d.Moderator.Apply(c.Request().Context(), currentStaff(c), ids, d)
-	switch {
-	case errors.Is(err, moderation.ErrNoSelection), errors.Is(err, moderation.ErrUnknownReason), errors.Is(err, moderation.ErrTooMany):
-		return a.renderNotice(c, http.StatusUnprocessableEntity, a.localizer(c).T("admin.error."+errorName(err)), safeNext(form.Return))
-	case errors.Is(err, moderation.ErrUnknownAction):
-		return echo.ErrBadRequest
-	case err != nil:
-		return err
+	if err != nil {
+		return a.decisionError(c, err, form.Return)
 	}
 	if len(ids) == 1 && len(res.Refused) == 1 {
 		return a.renderRefusal(c, res.Refused[0], safeNext(form.Return))
 	}
+	if len(ids) == 1 && form.OpenNext != "" {
+		return a.openNext(c, ids[0], res)
+	}
 	return redirect(c, withQuery(safeNext(form.Return), "changed", strconv.Itoa(res.Changed), "skipped", strconv.Itoa(res.Skipped)))
+}
+
+// openNext sends a moderator who decided on the signature with id to the
+// next one of the queue they came from (its filter carried in the form), or
+// back to that queue with a notice when none is left after it.
+func (a *App) openNext(c echo.Context, id uint64, res moderation.Result) error {
+	filter, _, carried, err := a.postedQueueFilter(c)
+	if err != nil {
+		return err
+	}
+	next, found, err := a.d.Moderator.Next(c.Request().Context(), filter, id)
+	switch {
+	case errors.Is(err, moderation.ErrNotFound): // erased meanwhile
+	case err != nil:
+		return err
+	case found:
+		return redirect(c, withQuery(signatureURL(next, carried), "changed", strconv.Itoa(res.Changed), "skipped", strconv.Itoa(res.Skipped)))
+	}
+	carried.Set("queue_done", "1")
+	return redirect(c, "/admin?"+carried.Encode())
 }
 
 // renderRefusal tells a moderator that the signature they decided on had

@@ -89,6 +89,7 @@ func auditActions() []string {
 			actions = append(actions, string(rule.Event))
 		}
 	}
-	actions = append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue", "import")
+	actions = append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue", "import",
+		moderation.ActionBulkDecision)
 	return append(actions, moderation.MediaActions()...)
 }

@@ -30,6 +30,11 @@ type queueView struct {
 	// column, where there is more than one letter.
 	Pending    []letterPending
 	ShowLetter bool
+	// Matching is how many signatures the filter matches on every page,
+	// and Carry the filter, for the button that decides on them all and
+	// for the links to each signature's page.
+	Matching int64
+	Carry    url.Values
 }
 
 // letterPending is one letter in the queue's header.
@@ -48,6 +53,18 @@ type queueRow struct {
 	Confirmed   string
 	LetterTitle string
 	FlagNotes   []flagNote
+	// URL is the signature's page, carrying the queue's filter.
+	URL string
+}
+
+// signatureURL is the console page of the signature with id, carrying the
+// queue filter so that "open the next" follows the same queue.
+func signatureURL(id uint64, filter url.Values) string {
+	u := "/admin/signatures/" + strconv.FormatUint(id, 10)
+	if len(filter) > 0 {
+		u += "?" + filter.Encode()
+	}
+	return u
 }
 
 // showQueue is the console's home: confirmed signatures awaiting review, or
@@ -55,29 +72,24 @@ type queueRow struct {
 func (a *App) showQueue(c echo.Context) error {
 	l := a.localizer(c)
 	q := c.QueryParams()
-	filter := moderation.Filter{Kind: store.Kind(q.Get("kind")), Country: q.Get("country"), Status: store.Status(q.Get("status")), Query: q.Get("q")}
-	filter.Page, _ = strconv.Atoi(q.Get("page"))
-	flagOK := true
-	if code := q.Get("flag"); code != "" {
-		filter.Flag, flagOK = store.FlagByCode(code)
-	}
-	if filter.Status == "" {
-		filter.Status = store.StatusPendingReview
-	}
-	letter := a.chooseLetter(q.Get("letter"))
-	filter.LetterID = letter.ID
-	if !flagOK || !a.validQueueFilter(filter) {
+	filter, letter, ok := a.queueFilter(q)
+	if !ok {
 		return echo.ErrBadRequest
 	}
 	var page moderation.Page
+	var matching int64
 	if letter.Error == "" {
 		var err error
 		if page, err = a.d.Moderator.Queue(c.Request().Context(), filter); err != nil {
 			return err
 		}
+		if matching, err = a.d.Moderator.Count(c.Request().Context(), filter); err != nil {
+			return err
+		}
 	}
 	v := &queueView{Page: a.page(c, l.T("admin.queue.title")), PageNo: page.Page, Return: c.Request().URL.RequestURI(),
-		Filters: a.queueFilters(l, filter, letter), Flash: flashMessage(l, q), Reasons: a.d.Moderator.Reasons()}
+		Filters: a.queueFilters(l, filter, letter), Flash: flashMessage(l, q), Reasons: a.d.Moderator.Reasons(),
+		Matching: matching, Carry: carriedFilter(q)}
 	v.HasErrors = letter.Error != ""
 	for _, act := range moderation.Actions() {
 		v.Actions = append(v.Actions, fieldOption{Value: string(act), Label: l.T("admin.action." + string(act))})
@@ -90,7 +102,8 @@ func (a *App) showQueue(c echo.Context) error {
 	for _, item := range page.Items {
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
-			LetterTitle: a.letterLinkOf(item.LetterID).Title, FlagNotes: flagNotes(l, item)})
+			LetterTitle: a.letterLinkOf(item.LetterID).Title, FlagNotes: flagNotes(l, item),
+			URL: signatureURL(item.ID, v.Carry)})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)
@@ -114,6 +127,39 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 			Count: counts[letter.ID], Current: letter.ID == current})
 	}
 	return out, nil
+}
+
+// queueFilterKeys are the parameters of the queue's filter: the console
+// carries them from the queue to a bulk decision's preview and to a
+// signature's page, so that "open the next" follows the same queue.
+var queueFilterKeys = []string{"letter", "status", "kind", "country", "flag", "q"}
+
+// queueFilter reads the queue's filter from a query string or a form that
+// carries it; false when a value is not one the filter form offers.
+func (a *App) queueFilter(q url.Values) (moderation.Filter, letterChoice, bool) {
+	filter := moderation.Filter{Kind: store.Kind(q.Get("kind")), Country: q.Get("country"), Status: store.Status(q.Get("status")), Query: q.Get("q")}
+	filter.Page, _ = strconv.Atoi(q.Get("page"))
+	if filter.Status == "" {
+		filter.Status = store.StatusPendingReview
+	}
+	flagOK := true
+	if code := q.Get("flag"); code != "" {
+		filter.Flag, flagOK = store.FlagByCode(code)
+	}
+	letter := a.chooseLetter(q.Get("letter"))
+	filter.LetterID = letter.ID
+	return filter, letter, flagOK && a.validQueueFilter(filter)
+}
+
+// carriedFilter keeps the queue filter's parameters of q (not the page).
+func carriedFilter(q url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range queueFilterKeys {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
 }
 
 func (a *App) validQueueFilter(f moderation.Filter) bool {
@@ -161,6 +207,8 @@ func flashMessage(l *i18n.Localizer, q url.Values) string {
 		return l.T("admin.flash.erased")
 	case q.Has("media_stale"):
 		return l.T("admin.flash.media_stale")
+	case q.Has("queue_done"):
+		return l.T("admin.flash.queue_done")
 	}
 	return ""
 }

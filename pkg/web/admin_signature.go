@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -34,6 +35,9 @@ type signatureView struct {
 	CanErase bool
 	// Media are its statement and logo with their reviews; nil for none.
 	Media *mediaView
+	// Carry is the filter of the queue the signature was opened from, for
+	// "… and open the next".
+	Carry url.Values
 }
 
 // editForm is the form that corrects a signature's public fields.
@@ -79,7 +83,7 @@ func (a *App) updateSignature(c echo.Context) error {
 	if len(errs) > 0 {
 		return a.renderSignature(c, http.StatusUnprocessableEntity, item, f, errs)
 	}
-	return redirect(c, "/admin/signatures/"+strconv.FormatUint(item.ID, 10)+"?saved=1")
+	return redirect(c, withQuery(signatureURL(item.ID, carriedFilter(c.QueryParams())), "saved", "1"))
 }
 
 // erasureForm is an admin's confirmation that the signer asked for their
@@ -142,6 +146,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	if title == "" { // erased
 		title = l.T("status." + string(item.Status))
 	}
+	carry := carriedFilter(c.QueryParams())
 	v := &signatureView{
 		Page: a.page(c, title),
 		Row: queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)),
@@ -151,7 +156,8 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 		Errors:  errorSummary(fields),
 		Reasons: a.d.Moderator.Reasons(),
 		Flash:   flashMessage(l, c.QueryParams()),
-		Return:  "/admin/signatures/" + strconv.FormatUint(item.ID, 10),
+		Return:  signatureURL(item.ID, carry),
+		Carry:   carry,
 		Media:   mediaViewOf(m),
 	}
 	for _, e := range history {

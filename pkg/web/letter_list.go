@@ -93,7 +93,7 @@ func (a *App) search(c echo.Context, p *Page, letter *letters.Letter, f store.Si
 func withPage(path string, q url.Values, page int) string {
 	next := url.Values{}
 	for k, v := range q {
-		if k != "changed" && k != "skipped" && k != "saved" {
+		if k != "changed" && k != "skipped" && k != "saved" && k != "queue_done" {
 			next[k] = v
 		}
 	}

@@ -170,11 +170,19 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("POST /admin/signatures/{id}/erase (not ticked, 422)", admin.Post(fmt.Sprintf("/admin/signatures/%d/erase", sig.ID), nil), http.StatusUnprocessableEntity)
 	mustContain("POST /admin/signatures/{id}/erase (not ticked, 422)", res.Body, "Tick the box")
 	addLetterPages(t, h, admin, add, mustContain)
+	res = add("POST /admin/decisions/preview", admin.Post("/admin/decisions/preview",
+		url.Values{"action": {"reject"}, "reason": {"duplicate"}, "kind": {"organisation"}}), http.StatusOK)
+	mustContain("POST /admin/decisions/preview", res.Body, "1 signature matches this filter")
 	decide(t, admin, "approve", []uint64{sig.ID})
+	bulk := admin.Post("/admin/decisions", previewed(admin.Post("/admin/decisions/preview",
+		url.Values{"action": {"hide"}, "status": {"published"}, "kind": {"organisation"}})))
+	h.App.Moderator.WaitJobs()
+	res = add("GET /admin/decisions/{id} (finished)", admin.Get(bulk.Header.Get("Location")), http.StatusOK)
+	mustContain("GET /admin/decisions/{id} (finished)", res.Body, "Finished. Signatures changed: 1.")
 	res = add("POST /admin/signatures/actions (already decided, 409)", decide(t, admin, "approve", []uint64{sig.ID}), http.StatusConflict)
 	mustContain("POST /admin/signatures/actions (already decided, 409)", res.Body, "Already decided by admin@campaign.example")
 	invalidation := admin.Post("/admin/abuse/invalidate", url.Values{"letter": {webtest.LetterSlug}, "domain": {"openrights.example"}, "confirm": {"yes"}})
-	h.App.Moderator.WaitInvalidations()
+	h.App.Moderator.WaitJobs()
 	res = add("GET /admin/abuse/invalidations/{id} (finished)", admin.Get(invalidation.Header.Get("Location")), http.StatusOK)
 	mustContain("GET /admin/abuse/invalidations/{id} (finished)", res.Body, "Finished. Signatures invalidated: 1.")
 
