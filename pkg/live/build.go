@@ -19,7 +19,7 @@ func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, chan
 		return nil, fmt.Errorf("live: counts of letter %d: %w", letterID, err)
 	}
 	snap := &Snapshot{names: map[string]countryNames{}}
-	snap.Totals, snap.countries = countsFrom(rows)
+	snap.Totals, snap.countries = CountsFrom(rows)
 	if prev != nil {
 		snap.Seq = prev.Seq
 	}

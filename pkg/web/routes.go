@@ -30,6 +30,8 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/letters/:slug/countries/:code", a.showCountry, lang)
 	e.GET("/letters/:slug/events", a.streamEvents, lang)
 	e.GET("/letters/:slug/embed", a.showEmbed, lang, allowFraming)
+	e.GET("/letters/:slug/print", a.showPrint, lang)
+	e.GET("/letters/:slug/print.css", a.showPrintStyle, lang)
 	e.GET("/letters/:slug/signatories.csv", a.downloadCSV, lang, allowAnyOrigin, answerErrorsAs(errorsAsText))
 	e.GET("/letters/:slug/signatories.json", a.downloadJSON, lang, allowAnyOrigin, answerErrorsAs(errorsAsJSON))
 	e.POST("/letters/:slug/sign", a.createSignature, lang)
