@@ -27,10 +27,10 @@ import (
 // readBatch is how many names one query reads.
 const readBatch = 1000
 
-// Source is what Build reads a letter's public list from. pkg/app's server
-// and the deliver command each make one.
+// Source is what Build reads a letter's public list from; pkg/app makes one
+// for the server and the deliver command.
 type Source struct {
-	DB        *gorm.DB // a read handle
+	Store     *store.Store
 	Catalog   *i18n.Catalog
 	Countries *geo.Countries
 	Now       func() time.Time
@@ -97,7 +97,7 @@ func (d *Document) Names() int {
 func Build(ctx context.Context, src Source, letter *letters.Letter, lang string) (*Document, error) {
 	text := letter.In(lang)
 	l := src.Catalog.Localizer(lang, text.Lang)
-	db := src.DB.WithContext(ctx)
+	db := src.Store.Read(ctx)
 	rows, err := store.CountsForLetter(db, letter.ID)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: counts of letter %d: %w", letter.ID, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,7 +33,7 @@ func (a *App) showPrint(c echo.Context) error {
 	if lang == "" {
 		lang = letter.In(a.localizer(c).Lang()).Lang
 	}
-	doc, err := deliver.Build(c.Request().Context(), a.deliverSource(c), letter, lang)
+	doc, err := deliver.Build(c.Request().Context(), a.deliverSource(), letter, lang)
 	if err != nil {
 		return err
 	}
@@ -40,8 +41,8 @@ func (a *App) showPrint(c echo.Context) error {
 }
 
 // deliverSource is where the delivered document reads the public list from.
-func (a *App) deliverSource(c echo.Context) deliver.Source {
-	return deliver.Source{DB: a.d.Store.Read(c.Request().Context()), Catalog: a.d.Catalog, Countries: a.d.Countries, Now: a.d.Now}
+func (a *App) deliverSource() deliver.Source {
+	return deliver.Source{Store: a.d.Store, Catalog: a.d.Catalog, Countries: a.d.Countries, Now: a.d.Now}
 }
 
 // showPrintStyle is the printable list's own stylesheet: the letter's title
@@ -73,4 +74,31 @@ func cssString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// downloadLetterPDF is the console letter page's "Download the letter as
+// PDF": the printable list as a PDF made on the server, the same document
+// `undersigned deliver SLUG` writes. ?lang= picks the text. Staff may
+// download it before the list is public, to prepare the delivery.
+func (a *App) downloadLetterPDF(c echo.Context) error {
+	letter, err := a.consoleLetter(c)
+	if err != nil {
+		return err
+	}
+	lang := c.QueryParam("lang")
+	if lang == "" {
+		lang = letter.Lang
+	}
+	ctx := c.Request().Context()
+	doc, err := deliver.Build(ctx, a.deliverSource(), letter, lang)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := deliver.PDF(ctx, &buf, doc); err != nil {
+		return err
+	}
+	startDownload(c, letter.Slug+"-"+doc.Lang+".pdf", "application/pdf", "private, no-store")
+	_, err = c.Response().Write(buf.Bytes())
+	return err
 }

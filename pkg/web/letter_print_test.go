@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/deliver"
+	"github.com/undersigned/undersigned/pkg/deliver/pdftest"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
@@ -25,17 +28,23 @@ var printCountries = []string{"AR", "AT", "AU", "BE", "BR", "CA", "CH", "CL", "C
 // seedPrintLetter publishes 195 organisations and 500 individuals from 42
 // countries on the harness's letter; every third individual is unnamed. It
 // returns the names the public list must show.
-func seedPrintLetter(t *testing.T, h *webtest.Harness) []string {
+func seedPrintLetter(t testing.TB, h *webtest.Harness) []string {
+	return seedSignatories(t, h, 695, 195)
+}
+
+// seedSignatories publishes n signatures from 42 countries, the first orgs
+// of them organisations, and returns the names the public list must show.
+func seedSignatories(t testing.TB, h *webtest.Harness, n, orgs int) []string {
 	t.Helper()
 	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
 	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
 	var named []string
-	err := h.App.Store.SeedPublished(context.Background(), letter.ID, 695, printCountries, h.Clock.Now(), func(i int, sig *store.Signature) {
+	err := h.App.Store.SeedPublished(context.Background(), letter.ID, n, printCountries, h.Clock.Now(), func(i int, sig *store.Signature) {
 		sig.EmailHash, sig.TokenHash, sig.ManageHash = hash(fmt.Sprint("e", i)), hash(fmt.Sprint("t", i)), hash(fmt.Sprint("m", i))
 		sig.EmailSealed = []byte("sealed")
 		sig.Kind, sig.ShowName, sig.OrgType = store.KindIndividual, i%3 != 0, ""
 		sig.Name, sig.Affiliation = fmt.Sprintf("Person %03d", i), fmt.Sprintf("University %03d", i)
-		if i < 195 {
+		if i < orgs {
 			sig.Kind, sig.ShowName, sig.OrgType = store.KindOrganisation, true, "ngo"
 			sig.Name, sig.Affiliation = fmt.Sprintf("Organisation %03d", i), ""
 		}
@@ -131,4 +140,43 @@ func TestPrintPageCases(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConsoleLetterPDFIsTheDeliveredDocument downloads the PDF from the
+// console's letter page: its text is the text of the PDF the deliver command
+// makes (deliver.Build and deliver.PDF through the app's source), it holds
+// the public names, and only admins get it.
+func TestConsoleLetterPDFIsTheDeliveredDocument(t *testing.T) {
+	h := webtest.New(t)
+	named := seedPrintLetter(t, h)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	path := fmt.Sprintf("/admin/letters/%d/letter.pdf", letter.ID)
+	res := h.LoginAs("admin@campaign.example", store.RoleAdmin).Get(path)
+	if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("admin: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+	doc, err := deliver.Build(t.Context(), h.App.Deliver, letter, letter.Lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var direct bytes.Buffer
+	if err := deliver.PDF(t.Context(), &direct, doc); err != nil {
+		t.Fatal(err)
+	}
+	text := pdftest.Text(t, []byte(res.Body))
+	if want := pdftest.Text(t, direct.Bytes()); text != want {
+		t.Errorf("the console's PDF reads\n%.500s\nwant the deliver command's\n%.500s", text, want)
+	}
+	for _, name := range []string{named[0], named[len(named)-1], "University 200"} {
+		if !strings.Contains(text, name) {
+			t.Errorf("%q is not in the PDF", name)
+		}
+	}
+	if res := h.LoginAs("mod@campaign.example", store.RoleModerator).Get(path); res.Status != http.StatusForbidden {
+		t.Errorf("moderator: %d, want 403", res.Status)
+	}
+	page := h.LoginAs("admin2@campaign.example", store.RoleAdmin).Get(fmt.Sprintf("/admin/letters/%d", letter.ID))
+	if href, _ := page.Doc().Find(`a[href$="/letter.pdf"]`).Attr("href"); href != path {
+		t.Errorf("the console's letter page links to %q, want %q", href, path)
+	}
 }

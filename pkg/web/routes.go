@@ -84,6 +84,7 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters", a.createLetter, requireAdmin)
 	console.POST("/letters/preview", a.createPreview, requireAdmin)
 	console.GET("/letters/:id", a.showConsoleLetter)
+	console.GET("/letters/:id/letter.pdf", a.downloadLetterPDF, requireAdmin)
 	console.POST("/letters/:id/events", a.createLetterEvent, requireAdmin)
 	console.POST("/letters/:id/schedule", a.updateLetterSchedule, requireAdmin)
 	console.POST("/letters/:id/goal", a.updateLetterGoal, requireAdmin)
