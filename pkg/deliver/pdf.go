@@ -159,7 +159,7 @@ func (l *layout) country(c Country) {
 // and a line after it would not fit on this one.
 func (l *layout) keepWithNext(s string, st style) {
 	t := l.text(s, st, textWidth)
-	if l.y-st.before-t.Bounds().H()-2*st.size*0.3528*1.4 < marginBottom {
+	if l.y-st.before-t.height()-2*st.size*0.3528*1.4 < marginBottom {
 		l.newPage()
 	}
 	l.place(t, st)
@@ -171,14 +171,14 @@ func (l *layout) block(s string, st style) {
 	l.place(l.text(s, st, textWidth), st)
 }
 
-func (l *layout) place(t *canvas.Text, st style) {
-	h := t.Bounds().H()
+func (l *layout) place(t block, st style) {
+	h := t.height()
 	if l.y-st.before-h < marginBottom && l.y < pageHeight-marginTop {
 		l.newPage()
 	} else {
 		l.y -= st.before
 	}
-	l.page.DrawText(marginX, l.y, t)
+	t.draw(l.page, marginX, l.y)
 	l.y -= h
 }
 
@@ -193,14 +193,14 @@ func (l *layout) newPage() {
 func (l *layout) frame(page *canvas.Canvas, n, total int) {
 	ctx := canvas.NewContext(page)
 	st := style{size: sizeSmall, muted: true}
-	ctx.DrawText(marginX, pageHeight-10, l.text(l.doc.Title, st, textWidth))
+	l.text(l.doc.Title, st, textWidth).draw(ctx, marginX, pageHeight-10)
 	number := strings.NewReplacer("{page}", strconv.Itoa(n), "{pages}", strconv.Itoa(total)).Replace(l.doc.Words.Page)
-	ctx.DrawText(marginX, marginBottom-8, l.textAligned(number, st, textWidth, canvas.Center))
+	l.textAligned(number, st, textWidth, canvas.Center).draw(ctx, marginX, marginBottom-8)
 }
 
 // text shapes s in the document's direction: aligned to the start of the
 // line, right for right-to-left languages.
-func (l *layout) text(s string, st style, width float64) *canvas.Text {
+func (l *layout) text(s string, st style, width float64) block {
 	align := canvas.Left
 	if l.doc.Dir == "rtl" {
 		align = canvas.Right
@@ -208,23 +208,19 @@ func (l *layout) text(s string, st style, width float64) *canvas.Text {
 	return l.textAligned(s, st, width, align)
 }
 
-// textAligned shapes s, each run of it in its script's font. Right-to-left
-// text that fits on one line is set with no-break spaces: the line breaker
-// moves one space of a right-to-left line to its end otherwise, joining two
-// words.
-func (l *layout) textAligned(s string, st style, width float64, align canvas.TextAlign) *canvas.Text {
+// textAligned lays s out, each run of it in its script's font: text with
+// right-to-left letters word by word (bidi.go), other text whole, a word
+// longer than the line broken.
+func (l *layout) textAligned(s string, st style, width float64, align canvas.TextAlign) block {
 	if hasRightToLeft(s) {
-		t := l.shape(strings.ReplaceAll(s, " ", "\u00a0"), st, width, align)
-		if t.Bounds().W() <= width {
-			return t
-		}
+		return l.words(s, st, width, align)
 	}
 	t := l.shape(s, st, width, align)
 	if w := t.Bounds().W(); w > width { // a word longer than the line
 		perLine := max(1, int(float64(utf8.RuneCountInString(s))*width/w*0.9))
 		t = l.shape(breakLongWords(s, perLine), st, width, align)
 	}
-	return t
+	return canvasBlock{t}
 }
 
 // breakLongWords breaks the words of s longer than perLine characters

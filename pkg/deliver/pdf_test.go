@@ -143,3 +143,48 @@ func BenchmarkPDF10000(b *testing.B) {
 	b.ReportMetric(float64(size)/1e6, "MB/pdf")
 	fmt.Printf("PDF of %d signatories: %v, %.1f MB\n", d.Names(), each.Round(time.Millisecond), float64(size)/1e6)
 }
+
+// TestPDFOrdersRightToLeftWordsFromTheRight finds, in pdftotext's word
+// boxes, the first word of an Arabic and a Hebrew name to the right of the
+// next, the space between them kept (separate boxes), and an Arabic
+// affiliation after a Latin name to the right of it. pdftotext writes a
+// right-to-left word's letters in visual order, so they are reversed back
+// (words without a lam-alef ligature, whose two letters it keeps in logical
+// order).
+func TestPDFOrdersRightToLeftWordsFromTheRight(t *testing.T) {
+	d := scriptDocument()
+	d.Countries[0].Individuals = append(d.Countries[0].Individuals, Signatory{Name: "Ada Lovelace", Affiliation: "جامعة القاهرة"})
+	var buf bytes.Buffer
+	if err := PDF(context.Background(), &buf, d); err != nil {
+		t.Fatal(err)
+	}
+	xMin := map[string]float64{}
+	boxes := regexp.MustCompile(`<word xMin="([0-9.]+)"[^>]*>([^<]*)</word>`)
+	for _, m := range boxes.FindAllStringSubmatch(pdftest.Text(t, buf.Bytes(), "-bbox"), -1) {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		word := comparable(m[2])
+		if hasRightToLeft(word) {
+			r := []rune(word)
+			slices.Reverse(r)
+			word = string(r)
+		}
+		xMin[word] = x
+	}
+	for _, pair := range [][2]string{{"منظمة", "حقوق"}, {"ארגון", "זכויות"}, {"جامعة", "القاهرة"}, {"Ada", "جامعة"}} {
+		right, left := comparable(pair[0]), comparable(pair[1])
+		if _, ok := xMin[right]; !ok {
+			t.Errorf("no word %q in %v", pair[0], xMin)
+			continue
+		}
+		if _, ok := xMin[left]; !ok {
+			t.Errorf("no word %q in %v", pair[1], xMin)
+			continue
+		}
+		if pair[0] == "Ada" {
+			right, left = left, right // the affiliation follows the name, to its right
+		}
+		if xMin[right] <= xMin[left] {
+			t.Errorf("%q starts at %.1f, not right of %q at %.1f", right, xMin[right], left, xMin[left])
+		}
+	}
+}

@@ -29,20 +29,22 @@ func (a *App) showPrint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lang := c.QueryParam("lang")
-	if lang == "" {
-		lang = letter.In(a.localizer(c).Lang()).Lang
-	}
-	doc, err := deliver.Build(c.Request().Context(), a.deliverSource(), letter, lang)
+	doc, err := a.deliveredDocument(c, letter, letter.In(a.localizer(c).Lang()).Lang)
 	if err != nil {
 		return err
 	}
 	return a.render(c, http.StatusOK, "print", &printView{Page: a.page(c, doc.Title), Letter: letter, Doc: doc})
 }
 
-// deliverSource is where the delivered document reads the public list from.
-func (a *App) deliverSource() deliver.Source {
-	return deliver.Source{Store: a.d.Store, Catalog: a.d.Catalog, Countries: a.d.Countries, Now: a.d.Now}
+// deliveredDocument is the letter's delivered document in the language
+// ?lang= asks for, or in fallback without one.
+func (a *App) deliveredDocument(c echo.Context, letter *letters.Letter, fallback string) (*deliver.Document, error) {
+	lang := c.QueryParam("lang")
+	if lang == "" {
+		lang = fallback
+	}
+	src := deliver.Source{Store: a.d.Store, Catalog: a.d.Catalog, Countries: a.d.Countries, Now: a.d.Now}
+	return deliver.Build(c.Request().Context(), src, letter, lang)
 }
 
 // showPrintStyle is the printable list's own stylesheet: the letter's title
@@ -85,17 +87,12 @@ func (a *App) downloadLetterPDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lang := c.QueryParam("lang")
-	if lang == "" {
-		lang = letter.Lang
-	}
-	ctx := c.Request().Context()
-	doc, err := deliver.Build(ctx, a.deliverSource(), letter, lang)
+	doc, err := a.deliveredDocument(c, letter, letter.Lang)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := deliver.PDF(ctx, &buf, doc); err != nil {
+	if err := deliver.PDF(c.Request().Context(), &buf, doc); err != nil {
 		return err
 	}
 	startDownload(c, letter.Slug+"-"+doc.Lang+".pdf", "application/pdf", "private, no-store")
