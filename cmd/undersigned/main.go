@@ -31,6 +31,7 @@ Commands:
   staff list                                  list staff accounts
   staff disable EMAIL                         disable an account and end its sessions
   backup FILE                                 copy the SQLite database to FILE, also while serving
+  deliver SLUG [--lang TAG] --out FILE.pdf    write the letter and every public name as a PDF
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -90,6 +91,12 @@ func run(ctx context.Context, args, environ []string, con console) error {
 		return errors.Join(staffCommand(ctx, a.Staff, flags.Args()[1:], con), a.Close())
 	case "backup":
 		return backupCommand(ctx, cfg, log, flags.Args()[1:], con)
+	case "deliver":
+		a, err := build(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return errors.Join(deliverCommand(ctx, a, flags.Args()[1:], con), a.Close())
 	default:
 		flags.Usage()
 		return fmt.Errorf("unknown command %q", command)

@@ -46,19 +46,9 @@ func staffAdd(ctx context.Context, svc *staff.Service, args []string, con consol
 	flags := flag.NewFlagSet("staff add", flag.ContinueOnError)
 	flags.SetOutput(con.err)
 	role := flags.String("role", "", "admin or moderator")
-	var email string
-	// Accept the flag before or after the address.
-	for len(args) > 0 {
-		if err := flags.Parse(args); err != nil {
-			return err
-		}
-		args = flags.Args()
-		if len(args) > 0 {
-			if email != "" {
-				return errors.New("usage: undersigned staff add EMAIL --role admin|moderator")
-			}
-			email, args = args[0], args[1:]
-		}
+	email, err := oneArgument(flags, args) // the flag before or after the address
+	if err != nil {
+		return err
 	}
 	if email == "" || *role == "" {
 		return errors.New("usage: undersigned staff add EMAIL --role admin|moderator")

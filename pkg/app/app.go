@@ -21,6 +21,7 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/abuse"
 	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/deliver"
 	"github.com/undersigned/undersigned/pkg/digest"
 	"github.com/undersigned/undersigned/pkg/geo"
 	"github.com/undersigned/undersigned/pkg/i18n"
@@ -69,6 +70,9 @@ type App struct {
 	// material change to a letter's text; Serve waits for it when it stops.
 	Notices *letters.Notices
 	Web     *web.App
+	// Deliver is where the delivered document (deliver.Build) reads a
+	// letter's public list from.
+	Deliver deliver.Source
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
 	HashSlots *semaphore.Weighted
@@ -171,7 +175,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
-		Web: webApp, HashSlots: hashSlots, log: opts.Log}, nil
+		Web: webApp, HashSlots: hashSlots, log: opts.Log,
+		Deliver: deliver.Source{Store: st, Catalog: catalog, Countries: countries, Now: opts.Now}}, nil
 }
 
 // Close closes the database.

@@ -20,7 +20,7 @@ func build(ctx context.Context, db *gorm.DB, letterID uint, prev *Snapshot, chan
 		return nil, fmt.Errorf("live: counts of letter %d: %w", letterID, err)
 	}
 	snap := &Snapshot{names: map[string]countryNames{}}
-	snap.Totals, snap.countries = countsFrom(rows)
+	snap.Totals, snap.countries = CountsFrom(rows)
 	if snap.logos, err = store.LogoWall(db.WithContext(ctx), letterID); err != nil {
 		return nil, fmt.Errorf("live: logos of letter %d: %w", letterID, err)
 	}

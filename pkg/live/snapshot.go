@@ -76,8 +76,10 @@ func (s *Snapshot) Names(code string) (organisations, individuals []store.Public
 	return n.organisations, n.individuals
 }
 
-// countsFrom turns country_counts rows into totals and sorted countries.
-func countsFrom(rows []store.CountryCount) (Totals, []CountryCount) {
+// CountsFrom turns country_counts rows into totals and countries, most
+// signatures first: the public view and the delivered document (pkg/deliver)
+// count the same way.
+func CountsFrom(rows []store.CountryCount) (Totals, []CountryCount) {
 	byCode := map[string]*CountryCount{}
 	var t Totals
 	for _, r := range rows {

@@ -463,6 +463,43 @@ func SignatureCounts(tx *gorm.DB) ([]StatusCount, error) {
 	return out, nil
 }
 
+// EachPublishedOfCountry calls fn with the published, named signatures of
+// one kind from one country of a letter, in the public list's order (by
+// sort_key, then id), size at a time, until fn fails or all are seen. Each
+// batch starts after the last row of the one before (keyed, no OFFSET), so
+// the thousandth batch costs what the first did, on idx_signatures_list.
+func EachPublishedOfCountry(tx *gorm.DB, letterID uint, country string, kind Kind, size int, fn func([]PublicSignatory) error) error {
+	var last *keyedSignatory
+	for {
+		q := publicSignatories(tx, letterID).Select("id, kind, name, affiliation, website, org_type, country, published_at, sort_key").
+			Where("country = ? AND kind = ?", country, kind)
+		if last != nil {
+			q = q.Where("(sort_key > ? OR (sort_key = ? AND id > ?))", last.SortKey, last.SortKey, last.ID)
+		}
+		var batch []keyedSignatory
+		if err := q.Order("sort_key, id").Limit(size).Scan(&batch).Error; err != nil {
+			return fmt.Errorf("store: published %s signatories of letter %d in %s: %w", kind, letterID, country, err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		rows := make([]PublicSignatory, len(batch))
+		for i, k := range batch {
+			rows[i] = k.PublicSignatory
+		}
+		if err := fn(rows); err != nil {
+			return err
+		}
+		last = &batch[len(batch)-1]
+	}
+}
+
+// keyedSignatory is a public row with the key EachPublishedOfCountry goes on from.
+type keyedSignatory struct {
+	PublicSignatory
+	SortKey []byte
+}
+
 // PublishedSince returns the letter's named signatories published at or after t.
 func PublishedSince(tx *gorm.DB, letterID uint, t time.Time) ([]PublicSignatory, error) {
 	var out []PublicSignatory

@@ -102,6 +102,8 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("GET "+letter+"?q=ada (search)", h.Get(letter+"?q=ada&filter_country=GB"), http.StatusOK)
 	mustContain("GET "+letter+"?q=ada (search)", res.Body, "search-results")
 	add("GET "+letter+"/embed", h.Get(letter+"/embed"), http.StatusOK)
+	res = add("GET "+letter+"/print", h.Get(letter+"/print"), http.StatusOK)
+	mustContain("GET "+letter+"/print", res.Body, "Ada Lovelace")
 
 	// A second site whose letter is under embargo, beside another letter:
 	// the counter saying when counting starts, and the home page's list.
@@ -123,6 +125,8 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("GET "+letter+" (goal)", withGoal.Get(letter), http.StatusOK)
 	mustContain("GET "+letter+" (goal)", res.Body, "<progress")
 	add("GET "+letter+"/embed (goal)", withGoal.Get(letter+"/embed"), http.StatusOK)
+	res = add("GET "+letter+"/print (nobody)", withGoal.Get(letter+"/print?lang=de"), http.StatusOK)
+	mustContain("GET "+letter+"/print (nobody)", res.Body, "print-none")
 
 	// The signer's own page behind the manage link, with an error, and after withdrawing.
 	manage := manageLink(t, h, h.SMTP.Messages()[0])
