@@ -22,6 +22,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -34,20 +35,22 @@ type Deps struct {
 	Letters *letters.Registry
 	// LetterConsole writes, translates and schedules letters for staff.
 	LetterConsole *letters.Console
-	Signing       *signing.Service
-	Staff         *staff.Service
-	Moderator     *moderation.Service
-	Guard         *abuse.Guard
-	Blocks        *abuse.Blocklist
-	Streams       *abuse.StreamLimit // event streams open per client network
-	Outbox        interface{ Wake() }
-	Metrics       *metrics.Metrics
-	Live          *live.Hub
-	Countries     *geo.Countries
-	Catalog       *i18n.Catalog
-	Files         fs.FS // the embedded tree holding templates/ and static/
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Record makes delivery packs and proofs and keeps the deliveries.
+	Record    *record.Service
+	Signing   *signing.Service
+	Staff     *staff.Service
+	Moderator *moderation.Service
+	Guard     *abuse.Guard
+	Blocks    *abuse.Blocklist
+	Streams   *abuse.StreamLimit // event streams open per client network
+	Outbox    interface{ Wake() }
+	Metrics   *metrics.Metrics
+	Live      *live.Hub
+	Countries *geo.Countries
+	Catalog   *i18n.Catalog
+	Files     fs.FS // the embedded tree holding templates/ and static/
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // App holds the handlers' dependencies; every handler is a method on it.
