@@ -31,6 +31,10 @@ Commands:
   staff list                                  list staff accounts
   staff disable EMAIL                         disable an account and end its sessions
   backup FILE                                 copy the SQLite database to FILE, also while serving
+  deliver SLUG --pack FILE [--lang LANG]      write the letter's signed delivery pack (a zip) to FILE
+  verify PACK [--key KEY] [--proof PROOF]     check a delivery pack, and an inclusion proof; needs no
+                                              configuration; KEY is a base64 public key or a saved
+                                              /.well-known/undersigned-keys.json
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -62,6 +66,9 @@ func run(ctx context.Context, args, environ []string, con console) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	if flags.Arg(0) == "verify" { // anyone may verify a pack, without an instance
+		return verifyCommand(flags.Args()[1:], con)
+	}
 	cfg, err := config.Load(*configPath, environ)
 	if err != nil {
 		return err
@@ -90,6 +97,12 @@ func run(ctx context.Context, args, environ []string, con console) error {
 		return errors.Join(staffCommand(ctx, a.Staff, flags.Args()[1:], con), a.Close())
 	case "backup":
 		return backupCommand(ctx, cfg, log, flags.Args()[1:], con)
+	case "deliver":
+		a, err := build(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return errors.Join(deliverCommand(ctx, a, flags.Args()[1:], con), a.Close())
 	default:
 		flags.Usage()
 		return fmt.Errorf("unknown command %q", command)

@@ -123,3 +123,12 @@ func ParseKeyList(b []byte) (KeyList, error) {
 
 // wellKnownName is the file name under /.well-known/ of the key list.
 const wellKnownName = "undersigned-keys.json"
+
+// PublicKeyFromBase64 describes a raw Ed25519 public key given in base64.
+func PublicKeyFromBase64(s string) (PublicKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return PublicKey{}, fmt.Errorf("not %d bytes in base64", ed25519.PublicKeySize)
+	}
+	return publicKeyOf(raw), nil
+}
