@@ -31,7 +31,12 @@ Commands:
   staff list                                  list staff accounts
   staff disable EMAIL                         disable an account and end its sessions
   backup FILE                                 copy the SQLite database to FILE, also while serving
-  deliver SLUG [--lang TAG] --out FILE.pdf    write the letter and every public name as a PDF
+  deliver SLUG [--lang TAG] [--out FILE.pdf] [--pack FILE.zip]
+                                              write the letter and every public name as a PDF, and/or
+                                              its signed delivery pack (a zip), recorded as a delivery
+  verify PACK [--key KEY] [--proof PROOF]     check a delivery pack, and an inclusion proof; needs no
+                                              configuration; KEY is a base64 public key or a saved
+                                              /.well-known/undersigned-keys.json
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -62,6 +67,9 @@ func run(ctx context.Context, args, environ []string, con console) error {
 	configPath := flags.String("config", "config.yaml", "the configuration file")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if flags.Arg(0) == "verify" { // anyone may verify a pack, without an instance
+		return verifyCommand(flags.Args()[1:], con)
 	}
 	cfg, err := config.Load(*configPath, environ)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/mail"
 	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -69,10 +70,13 @@ type App struct {
 	// Notices queues, in the background, the mail telling signers of a
 	// material change to a letter's text; Serve waits for it when it stops.
 	Notices *letters.Notices
-	Web     *web.App
 	// Deliver is where the delivered document (deliver.Build) reads a
 	// letter's public list from.
 	Deliver deliver.Source
+	// Record makes delivery packs and inclusion proofs and keeps the
+	// deliveries staff record.
+	Record *record.Service
+	Web    *web.App
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
 	HashSlots *semaphore.Weighted
@@ -165,18 +169,27 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	}
 	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, opts.Log)
 	letterConsole := letters.NewConsole(st, reg, markdown, notices, opts.Now)
+	campaignKey, err := record.LoadKey(ctx, st, cfg.CampaignKey, filepath.Join(cfg.DataDir, "campaign.key"), opts.Random, opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	deliverSource := deliver.Source{Store: st, Catalog: catalog, Countries: countries, Now: opts.Now}
+	records := record.New(record.Deps{Store: st, Letters: reg, Key: campaignKey, BaseURL: cfg.BaseURL, Now: opts.Now, Random: opts.Random,
+		PDF: func(ctx context.Context, letter *letters.Letter, lang string) ([]byte, error) {
+			return deliver.LetterPDF(ctx, deliverSource, letter, lang)
+		}})
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
+		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
 		Web: webApp, HashSlots: hashSlots, log: opts.Log,
-		Deliver: deliver.Source{Store: st, Catalog: catalog, Countries: countries, Now: opts.Now}}, nil
+		Deliver: deliverSource}, nil
 }
 
 // Close closes the database.

@@ -3,6 +3,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -31,23 +33,26 @@ const EnvPrefix = "UNDERSIGNED_"
 // Config is the whole configuration of one Undersigned instance. Every key can be
 // set in config.yaml or by environment (EnvName gives the variable's name).
 type Config struct {
-	BaseURL    string     `koanf:"base_url"`
-	DataDir    string     `koanf:"data_dir"`
-	SecretKey  string     `koanf:"secret_key"`
-	Site       Site       `koanf:"site"`
-	Server     Server     `koanf:"server"`
-	Runtime    Runtime    `koanf:"runtime"`
-	Database   Database   `koanf:"database"`
-	Mail       Mail       `koanf:"mail"`
-	Signing    Signing    `koanf:"signing"`
-	Staff      Staff      `koanf:"staff"`
-	Moderation Moderation `koanf:"moderation"`
-	Imports    Imports    `koanf:"imports"`
-	Live       Live       `koanf:"live"`
-	Abuse      Abuse      `koanf:"abuse"`
-	Metrics    Metrics    `koanf:"metrics"`
-	Log        Log        `koanf:"log"`
-	Letters    []Letter   `koanf:"letters"`
+	BaseURL   string `koanf:"base_url"`
+	DataDir   string `koanf:"data_dir"`
+	SecretKey string `koanf:"secret_key"`
+	// CampaignKey is the 32-byte Ed25519 seed (hex or base64) that signs
+	// delivery packs; empty means <data_dir>/campaign.key, made on first use.
+	CampaignKey string     `koanf:"campaign_key"`
+	Site        Site       `koanf:"site"`
+	Server      Server     `koanf:"server"`
+	Runtime     Runtime    `koanf:"runtime"`
+	Database    Database   `koanf:"database"`
+	Mail        Mail       `koanf:"mail"`
+	Signing     Signing    `koanf:"signing"`
+	Staff       Staff      `koanf:"staff"`
+	Moderation  Moderation `koanf:"moderation"`
+	Imports     Imports    `koanf:"imports"`
+	Live        Live       `koanf:"live"`
+	Abuse       Abuse      `koanf:"abuse"`
+	Metrics     Metrics    `koanf:"metrics"`
+	Log         Log        `koanf:"log"`
+	Letters     []Letter   `koanf:"letters"`
 }
 
 // Site names who runs this instance; the privacy notice and mails show it.
@@ -462,6 +467,9 @@ func (c Config) Validate() error {
 	if c.Database.Driver == "postgres" && c.Database.DSN == "" {
 		bad("database.dsn", "is required when database.driver is postgres")
 	}
+	if c.CampaignKey != "" && !isKey32(c.CampaignKey) {
+		bad("campaign_key", "must be 32 bytes in hex (64 characters) or base64, or empty for <data_dir>/campaign.key")
+	}
 	c.validateSite(bad)
 	c.validateMail(bad)
 	if c.Signing.ConfirmTTL < time.Minute {
@@ -495,6 +503,17 @@ func (c Config) Validate() error {
 	}
 	c.validateLetters(bad)
 	return errors.Join(errs...)
+}
+
+// isKey32 reports whether s is 32 bytes in hex or standard base64, as
+// key files and key settings hold them.
+func isKey32(s string) bool {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return err == nil && len(b) == 32
 }
 
 // validateSite checks the site's addresses: each goes into a mail header

@@ -5,6 +5,7 @@
 package deliver
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -173,4 +174,18 @@ func words(l *i18n.Localizer) Words {
 		NoSignatories: l.T("print.none"), Printable: l.T("print.title"),
 		Page: l.T("print.page", "Page", "{page}", "Pages", "{pages}"),
 	}
+}
+
+// LetterPDF builds letter's document in lang and writes it as a PDF: what
+// a delivery pack holds as letter.pdf.
+func LetterPDF(ctx context.Context, src Source, letter *letters.Letter, lang string) ([]byte, error) {
+	doc, err := Build(ctx, src, letter, lang)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := PDF(ctx, &buf, doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -91,6 +91,12 @@ func (l *Localizer) DateTime(t time.Time) string {
 		"Time", t.Format("15:04"))
 }
 
+// Date formats a day for the reader (in UTC) from format.date.
+func (l *Localizer) Date(t time.Time) string {
+	t = t.UTC()
+	return l.T("format.date", "Day", t.Day(), "Month", l.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
+}
+
 // Number formats n for the reader: 12,345 in English, 12 345 in French.
 func (l *Localizer) Number(n int64) string { return l.printer.Sprint(n) }
 

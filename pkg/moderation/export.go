@@ -123,3 +123,18 @@ func timeCell(t *time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// PublicListHeader is the header row of the public list as CSV: the open
+// data download and the delivery pack's signatories.csv.
+func PublicListHeader() []string {
+	return []string{"kind", "name", "affiliation", "website", "organisation_type", "country", "published_at"}
+}
+
+// PublicListRow is a named signatory's row in the public list as CSV.
+func PublicListRow(s store.PublicSignatory) []string {
+	published := ""
+	if s.PublishedAt != nil {
+		published = s.PublishedAt.UTC().Format("2006-01-02")
+	}
+	return []string{string(s.Kind), SafeCSVCell(s.Name), SafeCSVCell(s.Affiliation), SafeCSVCell(s.Website), s.OrgType, s.Country, published}
+}

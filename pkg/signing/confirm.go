@@ -16,9 +16,12 @@ import (
 // Link is what a confirmation token leads to: the letter, and the public
 // details of the signature, so the signer sees what they are confirming.
 type Link struct {
-	Letter *letters.Letter
-	Kind   store.Kind
-	Status store.Status
+	// SignatureID is the signature's id, for what the pages show beside
+	// it (the deliveries that included it); never shown itself.
+	SignatureID uint64
+	Letter      *letters.Letter
+	Kind        store.Kind
+	Status      store.Status
 	store.PublicFields
 }
 
@@ -159,7 +162,7 @@ func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 	if !ok {
 		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
 	}
-	return Link{Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public()}, nil
+	return Link{SignatureID: sig.ID, Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public()}, nil
 }
 
 func (s *Service) tokenState(sig *store.Signature) error {

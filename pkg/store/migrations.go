@@ -11,7 +11,8 @@ import (
 
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
-	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{}}
+	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{},
+		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -30,6 +31,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120505_signature_flags", Migrate: signatureFlags},
 		{ID: "2026120506_signature_imports", Migrate: signatureImports},
 		{ID: "2026120507_signature_media", Migrate: signatureMediaTable},
+		{ID: "2026120508_delivery_records", Migrate: deliveryRecords},
 	}
 }
 
@@ -464,4 +466,54 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
+}
+
+// stepDelivery is deliveries as deliveryRecords creates it.
+type stepDelivery struct {
+	ID               uint64          `gorm:"primaryKey"`
+	LetterID         uint            `gorm:"not null;index"`
+	Letter           stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	KeyID            string          `gorm:"size:64;not null"`
+	Root             string          `gorm:"size:64;not null"`
+	Signatures       int64           `gorm:"not null"`
+	Organisations    int64           `gorm:"not null"`
+	Individuals      int64           `gorm:"not null"`
+	NamedIndividuals int64           `gorm:"not null"`
+	PackedAt         time.Time
+	PackedBy         string `gorm:"size:254;not null;default:''"`
+	DeliveredAt      *time.Time
+	Recipients       string `gorm:"size:1000;not null;default:''"`
+	RecordedBy       string `gorm:"size:254;not null;default:''"`
+}
+
+// TableName is the table stepDelivery stands for.
+func (stepDelivery) TableName() string { return "deliveries" }
+
+// stepDeliveryLeaf is delivery_leaves as deliveryRecords creates it.
+type stepDeliveryLeaf struct {
+	DeliveryID  uint64       `gorm:"primaryKey;autoIncrement:false"`
+	Delivery    stepDelivery `gorm:"constraint:OnDelete:CASCADE"`
+	Position    uint64       `gorm:"primaryKey;autoIncrement:false"`
+	SignatureID uint64       `gorm:"not null;index"`
+	Hash        []byte       `gorm:"not null"`
+}
+
+// TableName is the table stepDeliveryLeaf stands for.
+func (stepDeliveryLeaf) TableName() string { return "delivery_leaves" }
+
+// deliveryRecords adds the tables of verifiable deliveries: the campaign's
+// signing keys, each signature's salt, the delivery packs and their leaves.
+func deliveryRecords(tx *gorm.DB) error {
+	// The tables as they are at this step: a step must not follow later
+	// changes to the models.
+	type campaignKey struct {
+		KeyID     string `gorm:"size:64;primaryKey"`
+		PublicKey []byte `gorm:"not null"`
+		CreatedAt time.Time
+	}
+	type signatureSalt struct {
+		SignatureID uint64 `gorm:"primaryKey;autoIncrement:false"`
+		Salt        []byte `gorm:"not null"`
+	}
+	return tx.AutoMigrate(&campaignKey{}, &signatureSalt{}, &stepDelivery{}, &stepDeliveryLeaf{})
 }

@@ -429,3 +429,21 @@ func TestMigrationAddsSignatureMedia(t *testing.T) {
 		t.Errorf("media of a deleted signature: %v, want ErrNotFound", err)
 	}
 }
+
+// TestMigrationAddsDeliveryRecords takes a database back to before
+// deliveries were recorded: the campaign keys, salts, deliveries and their
+// leaves come back as a fresh database has them.
+func TestMigrationAddsDeliveryRecords(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, []string{
+		"DROP TABLE delivery_leaves",
+		"DROP TABLE deliveries",
+		"DROP TABLE signature_salts",
+		"DROP TABLE campaign_keys",
+		"DELETE FROM migrations WHERE id = '2026120508_delivery_records'",
+	}, func(*gorm.DB, uint) error { return nil })
+	keys, err := store.CampaignKeys(st.Read(context.Background()))
+	if err != nil || len(keys) != 0 {
+		t.Errorf("campaign keys after the migration: %v, %v", keys, err)
+	}
+}

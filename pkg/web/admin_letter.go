@@ -39,6 +39,10 @@ type consoleLetterView struct {
 	Errors      formErrors
 	Conflict    string
 	Flash       string
+	// Packs are the letter's delivery packs, newest first; Delivery is
+	// the form that records one as delivered.
+	Packs    []packRow
+	Delivery []formField
 }
 
 // eventButton is one move the letter can make now, as a button.
@@ -78,6 +82,7 @@ type letterPageInput struct {
 	schedule *scheduleForm
 	goal     *string
 	settings *settingsForm
+	delivery *deliveryForm
 	errs     signing.FieldErrors
 	conflict string
 }
@@ -255,7 +260,10 @@ func (a *App) renderConsoleLetter(c echo.Context, status int, letter *letters.Le
 	v.Goal, v.GoalField, v.GoalButton = goalFields(l, letter, total, in.goal, in.errs)
 	v.Texts = a.textLinks(letter)
 	v.Settings, v.Review = a.settingsFields(l, letter, signed, in.settings, in.errs)
-	v.Errors = errorSummary(slices.Concat(v.Schedule, []formField{v.GoalField}, v.Settings, []formField{v.Review}))
+	if v.Packs, v.Delivery, err = a.deliveryFields(c, letter.ID, in.delivery, in.errs); err != nil {
+		return err
+	}
+	v.Errors = errorSummary(slices.Concat(v.Schedule, []formField{v.GoalField}, v.Settings, []formField{v.Review}, v.Delivery))
 	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, "admin_letter", v)
 }
@@ -393,7 +401,7 @@ func (a *App) settingsFields(l *i18n.Localizer, letter *letters.Letter, signed b
 // letterFlash is the outcome of the last change to a letter, from the
 // query its page was redirected to.
 func letterFlash(l *i18n.Localizer, q url.Values) string {
-	for _, key := range []string{"created", "moved", "saved"} {
+	for _, key := range []string{"created", "moved", "saved", "delivered"} {
 		if q.Has(key) {
 			return l.T("admin.letter.flash." + key)
 		}

@@ -27,16 +27,12 @@ func (a *App) downloadCSV(c echo.Context) error {
 	}
 	startDownload(c, letter.Slug+"-signatories.csv", "text/csv; charset=utf-8", publicDownloadCache)
 	w := csv.NewWriter(c.Response())
-	if err := w.Write([]string{"kind", "name", "affiliation", "website", "organisation_type", "country", "published_at"}); err != nil {
+	if err := w.Write(moderation.PublicListHeader()); err != nil {
 		return err
 	}
 	err = store.EachPublished(a.d.Store.Read(c.Request().Context()), letter.ID, downloadBatch, func(batch []store.PublicSignatory) error {
 		for _, s := range batch {
-			published := ""
-			if s.PublishedAt != nil {
-				published = s.PublishedAt.UTC().Format("2006-01-02")
-			}
-			if err := w.Write([]string{string(s.Kind), moderation.SafeCSVCell(s.Name), moderation.SafeCSVCell(s.Affiliation), moderation.SafeCSVCell(s.Website), s.OrgType, s.Country, published}); err != nil {
+			if err := w.Write(moderation.PublicListRow(s)); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/undersigned/undersigned/pkg/letters"
 	"github.com/undersigned/undersigned/pkg/live"
+	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/store"
 )
 
@@ -46,6 +47,10 @@ type letterView struct {
 
 	// Logos is the logo wall: approved logos of published organisations.
 	Logos []store.WallLogo
+	// CampaignKey signs the letter's delivery packs; Deliveries are those
+	// recorded, oldest first, with their Merkle roots.
+	CampaignKey record.PublicKey
+	Deliveries  []deliveryLine
 }
 
 // kindChoice is a link that switches the form between signing as an
@@ -146,6 +151,9 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 		if err := a.fillList(c, v); err != nil {
 			return err
 		}
+	}
+	if err := a.fillDeliveries(c, v); err != nil {
+		return err
 	}
 	if v.Stamp == "" { // a fresh form; one sent back keeps its first stamp
 		v.Stamp = a.d.Guard.Stamp()

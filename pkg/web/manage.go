@@ -24,6 +24,9 @@ type manageView struct {
 	NeedsReview bool
 	// Multipart is set when the form takes a logo (organisations).
 	Multipart bool
+	// Deliveries are the recorded deliveries whose list included the
+	// signature, each with its inclusion proof to download.
+	Deliveries []inclusionLine
 }
 
 // manageForm corrects the public details.
@@ -135,6 +138,11 @@ func (a *App) renderManage(c echo.Context, status int, m signing.Managed, f mana
 		Token: c.Param("token"), Fields: fields, Errors: errorSummary(append(fields, withdraw)), Withdraw: withdraw,
 		Saved: c.QueryParam("saved") != "", NeedsReview: m.Letter.NeedsReview(m.Kind), Multipart: m.Kind == store.KindOrganisation}
 	v.HasErrors = len(v.Errors) > 0
+	deliveries, err := a.inclusionLines(c, m.SignatureID, v.Token)
+	if err != nil {
+		return err
+	}
+	v.Deliveries = deliveries
 	return a.render(c, status, "manage", v)
 }
 

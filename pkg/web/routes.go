@@ -19,6 +19,7 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/", a.showHome)
 	e.GET("/privacy", a.showPrivacy)
 	e.GET("/healthz", a.showHealth)
+	e.GET("/.well-known/undersigned-keys.json", a.showCampaignKeys, allowAnyOrigin)
 	if a.d.Config.Metrics.Enabled {
 		e.GET("/metrics", a.showMetrics)
 	}
@@ -49,6 +50,7 @@ func (a *App) routes(static fs.FS) {
 	manage.GET("/:token", a.showManage)
 	manage.POST("/:token", a.updateManage)
 	manage.POST("/:token/withdraw", a.createWithdrawal)
+	manage.GET("/:token/proofs/:delivery", a.downloadProof)
 
 	api := e.Group("/api/v1", allowAnyOrigin)
 	api.GET("/letters", a.apiListLetters)
@@ -100,6 +102,8 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/goal", a.updateLetterGoal, requireAdmin)
 	console.POST("/letters/:id/settings", a.updateLetterSettings, requireAdmin)
 	console.GET("/letters/:id/texts/:lang", a.showLetterText)
+	console.POST("/letters/:id/packs", a.createPack, requireAdmin)
+	console.POST("/letters/:id/deliveries", a.createDelivery, requireAdmin)
 	console.POST("/letters/:id/texts/:lang", a.updateLetterText, requireAdmin)
 
 	e.StaticFS("/static", static)

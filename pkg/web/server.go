@@ -23,6 +23,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
@@ -35,9 +36,11 @@ type Deps struct {
 	Letters *letters.Registry
 	// LetterConsole writes, translates and schedules letters for staff.
 	LetterConsole *letters.Console
-	Signing       *signing.Service
-	Staff         *staff.Service
-	Moderator     *moderation.Service
+	// Record makes delivery packs and proofs and keeps the deliveries.
+	Record    *record.Service
+	Signing   *signing.Service
+	Staff     *staff.Service
+	Moderator *moderation.Service
 	// Imports brings in signatures gathered elsewhere, from admins' CSV files.
 	Imports   *imports.Service
 	Guard     *abuse.Guard
