@@ -164,7 +164,10 @@ func QueueLetterChanged(tx *gorm.DB, letterID uint, textID uint64, after uint64,
 		jobs[i] = newMailJob(MailLetterChanged, id, now)
 		jobs[i].LetterTextID = &textID
 	}
-	if err := insertMailJobs(tx, jobs); err != nil {
+	// Through GORM, which writes the placeholders each database wants
+	// (insertMailJobs, SQLite's group commit's, writes them as they are).
+	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
+	if err := tx.Exec(query, args...).Error; err != nil {
 		return 0, 0, fmt.Errorf("store: queue %d notices of text %d: %w", len(jobs), textID, err)
 	}
 	return len(ids), ids[len(ids)-1], nil

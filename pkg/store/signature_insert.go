@@ -184,7 +184,8 @@ func insertNewOnly(tx *gorm.DB, rows []*Signature) (map[uint64]bool, error) {
 	return stored, nil
 }
 
-// insertMailJobs inserts jobs in one statement.
+// insertMailJobs inserts jobs in one statement, past GORM, with SQLite's
+// placeholders: for the group commit, which is SQLite's.
 func insertMailJobs(tx *gorm.DB, jobs []MailJob) error {
 	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
 	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
