@@ -185,8 +185,8 @@ const erased = "erased"
 
 // MoveSignature moves sig, as loaded in tx, by m: it checks the move against
 // the lifecycle, updates the row only while it is still in the state it was
-// loaded in, keeps country_counts and the letter's change counter in step,
-// and writes the audit entry, all in tx. Withdrawal and erasure also erase
+// loaded in, keeps country_counts, the hourly history (signature_hours) and
+// the letter's change counter in step, and writes the audit entry, all in tx. Withdrawal and erasure also erase
 // the signature's personal data everywhere the database holds it: the row,
 // its queued mail and its audit entries. sig is updated to the new state.
 //
@@ -222,6 +222,9 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, err
 		return nil, s.refusal(tx, sig, m, ErrAlreadyMoved)
 	}
 	if err := flagAsDuplicates(tx, duplicates); err != nil {
+		return nil, err
+	}
+	if err := rollUp(tx, &before, sig, m.At); err != nil {
 		return nil, err
 	}
 	change, err := recount(tx, &before, sig)

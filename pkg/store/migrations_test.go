@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -445,5 +446,53 @@ func TestMigrationAddsDeliveryRecords(t *testing.T) {
 	keys, err := store.CampaignKeys(st.Read(context.Background()))
 	if err != nil || len(keys) != 0 {
 		t.Errorf("campaign keys after the migration: %v, %v", keys, err)
+	}
+}
+
+// TestMigrationFillsTheHistory takes a database back to before the hourly
+// history, with signatures in every state, and migrates it: each standing or
+// decided signature counts as confirmed in its hour of confirmation, each
+// published one as published in its hour of publication, the hours add up to
+// the letter's numbers, and the schema is a fresh database's.
+func TestMigrationFillsTheHistory(t *testing.T) {
+	st, _ := openTemp(t)
+	nine, ten := time.Date(2026, 12, 1, 9, 15, 0, 0, time.UTC), time.Date(2026, 12, 1, 10, 40, 0, 0, time.UTC)
+	letterID := migrateFrom(t, st, []string{
+		"DROP TABLE signature_hours",
+		"DELETE FROM migrations WHERE id = '2026120509_signature_hours'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		for i, s := range []struct {
+			status               store.Status
+			confirmed, published *time.Time
+			ref                  string
+		}{
+			{store.StatusPublished, &nine, &ten, "partner"},
+			{store.StatusPublished, &nine, &nine, ""},
+			{store.StatusHidden, &nine, &nine, ""},
+			{store.StatusPendingReview, &ten, nil, ""},
+			{store.StatusWithdrawn, &nine, &nine, ""},
+			{store.StatusUnconfirmed, nil, nil, ""},
+		} {
+			sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
+				EmailHash: fmt.Sprint("e", i), Status: s.status, ConfirmedAt: s.confirmed, PublishedAt: s.published, Ref: s.ref,
+				Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
+			if err := tx.Create(sig).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got, err := store.LetterHistory(st.Read(context.Background()), letterID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nineHour, tenHour := nine.Truncate(time.Hour), ten.Truncate(time.Hour)
+	want := []store.HistoryPoint{{At: nineHour, Confirmed: 3, Published: 1}, {At: tenHour, Confirmed: 1, Published: 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("history after the migration: %+v, want %+v", got, want)
+	}
+	partner, err := store.SourceHistory(st.Read(context.Background()), letterID, "partner")
+	if want := []store.HistoryPoint{{At: nineHour, Confirmed: 1}, {At: tenHour, Published: 1}}; err != nil || !slices.Equal(partner, want) {
+		t.Errorf("the partner's history: %+v, %v; want %+v", partner, err, want)
 	}
 }

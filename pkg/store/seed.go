@@ -9,7 +9,8 @@ import (
 )
 
 // SeedPublished inserts n published signatures into a letter, spread over
-// countries and kinds, in batches, and adds them to the counts: a fixture for
+// countries and kinds, in batches, and adds them to the counts and the
+// history: a fixture for
 // load tests, which must start from a letter the size of a real one. make
 // fills in each row's personal fields (sealed email, hash).
 func (s *Store) SeedPublished(ctx context.Context, letterID uint, n int, countries []string, now time.Time,
@@ -36,13 +37,17 @@ func (s *Store) SeedPublished(ctx context.Context, letterID uint, n int, countri
 				country string
 				kind    Kind
 				named   bool
+				ref     string
 			}
 			counts := map[key]int64{}
 			for _, r := range rows {
-				counts[key{r.Country, r.Kind, r.Named()}]++
+				counts[key{r.Country, r.Kind, r.Named(), r.Ref}]++
 			}
 			for k, c := range counts {
 				if err := AddToCount(tx, letterID, k.country, k.kind, k.named, c); err != nil {
+					return err
+				}
+				if err := addToHistory(tx, letterID, now, historyKey{k.kind, k.country, k.ref}, c, c); err != nil {
 					return err
 				}
 			}

@@ -56,6 +56,7 @@ func (a *App) routes(static fs.FS) {
 	api.GET("/letters", a.apiListLetters)
 	api.GET("/letters/:slug", a.apiShowLetter)
 	api.GET("/letters/:slug/signatories", a.apiListSignatories)
+	api.GET("/letters/:slug/history", a.apiShowLetterHistory)
 
 	admin := e.Group("/admin", a.csrfProtection())
 	admin.GET("/login", a.showLogin)
@@ -97,6 +98,8 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/preview", a.createPreview, requireAdmin)
 	console.GET("/letters/:id", a.showConsoleLetter)
 	console.GET("/letters/:id/letter.pdf", a.downloadLetterPDF, requireAdmin)
+	console.GET("/letters/:id/history", a.showLetterHistory)
+	console.GET("/letters/:id/history.csv", a.downloadLetterHistory)
 	console.POST("/letters/:id/events", a.createLetterEvent, requireAdmin)
 	console.POST("/letters/:id/schedule", a.updateLetterSchedule, requireAdmin)
 	console.POST("/letters/:id/goal", a.updateLetterGoal, requireAdmin)
