@@ -370,3 +370,19 @@ func CanonicalEmail(email string) string {
 	// which keeps the result stable (x/text folds Cherokee to upper case).
 	return strings.ToLower(cases.Fold().String(strings.TrimSpace(email)))
 }
+
+// ValidateNameAndWebsite normalises and checks an organisation's name and,
+// when one is given, its website, as the sign form does; staff registering
+// a letter's partner go through it.
+func ValidateNameAndWebsite(name, website *string) FieldErrors {
+	errs := FieldErrors{}
+	*name = cleanText(*name)
+	*website = strings.TrimSpace(*website)
+	checkText(errs, "name", *name, maxName, true)
+	if *website != "" {
+		if msg := checkWebsite(website); msg != "" {
+			errs["website"] = msg
+		}
+	}
+	return errs
+}
