@@ -72,9 +72,10 @@ func Validate(in *Input) signing.FieldErrors {
 	return errs
 }
 
-// Add registers a partner of a letter and returns it with the secret of
-// its private link, which is kept only hashed and so shown only now.
-func (s *Service) Add(ctx context.Context, letterID uint, in Input) (*store.Partner, string, error) {
+// Add registers a partner of a letter, audited as partner.add, and
+// returns it with the secret of its private link, which is kept only
+// hashed and so shown only now.
+func (s *Service) Add(ctx context.Context, by store.Actor, letterID uint, in Input) (*store.Partner, string, error) {
 	if errs := Validate(&in); len(errs) > 0 {
 		return nil, "", &ValidationError{Fields: errs}
 	}
@@ -84,7 +85,12 @@ func (s *Service) Add(ctx context.Context, letterID uint, in Input) (*store.Part
 	}
 	now := s.d.Now()
 	p := &store.Partner{LetterID: letterID, Name: in.Name, Code: in.Code, Website: in.Website, TokenHash: hash, CreatedAt: now, UpdatedAt: now}
-	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error { return store.InsertPartner(tx, p) })
+	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		if err := store.InsertPartner(tx, p); err != nil {
+			return err
+		}
+		return audit(tx, by, "partner.add", p, now)
+	})
 	if errors.Is(err, store.ErrPartnerCodeTaken) {
 		return nil, "", &ValidationError{Fields: signing.FieldErrors{"code": "error.partner.code_taken"}}
 	}
@@ -94,17 +100,21 @@ func (s *Service) Add(ctx context.Context, letterID uint, in Input) (*store.Part
 	return p, token, nil
 }
 
-// Rotate gives a letter's partner a new private link; the one before stops
-// working at once. It returns the partner and the new link's secret.
-func (s *Service) Rotate(ctx context.Context, letterID uint, partnerID uint64) (*store.Partner, string, error) {
+// Rotate gives a letter's partner a new private link, audited as
+// partner.link; the one before stops working at once. It returns the
+// partner and the new link's secret.
+func (s *Service) Rotate(ctx context.Context, by store.Actor, letterID uint, partnerID uint64) (*store.Partner, string, error) {
 	token, hash, err := s.newToken()
 	if err != nil {
 		return nil, "", err
 	}
 	var p *store.Partner
 	err = s.d.Store.Write(ctx, func(tx *gorm.DB) error {
-		p, err = store.SetPartnerTokenHash(tx, letterID, partnerID, hash, s.d.Now())
-		return err
+		now := s.d.Now()
+		if p, err = store.SetPartnerTokenHash(tx, letterID, partnerID, hash, now); err != nil {
+			return err
+		}
+		return audit(tx, by, "partner.link", p, now)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", ErrNotFound
@@ -165,6 +175,12 @@ func (s *Service) Referrals(ctx context.Context, p *store.Partner) (SourceCount,
 		}
 	}
 	return out, nil
+}
+
+// audit records, in tx, an action by staff on a letter's partner.
+func audit(tx *gorm.DB, by store.Actor, action string, p *store.Partner, at time.Time) error {
+	return store.Audit(tx, store.AuditEvent{StaffID: by.StaffID, StaffEmail: by.Name, Action: action, LetterID: &p.LetterID,
+		Subject: store.TruncateRunes("partner "+p.Code+" ("+p.Name+")", 300), CreatedAt: at})
 }
 
 // newToken makes a private link's secret, 256 random bits, and its hash.

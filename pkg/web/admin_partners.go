@@ -66,7 +66,7 @@ func (a *App) createPartner(c echo.Context) error {
 		return err
 	}
 	in := partners.Input{Name: form.Name, Code: form.Code, Website: form.Website}
-	p, token, err := a.d.Partners.Add(c.Request().Context(), letter.ID, in)
+	p, token, err := a.d.Partners.Add(c.Request().Context(), store.StaffActor(currentStaff(c)), letter.ID, in)
 	var invalid *partners.ValidationError
 	if errors.As(err, &invalid) {
 		return a.renderConsoleLetter(c, http.StatusUnprocessableEntity, letter,
@@ -89,7 +89,7 @@ func (a *App) rotatePartnerLink(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	p, token, err := a.d.Partners.Rotate(c.Request().Context(), letter.ID, id)
+	p, token, err := a.d.Partners.Rotate(c.Request().Context(), store.StaffActor(currentStaff(c)), letter.ID, id)
 	if errors.Is(err, partners.ErrNotFound) {
 		return echo.ErrNotFound
 	}

@@ -197,4 +197,10 @@ func TestPartnerLinksAndRoles(t *testing.T) {
 	if got := h.Get(fresh).Status; got != http.StatusOK || fresh == old {
 		t.Errorf("the new private link: %d (old %s, new %s)", got, old, fresh)
 	}
+	audit := admin.Get("/admin/audit?letter=" + webtest.LetterSlug).Body
+	for _, action := range []string{"partner.add", "partner.link"} {
+		if !strings.Contains(audit, action) || strings.Contains(audit, strings.TrimPrefix(fresh, "/partners/")) {
+			t.Errorf("the audit log lacks %s, or shows the private link", action)
+		}
+	}
 }
