@@ -31,6 +31,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/mail"
 	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/partners"
 	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
@@ -179,7 +180,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 			return deliver.LetterPDF(ctx, deliverSource, letter, lang)
 		}})
 	webApp, err := web.New(web.Deps{
-		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub, Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
+		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub,
+		Partners: partners.New(partners.Deps{Store: st, Now: opts.Now, Random: opts.Random}), Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
 	})

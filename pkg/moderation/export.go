@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/undersigned/undersigned/pkg/partners"
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 )
@@ -30,13 +31,15 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 		return err
 	}
 	out := csv.NewWriter(w)
-	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at", "letter"}
+	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at", "letter",
+		"source", "utm_source", "utm_medium", "utm_campaign"}
 	if includeEmails {
 		header = append(header, "email", "contact_name")
 	}
 	if err := out.Write(header); err != nil {
 		return err
 	}
+	sources := partners.NewDirectory(s.d.Store.Read(ctx))
 	var lastID uint64
 	for {
 		sigs, err := store.ConfirmedSignaturesAfter(s.d.Store.Read(ctx), letterID, lastID, exportBatch)
@@ -44,7 +47,11 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 			return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
 		}
 		for _, sig := range sigs {
-			record, err := s.exportRecord(sig, includeEmails)
+			source, err := sources.Of(sig.LetterID, sig.Ref)
+			if err != nil {
+				return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
+			}
+			record, err := s.exportRecord(sig, source, includeEmails)
 			if err != nil {
 				return err
 			}
@@ -78,10 +85,11 @@ func (s *Service) auditExport(ctx context.Context, actor *store.Staff, letterID 
 	return nil
 }
 
-func (s *Service) exportRecord(sig store.Signature, includeEmails bool) ([]string, error) {
+// exportRecord is sig's row of the export; source is where it came from.
+func (s *Service) exportRecord(sig store.Signature, source partners.Source, includeEmails bool) ([]string, error) {
 	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), SafeCSVCell(sig.Name), SafeCSVCell(sig.Affiliation), SafeCSVCell(sig.Website),
 		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt),
-		s.letterSlug(sig.LetterID)}
+		s.letterSlug(sig.LetterID), SafeCSVCell(source.Label()), SafeCSVCell(sig.UTMSource), SafeCSVCell(sig.UTMMedium), SafeCSVCell(sig.UTMCampaign)}
 	if !includeEmails {
 		return record, nil
 	}

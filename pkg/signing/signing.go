@@ -162,6 +162,9 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 		LetterVersion:   r.Version,
 		ConsentVersion:  s.d.Config.ConsentVersion,
 		Ref:             r.Ref,
+		UTMSource:       r.UTMSource,
+		UTMMedium:       r.UTMMedium,
+		UTMCampaign:     r.UTMCampaign,
 		NetworkHash:     r.NetworkHash,
 		EmailDomainHash: abuse.DomainHash(s.d.Vault, abuse.EmailDomain(r.Email)),
 	}

@@ -41,6 +41,11 @@ type Request struct {
 	Consent     bool // agreed to the privacy notice
 	Locale      string
 	Ref         string // partner or referral code from the link that brought the signer
+	// UTMSource, UTMMedium and UTMCampaign are the campaign tags of that
+	// link, kept as Ref is.
+	UTMSource   string
+	UTMMedium   string
+	UTMCampaign string
 	// Version is the text version the form was drawn with (a
 	// letters.Text.VersionKey, such as "fr/2"); Sign replaces it with the
 	// version the signature records.
@@ -94,7 +99,6 @@ func Validate(r *Request, validCountry func(string) bool) FieldErrors {
 	r.ContactName = cleanText(r.ContactName)
 	r.Email = strings.TrimSpace(r.Email)
 	r.Country = strings.ToUpper(strings.TrimSpace(r.Country))
-	r.Ref = strings.TrimSpace(r.Ref)
 
 	validatePublic(r, validCountry, errs)
 	ValidateMedia(r, errs)
@@ -109,10 +113,21 @@ func Validate(r *Request, validCountry func(string) bool) FieldErrors {
 	if !r.Consent {
 		errs["consent"] = "error.consent.required"
 	}
-	if utf8.RuneCountInString(r.Ref) > maxRef || strings.ContainsFunc(r.Ref, forbiddenRune) {
-		r.Ref = "" // a mangled referral code is not the signer's fault; drop it
+	for _, code := range []*string{&r.Ref, &r.UTMSource, &r.UTMMedium, &r.UTMCampaign} {
+		*code = cleanSourceCode(*code)
 	}
 	return errs
+}
+
+// cleanSourceCode trims a referral code or campaign tag, and drops one too
+// long or holding a forbidden character: a mangled link is not the
+// signer's fault, so it never fails the form.
+func cleanSourceCode(code string) string {
+	code = strings.TrimSpace(code)
+	if utf8.RuneCountInString(code) > maxRef || strings.ContainsFunc(code, forbiddenRune) {
+		return ""
+	}
+	return code
 }
 
 // ValidatePublicFields normalises and checks only what the public list shows:
@@ -354,4 +369,20 @@ func CanonicalEmail(email string) string {
 	// Case folding first, so that "ſ" and "S" end alike; lower-casing last,
 	// which keeps the result stable (x/text folds Cherokee to upper case).
 	return strings.ToLower(cases.Fold().String(strings.TrimSpace(email)))
+}
+
+// ValidateNameAndWebsite normalises and checks an organisation's name and,
+// when one is given, its website, as the sign form does; staff registering
+// a letter's partner go through it.
+func ValidateNameAndWebsite(name, website *string) FieldErrors {
+	errs := FieldErrors{}
+	*name = cleanText(*name)
+	*website = strings.TrimSpace(*website)
+	checkText(errs, "name", *name, maxName, true)
+	if *website != "" {
+		if msg := checkWebsite(website); msg != "" {
+			errs["website"] = msg
+		}
+	}
+	return errs
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,6 +183,8 @@ func TestValidateNormalisesIndividual(t *testing.T) {
 	}
 }
 
+// TestValidateDropsMangledRef checks that a referral code and the campaign
+// tags are trimmed, and dropped when too long or mangled, never refused.
 func TestValidateDropsMangledRef(t *testing.T) {
 	tests := []struct {
 		ref, want string
@@ -194,12 +197,13 @@ func TestValidateDropsMangledRef(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			r := individualRequest()
-			r.Ref = tt.ref
+			r.Ref, r.UTMSource, r.UTMMedium, r.UTMCampaign = tt.ref, tt.ref, tt.ref, tt.ref
 			if errs := Validate(&r, validCountry); len(errs) != 0 {
 				t.Fatalf("a referral code must never fail validation: %v", errs)
 			}
-			if r.Ref != tt.want {
-				t.Errorf("Ref = %q, want %q", r.Ref, tt.want)
+			got := []string{r.Ref, r.UTMSource, r.UTMMedium, r.UTMCampaign}
+			if !slices.Equal(got, []string{tt.want, tt.want, tt.want, tt.want}) {
+				t.Errorf("ref, utm_source, utm_medium, utm_campaign = %q, want each %q", got, tt.want)
 			}
 		})
 	}

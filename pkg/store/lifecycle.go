@@ -340,7 +340,8 @@ func (s *Signature) erase() map[string]any {
 	return map[string]any{"name": "", "affiliation": "", "website": "", "contact_sealed": nil, "email_sealed": nil,
 		"email_hash": emailHash, "token_hash": "", "token_sealed": nil, "manage_hash": "", "manage_sealed": nil,
 		"network_hash": "", "network_seen_at": nil, "search_text": "", "sort_key": nil, "ref": "", "reason_note": "",
-		"email_domain_hash": "", "show_name": false, "name_key": "", "site_domain": "", "contact_key": "", "flags": 0}
+		"email_domain_hash": "", "show_name": false, "name_key": "", "site_domain": "", "contact_key": "", "flags": 0,
+		"utm_source": "", "utm_medium": "", "utm_campaign": ""}
 }
 
 // updateFrom writes fields to sig's row while it is still in state from (a

@@ -12,7 +12,7 @@ import (
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
 	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{},
-		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}, &SignatureHour{}}
+		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}, &SignatureHour{}, &Partner{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -33,6 +33,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120507_signature_media", Migrate: signatureMediaTable},
 		{ID: "2026120508_delivery_records", Migrate: deliveryRecords},
 		{ID: "2026120509_signature_hours", Migrate: signatureHours},
+		{ID: "2026120510_partners_and_sources", Migrate: partnersAndSources},
 	}
 }
 
@@ -583,4 +584,40 @@ func firstTime(times ...*time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// stepPartner is partners as partnersAndSources creates it.
+type stepPartner struct {
+	ID        uint64          `gorm:"primaryKey"`
+	LetterID  uint            `gorm:"not null;uniqueIndex:idx_partners_letter_code,priority:1"`
+	Letter    stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	Name      string          `gorm:"size:200;not null"`
+	Code      string          `gorm:"size:64;not null;uniqueIndex:idx_partners_letter_code,priority:2"`
+	Website   string          `gorm:"size:300;not null;default:''"`
+	TokenHash string          `gorm:"size:64;not null;uniqueIndex"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TableName is the table stepPartner stands for.
+func (stepPartner) TableName() string { return "partners" }
+
+// partnersAndSources adds the partners table and, to each signature, the
+// campaign tags of the link that brought it (none for every signature so
+// far).
+func partnersAndSources(tx *gorm.DB) error {
+	// The columns as they are at this step: a step must not follow later
+	// changes to the model.
+	type signature struct {
+		UTMSource   string `gorm:"column:utm_source;size:64;not null;default:''"`
+		UTMMedium   string `gorm:"column:utm_medium;size:64;not null;default:''"`
+		UTMCampaign string `gorm:"column:utm_campaign;size:64;not null;default:''"`
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"UTMSource", "UTMMedium", "UTMCampaign"} {
+		if err := m.AddColumn(&signature{}, column); err != nil {
+			return err
+		}
+	}
+	return tx.AutoMigrate(&stepPartner{})
 }

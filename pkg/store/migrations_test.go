@@ -374,13 +374,13 @@ func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
 // schema is a fresh database's.
 func TestMigrationAddsImports(t *testing.T) {
 	st, _ := openTemp(t)
-	migrateFrom(t, st, []string{
+	migrateFrom(t, st, append([]string{
 		"DROP TABLE imports",
 		"DROP INDEX idx_signatures_import_id",
 		"ALTER TABLE signatures DROP COLUMN import_id",
 		"ALTER TABLE signatures DROP COLUMN source",
 		"DELETE FROM migrations WHERE id = '2026120506_signature_imports'",
-	}, func(tx *gorm.DB, letterID uint) error {
+	}, undoPartnersAndSources()...), func(tx *gorm.DB, letterID uint) error {
 		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
 			"letter_version, consent_version, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
 			"'en', 'v', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
@@ -494,5 +494,49 @@ func TestMigrationFillsTheHistory(t *testing.T) {
 	partner, err := store.SourceHistory(st.Read(context.Background()), letterID, "partner")
 	if want := []store.HistoryPoint{{At: nineHour, Confirmed: 1}, {At: tenHour, Published: 1}}; err != nil || !slices.Equal(partner, want) {
 		t.Errorf("the partner's history: %+v, %v; want %+v", partner, err, want)
+	}
+}
+
+// TestMigrationAddsPartnersAndSources takes a database back to before
+// partners and campaign tags, with a signature that came through a code,
+// and migrates it: the signature keeps its code and has no tags, a partner
+// can be stored, and the schema is a fresh database's.
+func TestMigrationAddsPartnersAndSources(t *testing.T) {
+	st, _ := openTemp(t)
+	letterID := migrateFrom(t, st, undoPartnersAndSources(), func(tx *gorm.DB, letterID uint) error {
+		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
+			"letter_version, consent_version, ref, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
+			"'en', 'v', 'c', 'eff', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
+	})
+	ctx := context.Background()
+	var sig store.Signature
+	if err := st.Read(ctx).Take(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.Ref != "eff" || sig.UTMSource != "" || sig.UTMMedium != "" || sig.UTMCampaign != "" {
+		t.Errorf("a signature from before campaign tags: %+v", sig)
+	}
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		return store.InsertPartner(tx, &store.Partner{LetterID: letterID, Name: "EFF", Code: "eff", TokenHash: "h"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := store.SourceCounts(st.Read(ctx), letterID)
+	if err != nil || len(counts) != 1 || counts[0] != (store.SourceCount{Ref: "eff", Confirmed: 1, Published: 1}) {
+		t.Errorf("sources after the migration: %+v, %v", counts, err)
+	}
+}
+
+// undoPartnersAndSources takes a database back to before partners and
+// campaign tags; a test of an earlier step that drops signature columns
+// runs it too, so that every column comes back in order.
+func undoPartnersAndSources() []string {
+	return []string{
+		"DROP TABLE partners",
+		"ALTER TABLE signatures DROP COLUMN utm_source",
+		"ALTER TABLE signatures DROP COLUMN utm_medium",
+		"ALTER TABLE signatures DROP COLUMN utm_campaign",
+		"DELETE FROM migrations WHERE id = '2026120510_partners_and_sources'",
 	}
 }

@@ -136,6 +136,12 @@ type Signature struct {
 	// or SourceImport, a file an admin imported (ImportID names the import).
 	Source   Source  `gorm:"size:10;not null;default:'form'"`
 	ImportID *uint64 `gorm:"index"`
+	// UTMSource, UTMMedium and UTMCampaign are the campaign tags of the
+	// link that brought the signer (utm_source, utm_medium, utm_campaign),
+	// kept as Ref is; erased with the personal data.
+	UTMSource   string `gorm:"column:utm_source;size:64;not null;default:''"`
+	UTMMedium   string `gorm:"column:utm_medium;size:64;not null;default:''"`
+	UTMCampaign string `gorm:"column:utm_campaign;size:64;not null;default:''"`
 }
 
 // Source is where a signature came from.

@@ -43,6 +43,9 @@ type consoleLetterView struct {
 	// the form that records one as delivered.
 	Packs    []packRow
 	Delivery []formField
+	// Partners are the organisations sharing the letter, the form that
+	// adds one, and the letter's signatures per source.
+	Partners partnerSection
 }
 
 // eventButton is one move the letter can make now, as a button.
@@ -83,6 +86,8 @@ type letterPageInput struct {
 	goal     *string
 	settings *settingsForm
 	delivery *deliveryForm
+	partner  *partnerForm
+	newLink  *newPartnerLink // a partner's private link just made, shown once
 	errs     signing.FieldErrors
 	conflict string
 }
@@ -263,7 +268,10 @@ func (a *App) renderConsoleLetter(c echo.Context, status int, letter *letters.Le
 	if v.Packs, v.Delivery, err = a.deliveryFields(c, letter.ID, in.delivery, in.errs); err != nil {
 		return err
 	}
-	v.Errors = errorSummary(slices.Concat(v.Schedule, []formField{v.GoalField}, v.Settings, []formField{v.Review}, v.Delivery))
+	if v.Partners, err = a.partnerSection(c, l, letter, in); err != nil {
+		return err
+	}
+	v.Errors = errorSummary(slices.Concat(v.Schedule, []formField{v.GoalField}, v.Settings, []formField{v.Review}, v.Delivery, v.Partners.Fields))
 	v.HasErrors = len(v.Errors) > 0
 	return a.render(c, status, "admin_letter", v)
 }

@@ -53,6 +53,9 @@ type queueRow struct {
 	Confirmed   string
 	LetterTitle string
 	FlagNotes   []flagNote
+	// Source is the partner or code and campaign tags of the link that
+	// brought the signer; "" for none.
+	Source string
 	// URL is the signature's page, carrying the queue's filter.
 	URL string
 }
@@ -99,11 +102,16 @@ func (a *App) showQueue(c echo.Context) error {
 		return err
 	}
 	v.ShowLetter = a.showLetters()
+	sources := a.d.Partners.Directory(c.Request().Context())
 	for _, item := range page.Items {
+		source, err := sources.Of(item.LetterID, item.Ref)
+		if err != nil {
+			return err
+		}
 		v.Rows = append(v.Rows, queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag),
 			StatusLabel: l.T("status." + string(item.Status)), Confirmed: formatTime(item.ConfirmedAt),
 			LetterTitle: a.letterLinkOf(item.LetterID).Title, FlagNotes: flagNotes(l, item),
-			URL: signatureURL(item.ID, v.Carry)})
+			Source: sourceText(l, source, &item.Signature), URL: signatureURL(item.ID, v.Carry)})
 	}
 	if page.Page > 1 {
 		v.PrevURL = withPage("/admin", q, page.Page-1)

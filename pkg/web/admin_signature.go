@@ -141,6 +141,10 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	if err != nil {
 		return err
 	}
+	source, err := a.d.Partners.Directory(c.Request().Context()).Of(item.LetterID, item.Ref)
+	if err != nil {
+		return err
+	}
 	fields := prepareFields(a.editFields(l, item.Kind, f), errs, l)
 	title := item.Name
 	if title == "" { // erased
@@ -150,7 +154,7 @@ func (a *App) renderSignature(c echo.Context, status int, item moderation.Item, 
 	v := &signatureView{
 		Page: a.page(c, title),
 		Row: queueRow{Item: item, CountryName: a.d.Countries.Name(item.Country, l.Tag), StatusLabel: l.T("status." + string(item.Status)),
-			Confirmed: formatTime(item.ConfirmedAt), FlagNotes: flagNotes(l, item)},
+			Confirmed: formatTime(item.ConfirmedAt), FlagNotes: flagNotes(l, item), Source: sourceText(l, source, &item.Signature)},
 		Letter:  a.letterLinkOf(item.LetterID),
 		Fields:  fields,
 		Errors:  errorSummary(fields),

@@ -31,7 +31,7 @@ func (a *App) showEmbed(c echo.Context) error {
 		return err
 	}
 	v := &embedView{Page: a.page(c, letter.In(a.localizer(c).Lang()).Title), Letter: letter,
-		LetterURL: a.d.Config.BaseURL + "/letters/" + letter.Slug, Embargoed: !letter.ListIsPublic(a.d.Now())}
+		LetterURL: a.letterURL(letter) + refQuery(c.QueryParam("ref")), Embargoed: !letter.ListIsPublic(a.d.Now())}
 	if !v.Embargoed {
 		snap, err := a.d.Live.Snapshot(c.Request().Context(), letter.ID)
 		if err != nil {

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"fmt"
-	"html/template"
 	"net/url"
 	"strconv"
 
@@ -42,8 +40,7 @@ func (a *App) fillList(c echo.Context, v *letterView) error {
 	if goal, ok := v.Letter.GoalFor(snap.Totals.Total); ok {
 		v.Goal = &goal
 	}
-	v.EmbedCode = fmt.Sprintf(`<iframe src="%s/embed" title="%s" width="320" height="160" style="border:0" loading="lazy"></iframe>`,
-		v.LetterURL, template.HTMLEscapeString(l.T("embed.frame_title", "Title", v.Text.Title)))
+	v.EmbedCode = embedCode(l, v.LetterURL+"/embed", v.Text.Title)
 	q := c.QueryParams()
 	filter := store.SignatoryFilter{Query: q.Get("q"), Kind: store.Kind(q.Get("filter_kind")), Country: q.Get("filter_country")}
 	v.SearchFields = a.searchFields(l, filter)

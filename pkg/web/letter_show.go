@@ -68,7 +68,8 @@ func (a *App) showLetter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := signForm{Kind: c.QueryParam("kind"), Ref: c.QueryParam("ref"), Stamp: a.d.Guard.Stamp()}
+	form := signForm{Kind: c.QueryParam("kind"), Ref: c.QueryParam("ref"), UTMSource: c.QueryParam("utm_source"),
+		UTMMedium: c.QueryParam("utm_medium"), UTMCampaign: c.QueryParam("utm_campaign"), Stamp: a.d.Guard.Stamp()}
 	key := a.letterCacheKey(c, letter, form)
 	if key != "" {
 		if page, ok := a.pages.get(form.Stamp, key); ok {
@@ -79,11 +80,11 @@ func (a *App) showLetter(c echo.Context) error {
 }
 
 // letterCacheKey is the page cache's key for a plain view of the letter page
-// (no search, nothing but lang, kind and ref in the query), or "" when the
-// request asks for more than the cache keeps.
+// (no search, nothing but lang, kind and the source in the query), or ""
+// when the request asks for more than the cache keeps.
 func (a *App) letterCacheKey(c echo.Context, letter *letters.Letter, form signForm) string {
 	for k := range c.QueryParams() {
-		if k != "lang" && k != "kind" && k != "ref" {
+		if k != "lang" && k != "kind" && !form.sourceParams().Has(k) {
 			return ""
 		}
 	}
@@ -92,7 +93,7 @@ func (a *App) letterCacheKey(c echo.Context, letter *letters.Letter, form signFo
 		return ""
 	}
 	return fmt.Sprintf("%d|%s|%s|%d|%s|%s|%s|%s", letter.ID, letter.Revision, letter.StateAt(a.d.Now()), snap.Seq,
-		a.localizer(c).Lang(), form.kind(), form.Ref, form.Stamp)
+		a.localizer(c).Lang(), form.kind(), form.sourceParams().Encode(), form.Stamp)
 }
 
 // renderLetter draws the letter page; the sign handler calls it again with the
@@ -135,7 +136,7 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	for _, k := range store.Kinds() {
 		v.KindChoices = append(v.KindChoices, kindChoice{
 			Kind: k, Label: l.T("sign.as." + string(k)), Current: k == kind,
-			URL: "/letters/" + letter.Slug + "?kind=" + string(k) + refParam(form.Ref) + "#sign",
+			URL: form.withSource("/letters/"+letter.Slug, "kind="+string(k)) + "#sign",
 		})
 	}
 	v.LetterURL = a.letterURL(letter)
@@ -143,7 +144,7 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 		for _, lang := range langs {
 			tag := language.Make(lang)
 			v.Versions = append(v.Versions, languageLink{Tag: lang, Name: display.Self.Name(tag),
-				URL: "/letters/" + letter.Slug + "?lang=" + lang, Current: lang == v.Text.Lang})
+				URL: form.withSource("/letters/"+letter.Slug, "lang="+lang), Current: lang == v.Text.Lang})
 		}
 	}
 	v.ShareLinks = shareLinks(l, letter, v.LetterURL)
@@ -168,11 +169,13 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	return a.pages.put(form.Stamp, key, page).send(c, status, echo.MIMETextHTMLCharsetUTF8)
 }
 
-func refParam(ref string) string {
+// refQuery is the query that carries a partner's code in a link to a
+// letter, or "" for none.
+func refQuery(ref string) string {
 	if ref == "" {
 		return ""
 	}
-	return "&ref=" + url.QueryEscape(ref)
+	return "?ref=" + url.QueryEscape(ref)
 }
 
 // letterURL is the absolute address of letter's page, the one shared and mailed.

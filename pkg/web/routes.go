@@ -40,6 +40,7 @@ func (a *App) routes(static fs.FS) {
 	e.GET("/letters/:slug/check-inbox", a.showCheckInbox, lang)
 	e.GET("/letters/:slug/resend", a.showResend, lang)
 	e.POST("/letters/:slug/resend", a.createResend, lang)
+	e.GET("/partners/:token", a.showPartnerPage, noReferrer)
 
 	confirm := e.Group("/confirm", noReferrer)
 	confirm.GET("/:token", a.showConfirm)
@@ -108,6 +109,8 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/packs", a.createPack, requireAdmin)
 	console.POST("/letters/:id/deliveries", a.createDelivery, requireAdmin)
 	console.POST("/letters/:id/texts/:lang", a.updateLetterText, requireAdmin)
+	console.POST("/letters/:id/partners", a.createPartner, requireAdmin)
+	console.POST("/letters/:id/partners/:partner/link", a.rotatePartnerLink, requireAdmin)
 
 	e.StaticFS("/static", static)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/live"
 	"github.com/undersigned/undersigned/pkg/metrics"
 	"github.com/undersigned/undersigned/pkg/moderation"
+	"github.com/undersigned/undersigned/pkg/partners"
 	"github.com/undersigned/undersigned/pkg/record"
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
@@ -42,7 +43,10 @@ type Deps struct {
 	Staff     *staff.Service
 	Moderator *moderation.Service
 	// Imports brings in signatures gathered elsewhere, from admins' CSV files.
-	Imports   *imports.Service
+	Imports *imports.Service
+	// Partners keeps the organisations sharing each letter, and their
+	// private pages' links.
+	Partners  *partners.Service
 	Guard     *abuse.Guard
 	Blocks    *abuse.Blocklist
 	Streams   *abuse.StreamLimit // event streams open per client network

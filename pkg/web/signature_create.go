@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,9 @@ type signForm struct {
 	ShowName    string `form:"show_name"`
 	Consent     string `form:"consent"`
 	Ref         string `form:"ref"`
+	UTMSource   string `form:"utm_source"`
+	UTMMedium   string `form:"utm_medium"`
+	UTMCampaign string `form:"utm_campaign"`
 	Statement   string `form:"statement"`
 	Version     string `form:"version"`  // the text version the form was drawn with
 	Stamp       string `form:"stamp"`    // when the form was drawn, signed
@@ -38,6 +42,28 @@ func (f signForm) kind() store.Kind {
 		return store.KindOrganisation
 	}
 	return store.KindIndividual
+}
+
+// sourceParams are the query parameters that say where the signer came
+// from, carried by the form's kind and language switches.
+func (f signForm) sourceParams() url.Values {
+	q := url.Values{}
+	for _, p := range []struct{ name, value string }{
+		{"ref", f.Ref}, {"utm_source", f.UTMSource}, {"utm_medium", f.UTMMedium}, {"utm_campaign", f.UTMCampaign},
+	} {
+		if p.value != "" {
+			q.Set(p.name, p.value)
+		}
+	}
+	return q
+}
+
+// withSource is path?query with the form's source parameters added.
+func (f signForm) withSource(path, query string) string {
+	if src := f.sourceParams().Encode(); src != "" {
+		query += "&" + src
+	}
+	return path + "?" + query
 }
 
 func (f signForm) request(locale string) signing.Request {
@@ -54,6 +80,9 @@ func (f signForm) request(locale string) signing.Request {
 		Consent:     checked(f.Consent),
 		Locale:      locale,
 		Ref:         f.Ref,
+		UTMSource:   f.UTMSource,
+		UTMMedium:   f.UTMMedium,
+		UTMCampaign: f.UTMCampaign,
 		Version:     f.Version,
 		Statement:   f.Statement,
 	}

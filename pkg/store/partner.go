@@ -1,0 +1,111 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrPartnerCodeTaken is returned when a letter already has a partner with
+// the code asked for.
+var ErrPartnerCodeTaken = errors.New("store: partner code taken")
+
+// Partner is an organisation that shares a letter with its own audience,
+// through the letter's link carrying its code (?ref=CODE). TokenHash is the
+// SHA-256 of the secret of its private page's link; the secret itself is
+// shown to staff once, when made.
+type Partner struct {
+	ID        uint64 `gorm:"primaryKey"`
+	LetterID  uint   `gorm:"not null;uniqueIndex:idx_partners_letter_code,priority:1"`
+	Letter    Letter `gorm:"constraint:OnDelete:CASCADE"`
+	Name      string `gorm:"size:200;not null"`
+	Code      string `gorm:"size:64;not null;uniqueIndex:idx_partners_letter_code,priority:2"`
+	Website   string `gorm:"size:300;not null;default:''"`
+	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// InsertPartner stores a new partner, or returns ErrPartnerCodeTaken when
+// its letter has one with that code already.
+func InsertPartner(tx *gorm.DB, p *Partner) error {
+	var taken int64
+	if err := tx.Model(&Partner{}).Where("letter_id = ? AND code = ?", p.LetterID, p.Code).Count(&taken).Error; err != nil {
+		return fmt.Errorf("store: look up partner code %q of letter %d: %w", p.Code, p.LetterID, err)
+	}
+	if taken > 0 {
+		return ErrPartnerCodeTaken
+	}
+	if err := tx.Create(p).Error; err != nil {
+		return fmt.Errorf("store: insert partner %q of letter %d: %w", p.Code, p.LetterID, err)
+	}
+	return nil
+}
+
+// PartnersOf lists a letter's partners by name.
+func PartnersOf(tx *gorm.DB, letterID uint) ([]Partner, error) {
+	var out []Partner
+	if err := tx.Where("letter_id = ?", letterID).Order("name, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: partners of letter %d: %w", letterID, err)
+	}
+	return out, nil
+}
+
+// PartnerByTokenHash is the partner whose private link's secret hashes to
+// hash, or ErrNotFound.
+func PartnerByTokenHash(tx *gorm.DB, hash string) (*Partner, error) {
+	var p Partner
+	err := tx.Where("token_hash = ?", hash).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: partner by token: %w", err)
+	}
+	return &p, nil
+}
+
+// SetPartnerTokenHash replaces the hash of a letter's partner's private
+// link, so the link before it stops working at once; ErrNotFound when the
+// letter has no such partner.
+func SetPartnerTokenHash(tx *gorm.DB, letterID uint, partnerID uint64, hash string, now time.Time) (*Partner, error) {
+	res := tx.Model(&Partner{}).Where("id = ? AND letter_id = ?", partnerID, letterID).
+		Updates(map[string]any{"token_hash": hash, "updated_at": now})
+	if res.Error != nil {
+		return nil, fmt.Errorf("store: rotate link of partner %d: %w", partnerID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
+	}
+	var p Partner
+	if err := tx.Take(&p, partnerID).Error; err != nil {
+		return nil, fmt.Errorf("store: partner %d: %w", partnerID, err)
+	}
+	return &p, nil
+}
+
+// SourceCount is how many confirmed signatures of a letter that still hold
+// their details came through one referral code ("" for none), and how many
+// of them are published. A withdrawn signature's code is erased with its
+// details, so it counts under no source.
+type SourceCount struct {
+	Ref       string
+	Confirmed int64
+	Published int64
+}
+
+// SourceCounts counts a letter's confirmed signatures per referral code, in
+// one grouped query, the most confirmed first.
+func SourceCounts(tx *gorm.DB, letterID uint) ([]SourceCount, error) {
+	var out []SourceCount
+	err := tx.Model(&Signature{}).
+		Select("ref, COUNT(*) AS confirmed, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS published", StatusPublished).
+		Where("letter_id = ? AND status IN ?", letterID, append(StandingStatuses(), StatusRejected)).
+		Group("ref").Order("confirmed DESC, ref").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: signatures per source of letter %d: %w", letterID, err)
+	}
+	return out, nil
+}

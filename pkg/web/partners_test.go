@@ -1,0 +1,206 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/undersigned/undersigned/pkg/config"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/web/webtest"
+)
+
+// withFrench gives the harness letter a French text, so its page has a
+// language switch.
+func withFrench(cfg *config.Config) {
+	cfg.Letters[0].Translations = map[string]config.LetterText{
+		"fr": {Title: "Gardons un chiffrement fort", Body: "Nous demandons :\n\n1. Un chiffrement fort.\n"},
+	}
+}
+
+// addPartner registers a partner of the harness letter as admin and
+// returns its private link's path, shown once on the page that answers.
+func addPartner(t *testing.T, admin *webtest.Browser, letterID uint, name, code string) string {
+	t.Helper()
+	res := admin.Post("/admin/letters/"+strconv.FormatUint(uint64(letterID), 10)+"/partners",
+		url.Values{"name": {name}, "code": {code}, "website": {"https://" + code + ".example.org"}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("add partner %s: %d\n%s", code, res.Status, res.Body)
+	}
+	return privateLink(t, res)
+}
+
+// privateLink is the partner's private link a console page shows, as a path.
+func privateLink(t *testing.T, res *webtest.Response) string {
+	t.Helper()
+	link := strings.TrimSpace(res.Doc().Find("code.partner-link").Text())
+	u, err := url.Parse(link)
+	if err != nil || !strings.HasPrefix(u.Path, "/partners/") {
+		t.Fatalf("no private link on the page: %q", link)
+	}
+	return u.Path
+}
+
+// hiddenSource is the source the sign form on a letter page carries in its
+// hidden fields.
+func hiddenSource(doc *goquery.Document) url.Values {
+	out := url.Values{}
+	for _, name := range []string{"ref", "utm_source", "utm_medium", "utm_campaign"} {
+		if v, ok := doc.Find(`form input[type=hidden][name="` + name + `"]`).Attr("value"); ok {
+			out.Set(name, v)
+		}
+	}
+	return out
+}
+
+// TestPartnerSourceFollowsTheSignature signs through a partner's link
+// with a campaign tag, after switching the page's language and kind, and
+// through a code no partner has: the queue, the signature page, the export
+// and the console's table of sources show each source, and the partner's
+// private page counts its referral without naming anyone.
+func TestPartnerSourceFollowsTheSignature(t *testing.T) {
+	h := webtest.New(t, withFrench)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	admin := h.LoginAs("admin@example.org", store.RoleAdmin)
+	partnerPage := addPartner(t, admin, letter.ID, "Electronic Frontier Foundation", "eff")
+
+	page := h.Get("/letters/" + webtest.LetterSlug + "?ref=eff&utm_source=newsletter")
+	want := url.Values{"ref": {"eff"}, "utm_source": {"newsletter"}}
+	var french string
+	page.Doc().Find(".versions a[hreflang=fr]").Each(func(_ int, s *goquery.Selection) { french, _ = s.Attr("href") })
+	if french == "" {
+		t.Fatalf("no language switch on the letter page")
+	}
+	frenchPage := h.Get(french).Doc()
+	if got := hiddenSource(frenchPage); got.Encode() != want.Encode() {
+		t.Errorf("source after the language switch (%s): %v, want %v", french, got, want)
+	}
+	orgSwitch, _ := frenchPage.Find(`a[href*="kind=organisation"]`).Attr("href")
+	if got := hiddenSource(h.Get(orgSwitch).Doc()); got.Encode() != want.Encode() {
+		t.Errorf("source after the kind switch (%s): %v, want %v", orgSwitch, got, want)
+	}
+
+	viaPartner := webtest.SignForm("ada@example.org")
+	for k, v := range hiddenSource(frenchPage) {
+		viaPartner[k] = v
+	}
+	signAndConfirm(t, h, viaPartner)
+	other := webtest.SignForm("bea@example.org")
+	other.Set("name", "Bea Other")
+	other.Set("ref", "zine")
+	signAndConfirm(t, h, other)
+
+	mod := h.LoginAs("mod@example.org", store.RoleModerator)
+	queue := mod.Get("/admin?status=published").Body
+	for _, s := range []string{"Electronic Frontier Foundation · utm_source=newsletter", "other: zine"} {
+		if !strings.Contains(queue, s) {
+			t.Errorf("the queue lacks the source %q", s)
+		}
+	}
+	sig := signatureByName(t, h, "Ada Lovelace")
+	source := mod.Get("/admin/signatures/" + strconv.FormatUint(sig.ID, 10)).Doc().Find("dd.source").Text()
+	if source != "Electronic Frontier Foundation · utm_source=newsletter" {
+		t.Errorf("the signature page's source: %q", source)
+	}
+
+	rows := csvRows(t, mod.Post("/admin/export", url.Values{"letter": {""}}))
+	col := func(name string) int { return slices.Index(rows[0], name) }
+	got := map[string][]string{}
+	for _, r := range rows[1:] {
+		got[r[col("name")]] = []string{r[col("source")], r[col("utm_source")]}
+	}
+	if !slices.Equal(got["Ada Lovelace"], []string{"Electronic Frontier Foundation", "newsletter"}) ||
+		!slices.Equal(got["Bea Other"], []string{"other: zine", ""}) {
+		t.Errorf("the export's sources: %v", got)
+	}
+
+	var sources []string
+	mod.Get("/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10)).Doc().Find("table.sources td").Each(func(_ int, s *goquery.Selection) {
+		sources = append(sources, s.Text())
+	})
+	if !slices.Equal(sources, []string{"Electronic Frontier Foundation", "1", "1", "other: zine", "1", "1"}) {
+		t.Errorf("the console's sources: %q", sources)
+	}
+
+	res := h.Get(partnerPage)
+	confirmed := res.Doc().Find(`[data-referrals="confirmed"]`).Text()
+	total := res.Doc().Find(`[data-total="letter"]`).Text()
+	if res.Status != http.StatusOK || confirmed != "1" || total != "2" {
+		t.Errorf("the partner's page: %d, referrals %q, total %q", res.Status, confirmed, total)
+	}
+	for _, personal := range []string{"Ada", "ada@example.org", "Bea", "zine"} {
+		if strings.Contains(res.Body, personal) {
+			t.Errorf("the partner's page shows %q", personal)
+		}
+	}
+}
+
+// TestPartnerLinksAndRoles checks that admins register partners and rotate
+// their links, the old link then not found, and that moderators see the
+// partners, their share links and embed codes but may change nothing.
+func TestPartnerLinksAndRoles(t *testing.T) {
+	h := webtest.New(t)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	console := "/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10)
+	admin := h.LoginAs("admin@example.org", store.RoleAdmin)
+	old := addPartner(t, admin, letter.ID, "Access Now", "access-now")
+
+	if res := admin.Post(console+"/partners", url.Values{"name": {"Again"}, "code": {"access-now"}}); res.Status != http.StatusUnprocessableEntity ||
+		res.Doc().Find(`#f-code[aria-invalid][aria-describedby~="f-code-error"]`).Length() != 1 ||
+		res.Doc().Find(`#f-name`).AttrOr("value", "") != "Again" {
+		t.Errorf("a code taken twice: %d, want 422 with the error beside the code and the name kept", res.Status)
+	}
+	if res := admin.Post(console+"/partners", url.Values{"name": {"Bad"}, "code": {"Not a slug"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a code that is no slug: %d, want 422", res.Status)
+	}
+
+	mod := h.LoginAs("mod@example.org", store.RoleModerator)
+	page := mod.Get(console)
+	share := page.Doc().Find("table.partners code.share-link").Text()
+	embed := page.Doc().Find("table.partners textarea").Text()
+	if share != h.URL+"/letters/"+webtest.LetterSlug+"?ref=access-now" || !strings.Contains(embed, "/embed?ref=access-now") {
+		t.Errorf("share link %q, embed code %q", share, embed)
+	}
+	if page.Doc().Find(`form[action$="/partners"]`).Length() != 0 {
+		t.Error("a moderator is offered the form that adds a partner")
+	}
+	if res := mod.Post(console+"/partners", url.Values{"name": {"Mod"}, "code": {"mod"}}); res.Status != http.StatusForbidden {
+		t.Errorf("a moderator adding a partner: %d, want 403", res.Status)
+	}
+	rotate, _ := page.Doc().Find(`table.partners form`).Attr("action")
+	if rotate == "" {
+		rotate, _ = admin.Get(console).Doc().Find(`table.partners form`).Attr("action")
+	}
+	if res := mod.Post(rotate, nil); res.Status != http.StatusForbidden {
+		t.Errorf("a moderator rotating a link: %d, want 403", res.Status)
+	}
+	if embedPage := h.Get("/letters/" + webtest.LetterSlug + "/embed?ref=access-now"); !strings.Contains(embedPage.Body, "?ref=access-now#sign") {
+		t.Error("the embedded counter's sign link drops the partner's code")
+	}
+
+	if res := h.Get(old); res.Status != http.StatusOK {
+		t.Fatalf("the private link before rotating: %d", res.Status)
+	}
+	res := admin.Post(rotate, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("rotate: %d", res.Status)
+	}
+	fresh := privateLink(t, res)
+	if got := h.Get(old).Status; got != http.StatusNotFound {
+		t.Errorf("the old private link after rotating: %d, want 404", got)
+	}
+	if got := h.Get(fresh).Status; got != http.StatusOK || fresh == old {
+		t.Errorf("the new private link: %d (old %s, new %s)", got, old, fresh)
+	}
+	audit := admin.Get("/admin/audit?letter=" + webtest.LetterSlug).Body
+	for _, action := range []string{"partner.add", "partner.link"} {
+		if !strings.Contains(audit, action) || strings.Contains(audit, strings.TrimPrefix(fresh, "/partners/")) {
+			t.Errorf("the audit log lacks %s, or shows the private link", action)
+		}
+	}
+}
