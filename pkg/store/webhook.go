@@ -263,15 +263,11 @@ func WebhookLog(tx *gorm.DB, webhookID uint64, limit int) ([]WebhookDelivery, er
 // leasing them as ClaimMailJobs leases mail: no other worker takes them
 // until the lease ends, so a delivery is never sent twice at once.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
-	lock := ""
-	if s.Driver == "postgres" {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	var rows []WebhookDelivery
 	err := s.Write(ctx, func(tx *gorm.DB) error {
 		return tx.Raw(`UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id IN (
 			SELECT id FROM webhook_deliveries WHERE status = ? AND next_attempt_at <= ?
-			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+			ORDER BY next_attempt_at, id LIMIT ?`+s.skipLocked()+`)
 			RETURNING *`, now.Add(lease), JobQueued, now, limit).Scan(&rows).Error
 	})
 	if err != nil {
