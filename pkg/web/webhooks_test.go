@@ -300,3 +300,24 @@ func TestWebhookRefusesLoopback(t *testing.T) {
 		t.Errorf("the log shows %q, want the dial refused and a retry waiting", row)
 	}
 }
+
+// addWebhookPages adds the webhook pages to the validity check: the list,
+// the form refusing a loopback endpoint, and an endpoint's log after a
+// test event.
+func addWebhookPages(t *testing.T, h *webtest.Harness, admin *webtest.Browser,
+	add func(string, *webtest.Response, int) *webtest.Response, mustContain func(string, string, string)) {
+	t.Helper()
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	add("GET /admin/letters/{id}/webhooks", admin.Get(webhooksPath(letter.ID)), http.StatusOK)
+	res := add("POST /admin/letters/{id}/webhooks (loopback, 422)", admin.Post(webhooksPath(letter.ID),
+		url.Values{"url": {"https://127.0.0.1/hook"}}), http.StatusUnprocessableEntity)
+	mustContain("POST /admin/letters/{id}/webhooks (loopback, 422)", res.Body, "f-url-error")
+	hook := &store.Webhook{LetterID: letter.ID, URL: "https://127.0.0.1/hook", SecretSealed: []byte("x"), Events: "signature.confirmed"}
+	if err := h.App.Store.Write(t.Context(), func(tx *gorm.DB) error { return store.AddWebhook(tx, hook) }); err != nil {
+		t.Fatal(err)
+	}
+	logPath := webhooksPath(letter.ID) + "/" + strconv.FormatUint(hook.ID, 10)
+	admin.Post(logPath+"/test", nil)
+	res = add("GET /admin/letters/{id}/webhooks/{hook}", admin.Get(logPath+"?test=1"), http.StatusOK)
+	mustContain("GET /admin/letters/{id}/webhooks/{hook}", res.Body, "webhook.test")
+}

@@ -67,6 +67,9 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		for _, r := range rows {
+			if ctx.Err() != nil { // shutting down: the rest are due again when their lease ends
+				return sent, nil
+			}
 			out := s.deliver(ctx, hooks[r.WebhookID], r)
 			if out.Status == store.JobSent {
 				sent++
