@@ -38,6 +38,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/store"
 	"github.com/undersigned/undersigned/pkg/vault"
 	"github.com/undersigned/undersigned/pkg/web"
+	"github.com/undersigned/undersigned/pkg/webhooks"
 )
 
 // Options are what the app takes from outside besides its configuration; in
@@ -77,7 +78,10 @@ type App struct {
 	// Record makes delivery packs and inclusion proofs and keeps the
 	// deliveries staff record.
 	Record *record.Service
-	Web    *web.App
+	// Webhooks adds letters' webhook endpoints and delivers their events;
+	// Serve runs its worker.
+	Webhooks *webhooks.Service
+	Web      *web.App
 	// HashSlots bounds how many staff passwords are hashed at once (Staff
 	// takes one per argon2id run); the tests of the bound hold its slots.
 	HashSlots *semaphore.Weighted
@@ -179,7 +183,11 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		PDF: func(ctx context.Context, letter *letters.Letter, lang string) ([]byte, error) {
 			return deliver.LetterPDF(ctx, deliverSource, letter, lang)
 		}})
-	webApp, err := web.New(web.Deps{
+	hooks, err := buildWebhooks(cfg, opts, st, v)
+	if err != nil {
+		return nil, err
+	}
+	webApp, err := web.New(web.Deps{Webhooks: hooks,
 		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub,
 		Partners: partners.New(partners.Deps{Store: st, Now: opts.Now, Random: opts.Random}), Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
@@ -190,8 +198,23 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
-		Web: webApp, HashSlots: hashSlots, log: opts.Log,
+		Web: webApp, Webhooks: hooks, HashSlots: hashSlots, log: opts.Log,
 		Deliver: deliverSource}, nil
+}
+
+// buildWebhooks is the webhook service, its requests guarded by
+// webhooks.allow_private.
+func buildWebhooks(cfg config.Config, opts Options, st *store.Store, v *vault.Vault) (*webhooks.Service, error) {
+	guard, err := webhooks.NewGuard(cfg.Webhooks.AllowPrivate)
+	if err != nil {
+		return nil, err
+	}
+	client, err := guard.Client(cfg.Webhooks.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	return webhooks.New(webhooks.Deps{Store: st, Vault: v, Guard: guard, Client: client, Outbox: cfg.Mail.Outbox,
+		Now: opts.Now, Random: opts.Random, Log: opts.Log}), nil
 }
 
 // Close closes the database.
@@ -210,6 +233,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Outbox.Run(workCtx) })
+	wg.Go(func() { a.Webhooks.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, expireEvery, "expiring unconfirmed signatures", a.expire) })
 	wg.Go(func() { a.every(workCtx, expireEvery, "pruning sent mail", a.pruneSentMail) })
 	wg.Go(func() { a.Live.Run(workCtx) })

@@ -51,6 +51,7 @@ type Config struct {
 	Live        Live       `koanf:"live"`
 	Abuse       Abuse      `koanf:"abuse"`
 	Metrics     Metrics    `koanf:"metrics"`
+	Webhooks    Webhooks   `koanf:"webhooks"`
 	Log         Log        `koanf:"log"`
 	Letters     []Letter   `koanf:"letters"`
 }
@@ -212,6 +213,19 @@ type Abuse struct {
 	MinFormTime      time.Duration `koanf:"min_form_time"`
 	MaxFormAge       time.Duration `koanf:"max_form_age"`
 	NetworkRetention time.Duration `koanf:"network_retention"`
+}
+
+// Webhooks governs the requests the webhook worker makes to the endpoints
+// admins add to letters.
+type Webhooks struct {
+	// AllowPrivate lists the networks, beyond public addresses, that
+	// endpoints may be in (loopback, private, link-local, unique-local);
+	// empty refuses them all, the cloud metadata address included.
+	AllowPrivate []string `koanf:"allow_private"`
+	// CAFile is a PEM file of certificate authorities trusted besides the
+	// system's, for receivers with a certificate of their own authority;
+	// empty trusts the system's only.
+	CAFile string `koanf:"ca_file"`
 }
 
 // RateLimit is two sliding windows that must both allow an action.
@@ -578,7 +592,7 @@ func (c Config) validateMail(bad func(key, format string, args ...any)) {
 }
 
 func (c Config) validateAbuse(bad func(key, format string, args ...any)) {
-	for key, list := range map[string][]string{"abuse.trusted_proxies": c.Abuse.TrustedProxies, "abuse.ip_allowlist": c.Abuse.IPAllowlist, "metrics.allow": c.Metrics.Allow} {
+	for key, list := range map[string][]string{"abuse.trusted_proxies": c.Abuse.TrustedProxies, "abuse.ip_allowlist": c.Abuse.IPAllowlist, "metrics.allow": c.Metrics.Allow, "webhooks.allow_private": c.Webhooks.AllowPrivate} {
 		for _, s := range list {
 			if _, err := netip.ParsePrefix(s); err != nil {
 				bad(key, "%q is not a network such as 192.0.2.0/24", s)

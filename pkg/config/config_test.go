@@ -55,6 +55,7 @@ func TestLoadSampleConfig(t *testing.T) {
 		{"abuse.max_form_age", cfg.Abuse.MaxFormAge.String(), "24h0m0s"},
 		{"live.max_streams_per_network", fmt.Sprint(cfg.Live.MaxStreamsPerNetwork), "20"},
 		{"imports.max_rows", fmt.Sprint(cfg.Imports.MaxRows), "50000"},
+		{"webhooks.allow_private", fmt.Sprint(cfg.Webhooks.AllowPrivate), "[]"},
 		{"imports.max_bytes", fmt.Sprint(cfg.Imports.MaxBytes), "16777216"},
 		{"base_url", cfg.BaseURL, "http://127.0.0.1:8080"},
 		{"letters[0].lang", cfg.Letters[0].Lang, "en"},
@@ -101,6 +102,7 @@ func TestEnvironmentOverridesEveryKey(t *testing.T) {
 		{[]string{"UNDERSIGNED_ABUSE_MAX_FORM_AGE=2h"}, func(c Config) any { return c.Abuse.MaxFormAge }, 2 * time.Hour},
 		{[]string{"UNDERSIGNED_LIVE_MAX_STREAMS_PER_NETWORK=5"}, func(c Config) any { return c.Live.MaxStreamsPerNetwork }, 5},
 		{[]string{"UNDERSIGNED_IMPORTS_MAX_ROWS=1000"}, func(c Config) any { return c.Imports.MaxRows }, 1000},
+		{[]string{"UNDERSIGNED_WEBHOOKS_CA_FILE=/etc/ca.pem"}, func(c Config) any { return c.Webhooks.CAFile }, "/etc/ca.pem"},
 		{[]string{"UNDERSIGNED_IMPORTS_MAX_BYTES=2048"}, func(c Config) any { return c.Imports.MaxBytes }, int64(2048)},
 	}
 	sample := loadSample(t)
@@ -160,6 +162,7 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"abuse.max_form_age", func(c *Config) { c.Abuse.MaxFormAge = 0 }},
 		{"abuse.max_form_age", func(c *Config) { c.Abuse.MinFormTime, c.Abuse.MaxFormAge = 2*time.Minute, time.Minute }},
 		{"live.max_streams_per_network", func(c *Config) { c.Live.MaxStreamsPerNetwork = 0 }},
+		{"webhooks.allow_private", func(c *Config) { c.Webhooks.AllowPrivate = []string{"localhost"} }},
 		{"imports.max_rows", func(c *Config) { c.Imports.MaxRows = 0 }},
 		{"imports.max_rows", func(c *Config) { c.Imports.MaxRows = 1_000_001 }},
 		{"imports.max_bytes", func(c *Config) { c.Imports.MaxBytes = 100 }},

@@ -334,17 +334,23 @@ func (w *Worker) PruneSent(ctx context.Context) (int64, error) {
 	return w.d.Store.PruneSentMail(ctx, w.d.Now().Add(-w.d.Config.Outbox.KeepSent))
 }
 
-// backoff doubles the wait after each failed attempt, from RetryMin up to
-// RetryMax, and spreads it by up to a quarter either way (jitter), so that
-// mail refused together is not retried together.
+// backoff is how long a job that failed attempts times waits (Backoff).
 func (w *Worker) backoff(attempts int) time.Duration {
-	wait := w.d.Config.Outbox.RetryMin
-	for i := 0; i < attempts && wait < w.d.Config.Outbox.RetryMax; i++ {
+	return Backoff(w.d.Config.Outbox, attempts, w.d.Random)
+}
+
+// Backoff doubles the wait after each failed attempt, from o.RetryMin up to
+// o.RetryMax, and spreads it by up to a quarter either way (jitter, read
+// from random), so that work refused together is not retried together. The
+// mail and the webhook workers share it.
+func Backoff(o config.Outbox, attempts int, random io.Reader) time.Duration {
+	wait := o.RetryMin
+	for i := 0; i < attempts && wait < o.RetryMax; i++ {
 		wait *= 2
 	}
-	wait = min(wait, w.d.Config.Outbox.RetryMax)
+	wait = min(wait, o.RetryMax)
 	var b [8]byte
-	if _, err := io.ReadFull(w.d.Random, b[:]); err != nil {
+	if _, err := io.ReadFull(random, b[:]); err != nil {
 		return wait
 	}
 	spread := float64(binary.LittleEndian.Uint64(b[:])>>11) / (1 << 53) // in [0, 1)

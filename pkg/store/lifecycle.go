@@ -186,7 +186,8 @@ const erased = "erased"
 // MoveSignature moves sig, as loaded in tx, by m: it checks the move against
 // the lifecycle, updates the row only while it is still in the state it was
 // loaded in, keeps country_counts, the hourly history (signature_hours) and
-// the letter's change counter in step, and writes the audit entry, all in tx. Withdrawal and erasure also erase
+// the letter's change counter in step, writes the audit entry and queues the
+// webhook deliveries the move makes, all in tx. Withdrawal and erasure also erase
 // the signature's personal data everywhere the database holds it: the row,
 // its queued mail and its audit entries. sig is updated to the new state.
 //
@@ -231,10 +232,12 @@ func (s *Store) MoveSignature(tx *gorm.DB, sig *Signature, m Move) (*Change, err
 	if err != nil {
 		return nil, err
 	}
-	if m.Event == EventStaffConfirm { // audited once, by its import
-		return change, nil
+	if m.Event != EventStaffConfirm { // audited once, by its import
+		if err := s.record(tx, &before, sig, m); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.record(tx, &before, sig, m); err != nil {
+	if err := queueWebhooks(tx, &before, sig, m.At); err != nil {
 		return nil, err
 	}
 	return change, nil
@@ -450,7 +453,8 @@ func (s *Store) record(tx *gorm.DB, before, after *Signature, m Move) error {
 		LetterID: &after.LetterID, Subject: subject, Before: string(bj), After: string(aj), CreatedAt: m.At})
 }
 
-// eraseTraces drops a signature's queued mail, its statement and logo, and
+// eraseTraces drops a signature's queued mail and webhook deliveries (the
+// bodies of those sent are erased), its statement and logo, and
 // replaces the personal fields of its audit entries by "erased", keeping
 // what happened, who did it and when.
 func eraseTraces(tx *gorm.DB, id uint64) error {
@@ -459,6 +463,9 @@ func eraseTraces(tx *gorm.DB, id uint64) error {
 	}
 	if err := tx.Where("signature_id = ?", id).Delete(&MailJob{}).Error; err != nil {
 		return fmt.Errorf("store: drop mail of signature %d: %w", id, err)
+	}
+	if err := eraseWebhookPayloads(tx, id); err != nil {
+		return err
 	}
 	var events []AuditEvent
 	if err := tx.Where("signature_id = ?", id).Find(&events).Error; err != nil {

@@ -127,17 +127,22 @@ func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Dur
 // claim leases up to limit due jobs whose kind is (in, "IN") or is not
 // (in, "NOT IN") a bulk kind, the oldest due, and returns them by id.
 func (s *Store) claim(tx *gorm.DB, in string, now time.Time, lease time.Duration, limit int) ([]MailJob, error) {
-	lock := ""
-	if s.Driver == "postgres" {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	var jobs []MailJob
 	err := tx.Raw(`UPDATE mail_jobs SET next_attempt_at = ? WHERE id IN (
 		SELECT id FROM mail_jobs WHERE status = ? AND next_attempt_at <= ? AND kind `+in+` ?
-		ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+		ORDER BY next_attempt_at, id LIMIT ?`+s.skipLocked()+`)
 		RETURNING *`, now.Add(lease), JobQueued, now, BulkKinds(), limit).Scan(&jobs).Error
 	slices.SortFunc(jobs, func(a, b MailJob) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs, err
+}
+
+// skipLocked is what a claim's inner SELECT ends with so that, on
+// PostgreSQL, rows another worker is claiming are skipped, not waited for.
+func (s *Store) skipLocked() string {
+	if s.Driver == "postgres" {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
 }
 
 // Bulk reports whether the job is of a bulk kind (BulkKinds).

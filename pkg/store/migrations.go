@@ -12,7 +12,8 @@ import (
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
 	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{},
-		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}, &SignatureHour{}, &Partner{}}
+		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}, &SignatureHour{}, &Partner{},
+		&Webhook{}, &WebhookDelivery{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -34,6 +35,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120508_delivery_records", Migrate: deliveryRecords},
 		{ID: "2026120509_signature_hours", Migrate: signatureHours},
 		{ID: "2026120510_partners_and_sources", Migrate: partnersAndSources},
+		{ID: "2026120511_webhooks", Migrate: webhookTables},
 	}
 }
 
@@ -620,4 +622,42 @@ func partnersAndSources(tx *gorm.DB) error {
 		}
 	}
 	return tx.AutoMigrate(&stepPartner{})
+}
+
+// stepWebhook is webhooks as webhookTables creates it.
+type stepWebhook struct {
+	ID           uint64          `gorm:"primaryKey"`
+	LetterID     uint            `gorm:"not null;index"`
+	Letter       stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	URL          string          `gorm:"size:2000;not null"`
+	SecretSealed []byte          `gorm:"not null"`
+	Events       string          `gorm:"size:200;not null"`
+	CreatedBy    string          `gorm:"size:254;not null;default:''"`
+	CreatedAt    time.Time
+}
+
+// TableName is the table stepWebhook stands for.
+func (stepWebhook) TableName() string { return "webhooks" }
+
+// webhookTables adds the letters' webhook endpoints and their outbox.
+func webhookTables(tx *gorm.DB) error {
+	// The table as it is at this step: a step must not follow later
+	// changes to the model.
+	type webhookDelivery struct {
+		ID             uint64       `gorm:"primaryKey"`
+		WebhookID      uint64       `gorm:"not null;index"`
+		Webhook        *stepWebhook `gorm:"constraint:OnDelete:CASCADE"`
+		Event          string       `gorm:"size:40;not null"`
+		SignatureID    *uint64      `gorm:"index"`
+		Payload        string       `gorm:"not null"`
+		Status         string       `gorm:"size:20;not null;index:idx_webhook_deliveries_due,priority:1"`
+		Attempts       int          `gorm:"not null;default:0"`
+		NextAttemptAt  time.Time    `gorm:"not null;index:idx_webhook_deliveries_due,priority:2"`
+		ResponseStatus int          `gorm:"not null;default:0"`
+		LastError      string       `gorm:"size:1000;not null;default:''"`
+		SentAt         *time.Time
+		CreatedAt      time.Time
+		UpdatedAt      time.Time
+	}
+	return tx.AutoMigrate(&stepWebhook{}, &webhookDelivery{})
 }

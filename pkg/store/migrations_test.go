@@ -540,3 +540,25 @@ func undoPartnersAndSources() []string {
 		"DELETE FROM migrations WHERE id = '2026120510_partners_and_sources'",
 	}
 }
+
+// TestMigrationAddsWebhooks takes a database back to before letters had
+// webhooks: the endpoints and their outbox come back as a fresh database
+// has them, and an endpoint can be added to the letter.
+func TestMigrationAddsWebhooks(t *testing.T) {
+	st, _ := openTemp(t)
+	letterID := migrateFrom(t, st, []string{
+		"DROP TABLE webhook_deliveries",
+		"DROP TABLE webhooks",
+		"DELETE FROM migrations WHERE id = '2026120511_webhooks'",
+	}, func(*gorm.DB, uint) error { return nil })
+	ctx := context.Background()
+	err := st.Write(ctx, func(tx *gorm.DB) error {
+		return store.AddWebhook(tx, &store.Webhook{LetterID: letterID, URL: "https://crm.example.org/hook", SecretSealed: []byte("s"), Events: "signature.confirmed"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hooks, err := store.WebhooksOf(st.Read(ctx), letterID); err != nil || len(hooks) != 1 {
+		t.Errorf("webhooks after the migration: %v, %v", hooks, err)
+	}
+}

@@ -41,6 +41,8 @@ const (
 	// PurposeMailFile tags the file transport's mail files with their
 	// recipient, so an erasure finds them.
 	PurposeMailFile = "mail.file_recipient"
+	// PurposeWebhookSecret seals a webhook endpoint's signing secret.
+	PurposeWebhookSecret = "webhook.secret"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

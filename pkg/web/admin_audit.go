@@ -91,5 +91,6 @@ func auditActions() []string {
 	}
 	actions = append(actions, "export", "export_emails", "staff_add", "staff_disable", "block_add", "block_remove", "mail_requeue", "import",
 		moderation.ActionBulkDecision)
-	return append(actions, moderation.MediaActions()...)
+	actions = append(actions, moderation.MediaActions()...)
+	return append(actions, "webhook_add")
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/undersigned/undersigned/pkg/signing"
 	"github.com/undersigned/undersigned/pkg/staff"
 	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/webhooks"
 )
 
 // Deps are what the web app is built from; main assembles them.
@@ -38,7 +39,9 @@ type Deps struct {
 	// LetterConsole writes, translates and schedules letters for staff.
 	LetterConsole *letters.Console
 	// Record makes delivery packs and proofs and keeps the deliveries.
-	Record    *record.Service
+	Record *record.Service
+	// Webhooks adds the letters' webhook endpoints and sends test events.
+	Webhooks  *webhooks.Service
 	Signing   *signing.Service
 	Staff     *staff.Service
 	Moderator *moderation.Service

@@ -174,6 +174,7 @@ func TestPublicPagesAreValidHTML(t *testing.T) {
 	res = add("POST /admin/signatures/{id}/erase (not ticked, 422)", admin.Post(fmt.Sprintf("/admin/signatures/%d/erase", sig.ID), nil), http.StatusUnprocessableEntity)
 	mustContain("POST /admin/signatures/{id}/erase (not ticked, 422)", res.Body, "Tick the box")
 	addLetterPages(t, h, admin, add, mustContain)
+	addWebhookPages(t, h, admin, add, mustContain)
 	res = add("POST /admin/decisions/preview", admin.Post("/admin/decisions/preview",
 		url.Values{"action": {"reject"}, "reason": {"duplicate"}, "kind": {"organisation"}}), http.StatusOK)
 	mustContain("POST /admin/decisions/preview", res.Body, "1 signature matches this filter")

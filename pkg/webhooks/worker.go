@@ -1,0 +1,138 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/undersigned/undersigned/pkg/mail"
+	"github.com/undersigned/undersigned/pkg/store"
+	"github.com/undersigned/undersigned/pkg/vault"
+)
+
+// Wake asks the worker to look for due deliveries now rather than at its
+// next poll.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// Run delivers until ctx ends, waking on Wake or every outbox poll interval.
+func (s *Service) Run(ctx context.Context) {
+	ticker := time.NewTicker(s.d.Outbox.PollInterval)
+	defer ticker.Stop()
+	for {
+		if _, err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			s.d.Log.Error("webhooks: drain failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// batch is how many deliveries one claim takes: as many as can each take
+// the whole Timeout within the claim's lease, so that no delivery is
+// claimed again, and sent twice at once, while its batch is still going.
+func (s *Service) batch() int {
+	return max(1, int(s.d.Outbox.ClaimLease/Timeout)-1)
+}
+
+// Drain delivers due deliveries until none is due, and reports how many
+// the receivers accepted.
+func (s *Service) Drain(ctx context.Context) (int, error) {
+	sent := 0
+	for ctx.Err() == nil {
+		rows, err := s.d.Store.ClaimWebhookDeliveries(ctx, s.d.Now(), s.d.Outbox.ClaimLease, s.batch())
+		if err != nil || len(rows) == 0 {
+			return sent, err
+		}
+		ids := make([]uint64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.WebhookID
+		}
+		hooks, err := store.WebhooksByID(s.d.Store.Read(ctx), ids)
+		if err != nil {
+			return sent, err
+		}
+		for _, r := range rows {
+			if ctx.Err() != nil { // shutting down: the rest are due again when their lease ends
+				return sent, nil
+			}
+			out := s.deliver(ctx, hooks[r.WebhookID], r)
+			if out.Status == store.JobSent {
+				sent++
+			}
+			err := s.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+				return store.RecordWebhookOutcome(tx, out, s.d.Now())
+			})
+			if err != nil {
+				return sent, err
+			}
+		}
+	}
+	return sent, nil
+}
+
+// deliver posts one delivery to its endpoint and says what became of it: a
+// 2xx answer is sent; anything else is retried with backoff up to the
+// outbox's max_attempts, then given up.
+func (s *Service) deliver(ctx context.Context, hook *store.Webhook, r store.WebhookDelivery) store.WebhookOutcome {
+	out := store.WebhookOutcome{ID: r.ID, Status: store.JobSent}
+	if hook == nil || r.Payload == "" { // the endpoint or the data went meanwhile
+		out.Status, out.Error = store.JobFailed, "nothing left to send"
+		return out
+	}
+	status, err := s.post(ctx, hook, r)
+	out.ResponseStatus = status
+	if err == nil && (status < 200 || status > 299) {
+		err = fmt.Errorf("receiver answered %d", status)
+	}
+	if err == nil {
+		return out
+	}
+	out.Error = err.Error()
+	if r.Attempts+1 >= s.d.Outbox.MaxAttempts {
+		out.Status = store.JobFailed
+		s.d.Log.Warn("webhooks: giving up after the last attempt", "delivery", r.ID, "webhook", hook.ID, "err", err)
+		return out
+	}
+	out.Status, out.Next = store.JobQueued, s.d.Now().Add(mail.Backoff(s.d.Outbox, r.Attempts, s.d.Random))
+	return out
+}
+
+// post sends the delivery's body, signed, and returns the receiver's status.
+func (s *Service) post(ctx context.Context, hook *store.Webhook, r store.WebhookDelivery) (int, error) {
+	secret, err := s.d.Vault.Open(vault.PurposeWebhookSecret, hook.SecretSealed)
+	if err != nil {
+		return 0, fmt.Errorf("open the secret of webhook %d: %w", hook.ID, err)
+	}
+	body := []byte(r.Payload)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Undersigned-Webhooks/1")
+	req.Header.Set("Undersigned-Event", string(r.Event))
+	req.Header.Set("Undersigned-Delivery", strconv.FormatUint(r.ID, 10))
+	req.Header.Set(SignatureHeader, Sign(secret, s.d.Now(), body))
+	resp, err := s.d.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, nil
+}
