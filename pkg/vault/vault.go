@@ -41,6 +41,9 @@ const (
 	// PurposeMailFile tags the file transport's mail files with their
 	// recipient, so an erasure finds them.
 	PurposeMailFile = "mail.file_recipient"
+	// PurposeUnsubscribe keys the secret of a signer's one-click
+	// unsubscribe link (UnsubscribeLink).
+	PurposeUnsubscribe = "signature.unsubscribe"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.
