@@ -12,7 +12,8 @@ import (
 // models lists every table, in an order that satisfies foreign keys.
 func models() []any {
 	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{},
-		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}}
+		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{},
+		&LetterUpdate{}, &LetterUpdateText{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -32,6 +33,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120506_signature_imports", Migrate: signatureImports},
 		{ID: "2026120507_signature_media", Migrate: signatureMediaTable},
 		{ID: "2026120508_delivery_records", Migrate: deliveryRecords},
+		{ID: "2026120509_letter_updates", Migrate: letterUpdates},
 	}
 }
 
@@ -516,4 +518,55 @@ func deliveryRecords(tx *gorm.DB) error {
 		Salt        []byte `gorm:"not null"`
 	}
 	return tx.AutoMigrate(&campaignKey{}, &signatureSalt{}, &stepDelivery{}, &stepDeliveryLeaf{})
+}
+
+// stepLetterUpdate is letter_updates as letterUpdates creates it.
+type stepLetterUpdate struct {
+	ID        uint64          `gorm:"primaryKey"`
+	LetterID  uint            `gorm:"not null;index"`
+	Letter    stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	SentBy    string          `gorm:"size:254;not null"`
+	CreatedAt time.Time
+	Texts     []stepLetterUpdateText `gorm:"foreignKey:UpdateID;constraint:OnDelete:CASCADE"`
+}
+
+// TableName is the table stepLetterUpdate stands for.
+func (stepLetterUpdate) TableName() string { return "letter_updates" }
+
+// stepLetterUpdateText is letter_update_texts as letterUpdates creates it.
+type stepLetterUpdateText struct {
+	UpdateID uint64 `gorm:"primaryKey;autoIncrement:false"`
+	Lang     string `gorm:"size:16;primaryKey"`
+	Subject  string `gorm:"size:200;not null"`
+	Body     string `gorm:"type:text;not null"`
+}
+
+// TableName is the table stepLetterUpdateText stands for.
+func (stepLetterUpdateText) TableName() string { return "letter_update_texts" }
+
+// letterUpdates adds what updates to signers need: the signer's choice to
+// be kept informed and its withdrawal on signatures, the updates and their
+// texts, and the mail job's update.
+func letterUpdates(tx *gorm.DB) error {
+	// The columns as they are at this step: a step must not follow later
+	// changes to the models.
+	type signature struct {
+		KeepInformed        bool   `gorm:"not null;default:false"`
+		KeepInformedVersion string `gorm:"size:40;not null;default:''"`
+		KeepInformedAt      *time.Time
+		UnsubscribedAt      *time.Time
+	}
+	type mailJob struct {
+		LetterUpdateID *uint64
+	}
+	if err := tx.AutoMigrate(&stepLetterUpdate{}, &stepLetterUpdateText{}); err != nil {
+		return err
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"KeepInformed", "KeepInformedVersion", "KeepInformedAt", "UnsubscribedAt"} {
+		if err := m.AddColumn(&signature{}, column); err != nil {
+			return err
+		}
+	}
+	return tx.Table("mail_jobs").Migrator().AddColumn(&mailJob{}, "LetterUpdateID")
 }
