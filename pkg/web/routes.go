@@ -52,6 +52,10 @@ func (a *App) routes(static fs.FS) {
 	manage.POST("/:token/withdraw", a.createWithdrawal)
 	manage.GET("/:token/proofs/:delivery", a.downloadProof)
 
+	unsubscribe := e.Group("/unsubscribe", noReferrer)
+	unsubscribe.GET("/:token", a.showUnsubscribe)
+	unsubscribe.POST("/:token", a.createUnsubscription)
+
 	api := e.Group("/api/v1", allowAnyOrigin)
 	api.GET("/letters", a.apiListLetters)
 	api.GET("/letters/:slug", a.apiShowLetter)
@@ -105,6 +109,8 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/packs", a.createPack, requireAdmin)
 	console.POST("/letters/:id/deliveries", a.createDelivery, requireAdmin)
 	console.POST("/letters/:id/texts/:lang", a.updateLetterText, requireAdmin)
+	console.GET("/letters/:id/update", a.showLetterUpdate, requireAdmin)
+	console.POST("/letters/:id/update", a.createLetterUpdate, requireAdmin)
 
 	e.StaticFS("/static", static)
 }

@@ -36,6 +36,9 @@ type Deps struct {
 	Letters *letters.Registry
 	// LetterConsole writes, translates and schedules letters for staff.
 	LetterConsole *letters.Console
+	// LetterUpdates sends admins' updates to the signers who asked to be
+	// kept informed.
+	LetterUpdates *letters.Updates
 	// Record makes delivery packs and proofs and keeps the deliveries.
 	Record    *record.Service
 	Signing   *signing.Service
