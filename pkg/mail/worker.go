@@ -250,26 +250,27 @@ func (w *Worker) composeJob(ctx context.Context, job store.MailJob, rows batchRo
 
 // updatesOf loads the updates a batch's jobs carry, in one query.
 func (w *Worker) updatesOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterUpdate, error) {
-	var ids []uint64
-	for _, job := range jobs {
-		if job.LetterUpdateID != nil && !slices.Contains(ids, *job.LetterUpdateID) {
-			ids = append(ids, *job.LetterUpdateID)
-		}
-	}
+	ids := namedIDs(jobs, func(j store.MailJob) *uint64 { return j.LetterUpdateID })
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	return store.LetterUpdatesByID(w.d.Store.Read(ctx), ids)
 }
 
-// textsOf loads the text versions a batch's notices name, in one query.
-func (w *Worker) textsOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterText, error) {
+// namedIDs are the distinct ids the jobs name in the field id reads.
+func namedIDs(jobs []store.MailJob, id func(store.MailJob) *uint64) []uint64 {
 	var ids []uint64
 	for _, job := range jobs {
-		if job.LetterTextID != nil && !slices.Contains(ids, *job.LetterTextID) {
-			ids = append(ids, *job.LetterTextID)
+		if p := id(job); p != nil && !slices.Contains(ids, *p) {
+			ids = append(ids, *p)
 		}
 	}
+	return ids
+}
+
+// textsOf loads the text versions a batch's notices name, in one query.
+func (w *Worker) textsOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterText, error) {
+	ids := namedIDs(jobs, func(j store.MailJob) *uint64 { return j.LetterTextID })
 	if len(ids) == 0 {
 		return nil, nil
 	}
