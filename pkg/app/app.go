@@ -72,6 +72,9 @@ type App struct {
 	// Notices queues, in the background, the mail telling signers of a
 	// material change to a letter's text; Serve waits for it when it stops.
 	Notices *letters.Notices
+	// Updates sends admins' updates to the signers who asked to be kept
+	// informed, queued through Notices.
+	Updates *letters.Updates
 	// Deliver is where the delivered document (deliver.Build) reads a
 	// letter's public list from.
 	Deliver deliver.Source
@@ -149,6 +152,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	outbox := mail.NewWorker(mail.WorkerDeps{
 		Store: st, Vault: v, Letters: reg, Catalog: catalog, Renderer: renderer, Transport: transport,
 		Config: cfg.Mail, Reasons: cfg.Moderation.Reasons, BaseURL: cfg.BaseURL, SiteName: cfg.Site.Name, Contact: cfg.Site.Contact(), Now: opts.Now, Random: opts.Random, Log: opts.Log, Observer: observe,
+		Markdown: markdown,
 	})
 	hub = live.NewHub(st, live.HubConfig{Interval: cfg.Live.Interval, MaxStale: cfg.Live.MaxStale, Now: opts.Now,
 		NamesPerCountry: cfg.Live.NamesPerCountry}, opts.Log)
@@ -174,6 +178,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	}
 	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, opts.Log)
 	letterConsole := letters.NewConsole(st, reg, markdown, notices, opts.Now)
+	updates := letters.NewUpdates(st, reg, notices, opts.Now)
 	campaignKey, err := record.LoadKey(ctx, st, cfg.CampaignKey, filepath.Join(cfg.DataDir, "campaign.key"), opts.Random, opts.Now())
 	if err != nil {
 		return nil, err
@@ -188,7 +193,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	webApp, err := web.New(web.Deps{Webhooks: hooks,
-		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub,
+		Config: cfg, Store: st, Letters: reg, LetterConsole: letterConsole, LetterUpdates: updates, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer, Live: hub,
 		Partners: partners.New(partners.Deps{Store: st, Now: opts.Now, Random: opts.Random}), Guard: guard, Blocks: blocks, Outbox: outbox, Metrics: observe,
 		Streams:   abuse.NewStreamLimit(cfg.Live.MaxStreamsPerNetwork, cfg.Abuse.IPAllowlist),
 		Countries: countries, Catalog: catalog, Files: opts.Files, Log: opts.Log, Now: opts.Now,
@@ -196,7 +201,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
+	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Updates: updates, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
 		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
 		Web: webApp, Webhooks: hooks, HashSlots: hashSlots, log: opts.Log,
 		Deliver: deliverSource}, nil

@@ -148,6 +148,10 @@ type Signing struct {
 	UnconfirmedGrace time.Duration `koanf:"unconfirmed_grace"`
 	ResendCooldown   time.Duration `koanf:"resend_cooldown"`
 	ConsentVersion   string        `koanf:"consent_version"`
+	// UpdatesConsentVersion is the version of the sign form's "keep me
+	// informed" text (field.keep_informed.label), recorded with the choice
+	// of each signer who ticks it.
+	UpdatesConsentVersion string `koanf:"updates_consent_version"`
 }
 
 // Staff tunes staff sessions and the lock-out after failed logins.
@@ -311,10 +315,11 @@ func Default() Config {
 			BulkPerMinute: 600,
 		},
 		Signing: Signing{
-			ConfirmTTL:       7 * 24 * time.Hour,
-			UnconfirmedGrace: 7 * 24 * time.Hour,
-			ResendCooldown:   5 * time.Minute,
-			ConsentVersion:   "2026-11",
+			ConfirmTTL:            7 * 24 * time.Hour,
+			UnconfirmedGrace:      7 * 24 * time.Hour,
+			ResendCooldown:        5 * time.Minute,
+			ConsentVersion:        "2026-11",
+			UpdatesConsentVersion: "2026-12",
 		},
 		Staff: Staff{
 			SessionIdle:     30 * time.Minute,
@@ -494,6 +499,9 @@ func (c Config) Validate() error {
 	}
 	if c.Signing.UnconfirmedGrace < 0 {
 		bad("signing.unconfirmed_grace", "must not be negative")
+	}
+	if v := c.Signing.UpdatesConsentVersion; v == "" || len(v) > 40 {
+		bad("signing.updates_consent_version", "must be 1 to 40 characters, got %q", v)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)

@@ -57,17 +57,54 @@ func (n *Notices) TextChanged(ctx context.Context, letterID uint, text store.Let
 // transaction, waking the outbox after each, and reports how many it
 // queued. A failure stops it; the chunks committed stay.
 func (n *Notices) Queue(ctx context.Context, letterID uint, textID uint64) (int, error) {
+	queued, err := n.inChunks(ctx, func(tx *gorm.DB, after uint64) (int, uint64, error) {
+		return store.QueueLetterChanged(tx, letterID, textID, after, n.chunk, n.now())
+	})
+	if err != nil {
+		return queued, fmt.Errorf("letters: notices of text %d of letter %d: %w", textID, letterID, err)
+	}
+	return queued, nil
+}
+
+// UpdateSent starts queueing the update updateID for every signer of the
+// letter who still stands and asked to be kept informed, and returns at
+// once, as TextChanged does.
+func (n *Notices) UpdateSent(ctx context.Context, letterID uint, updateID uint64) {
+	n.running.Go(func() {
+		if _, err := n.QueueUpdate(context.WithoutCancel(ctx), letterID, updateID); err != nil {
+			n.log.Error("letters: queueing an update", "letter", letterID, "update", updateID, "err", err)
+		}
+	})
+}
+
+// QueueUpdate queues the update updateID for every signer of the letter
+// who still stands, asked to be kept informed and has not unsubscribed, a
+// chunk per transaction as Queue does, and reports how many it queued.
+func (n *Notices) QueueUpdate(ctx context.Context, letterID uint, updateID uint64) (int, error) {
+	queued, err := n.inChunks(ctx, func(tx *gorm.DB, after uint64) (int, uint64, error) {
+		return store.QueueLetterUpdate(tx, letterID, updateID, after, n.chunk, n.now())
+	})
+	if err != nil {
+		return queued, fmt.Errorf("letters: update %d of letter %d: %w", updateID, letterID, err)
+	}
+	return queued, nil
+}
+
+// inChunks runs queue, which queues mail for the signers after an id and
+// returns how many and the last id (0 once none is left), a transaction
+// per chunk, waking the outbox after each, and reports how many it queued.
+func (n *Notices) inChunks(ctx context.Context, queue func(tx *gorm.DB, after uint64) (int, uint64, error)) (int, error) {
 	queued := 0
 	for after := uint64(0); ; {
 		var count int
 		var last uint64
 		err := n.st.Write(ctx, func(tx *gorm.DB) error {
 			var err error
-			count, last, err = store.QueueLetterChanged(tx, letterID, textID, after, n.chunk, n.now())
+			count, last, err = queue(tx, after)
 			return err
 		})
 		if err != nil {
-			return queued, fmt.Errorf("letters: notices of text %d of letter %d after signature %d: %w", textID, letterID, after, err)
+			return queued, fmt.Errorf("after signature %d: %w", after, err)
 		}
 		if last == 0 {
 			return queued, nil

@@ -30,6 +30,14 @@ type Content struct {
 	ChangedOn string
 	Note      string
 	NoteLang  string
+	// An update to signers who asked to be kept informed: its subject,
+	// its Markdown (the text part) and its HTML, the language they are in,
+	// and the signer's one-click unsubscribe link.
+	UpdateSubject  string
+	UpdateText     string
+	UpdateHTML     htmltemplate.HTML
+	UpdateLang     string
+	UnsubscribeURL string
 	// A staff member's digest: the letters with signatures awaiting review,
 	// how many in all, the whole queue and the page where the member
 	// chooses how often.
@@ -48,6 +56,9 @@ func (c Content) Lang() string { return c.l.Lang() }
 
 // Dir is the writing direction of the mail's language.
 func (c Content) Dir() string { return c.l.Dir() }
+
+// UpdateDir is the writing direction of the update's language.
+func (c Content) UpdateDir() string { return i18n.DirOf(c.UpdateLang) }
 
 // NoteDir is the writing direction of the note's language.
 func (c Content) NoteDir() string { return i18n.DirOf(c.NoteLang) }
@@ -91,6 +102,9 @@ func (r *Renderer) Render(c Content, l *i18n.Localizer) (*Message, error) {
 	if c.ConfirmURL != "" {
 		m.Links = append(m.Links, c.ConfirmURL)
 	}
+	if c.UnsubscribeURL != "" {
+		m.Links, m.Unsubscribe = append(m.Links, c.UnsubscribeURL), c.UnsubscribeURL
+	}
 	return m, nil
 }
 
@@ -100,6 +114,9 @@ func (c Content) subject() string {
 	if c.Kind == store.MailDigest {
 		return c.T("mail.digest.subject", "Count", c.Waiting, "Site", c.SiteName)
 	}
+	if c.Kind == store.MailLetterUpdate {
+		return c.T("mail.letter_update.subject", "Title", c.LetterTitle, "Subject", c.UpdateSubject)
+	}
 	return c.T("mail."+string(c.Kind)+".subject", "Title", c.LetterTitle)
 }
 
@@ -108,6 +125,9 @@ func (c Content) subject() string {
 func (c Content) Footer() string {
 	if c.Kind == store.MailDigest {
 		return c.T("mail.digest.footer", "Site", c.SiteName)
+	}
+	if c.Kind == store.MailLetterUpdate {
+		return c.T("mail.letter_update.footer", "Site", c.SiteName)
 	}
 	return c.T("mail.footer", "Site", c.SiteName)
 }

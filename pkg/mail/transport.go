@@ -33,6 +33,10 @@ type Message struct {
 	// Links are the actionable links in the message; the file transport logs
 	// them so a developer can follow a confirmation link without a mail client.
 	Links []string
+	// Unsubscribe is the recipient's one-click unsubscribe link (RFC 8058),
+	// which mail clients offer from the List-Unsubscribe headers; empty for
+	// mail that is not bulk.
+	Unsubscribe string
 }
 
 // Transport delivers messages. Signing and the worker see only this, so tests
@@ -79,6 +83,10 @@ func build(m *Message, now time.Time) (*gomail.Msg, error) {
 	msg.SetDateWithValue(now)
 	// Tells vacation responders and mailing list software not to answer.
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if m.Unsubscribe != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+m.Unsubscribe+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)

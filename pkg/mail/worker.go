@@ -39,6 +39,8 @@ type WorkerDeps struct {
 	Random   io.Reader // for the jitter of retries
 	Log      *slog.Logger
 	Observer Observer
+	// Markdown renders the bodies of updates to signers.
+	Markdown *letters.Markdown
 }
 
 // Observer is told how sending went, for monitoring.
@@ -122,7 +124,8 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 		}
 		sigs, loadErr := w.signaturesOf(ctx, jobs)
 		texts, textErr := w.textsOf(ctx, jobs)
-		loadErr = errors.Join(loadErr, textErr)
+		updates, updateErr := w.updatesOf(ctx, jobs)
+		loadErr = errors.Join(loadErr, textErr, updateErr)
 		var out outcomes
 		for _, job := range jobs {
 			// Shutting down, stop between jobs; without the signatures, send
@@ -131,7 +134,7 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 				out.unsent = append(out.unsent, job.ID)
 				continue
 			}
-			msg, err := w.composeJob(ctx, job, sigs, texts)
+			msg, err := w.composeJob(ctx, job, batchRows{sigs, texts, updates})
 			w.process(ctx, job, msg, err, &out)
 		}
 		if err := w.record(ctx, out); err != nil {
@@ -213,10 +216,17 @@ func (w *Worker) signaturesOf(ctx context.Context, jobs []store.MailJob) (map[ui
 	return store.SignaturesByID(w.d.Store.Read(ctx), ids)
 }
 
+// batchRows are the rows a batch of jobs names, each kind loaded in one
+// query: the signatures, the text versions notices name and the updates.
+type batchRows struct {
+	sigs    map[uint64]*store.Signature
+	texts   map[uint64]*store.LetterText
+	updates map[uint64]*store.LetterUpdate
+}
+
 // composeJob renders a job's message: a digest for a staff member, or a
-// signer's mail from sigs, the batch's signatures, and texts, the text
-// versions its notices name.
-func (w *Worker) composeJob(ctx context.Context, job store.MailJob, sigs map[uint64]*store.Signature, texts map[uint64]*store.LetterText) (*Message, error) {
+// signer's mail from rows, what the batch's jobs name.
+func (w *Worker) composeJob(ctx context.Context, job store.MailJob, rows batchRows) (*Message, error) {
 	if job.StaffID != nil {
 		return w.composeDigest(ctx, job)
 	}
@@ -225,21 +235,42 @@ func (w *Worker) composeJob(ctx context.Context, job store.MailJob, sigs map[uin
 	}
 	var text *store.LetterText
 	if job.LetterTextID != nil {
-		if text = texts[*job.LetterTextID]; text == nil {
+		if text = rows.texts[*job.LetterTextID]; text == nil {
 			return nil, store.ErrNotFound
 		}
 	}
-	return w.compose(job, sigs[*job.SignatureID], text)
+	var update *store.LetterUpdate
+	if job.LetterUpdateID != nil {
+		if update = rows.updates[*job.LetterUpdateID]; update == nil {
+			return nil, store.ErrNotFound
+		}
+	}
+	return w.compose(job, rows.sigs[*job.SignatureID], text, update)
+}
+
+// updatesOf loads the updates a batch's jobs carry, in one query.
+func (w *Worker) updatesOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterUpdate, error) {
+	ids := namedIDs(jobs, func(j store.MailJob) *uint64 { return j.LetterUpdateID })
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return store.LetterUpdatesByID(w.d.Store.Read(ctx), ids)
+}
+
+// namedIDs are the distinct ids the jobs name in the field id reads.
+func namedIDs(jobs []store.MailJob, id func(store.MailJob) *uint64) []uint64 {
+	var ids []uint64
+	for _, job := range jobs {
+		if p := id(job); p != nil && !slices.Contains(ids, *p) {
+			ids = append(ids, *p)
+		}
+	}
+	return ids
 }
 
 // textsOf loads the text versions a batch's notices name, in one query.
 func (w *Worker) textsOf(ctx context.Context, jobs []store.MailJob) (map[uint64]*store.LetterText, error) {
-	var ids []uint64
-	for _, job := range jobs {
-		if job.LetterTextID != nil && !slices.Contains(ids, *job.LetterTextID) {
-			ids = append(ids, *job.LetterTextID)
-		}
-	}
+	ids := namedIDs(jobs, func(j store.MailJob) *uint64 { return j.LetterTextID })
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -362,9 +393,10 @@ func Backoff(o config.Outbox, attempts int, random io.Reader) time.Duration {
 var errObsolete = errors.New("mail: job is obsolete")
 
 // compose renders the job's message from sig, its signature as loaded for
-// the batch, and for a notice of a material change, text, the version that
-// made it; a job whose signature is gone (nil) is store.ErrNotFound.
-func (w *Worker) compose(job store.MailJob, sig *store.Signature, text *store.LetterText) (*Message, error) {
+// the batch, for a notice of a material change, text, the version that
+// made it, and for an update, update; a job whose signature is gone (nil)
+// is store.ErrNotFound.
+func (w *Worker) compose(job store.MailJob, sig *store.Signature, text *store.LetterText, update *store.LetterUpdate) (*Message, error) {
 	if sig == nil {
 		return nil, store.ErrNotFound
 	}
@@ -410,6 +442,11 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature, text *store.Le
 			return nil, err
 		}
 	}
+	if update != nil {
+		if err := w.addUpdate(&content, sig, letter, update); err != nil {
+			return nil, err
+		}
+	}
 	msg, err := w.d.Renderer.Render(content, l)
 	if err != nil {
 		return nil, err
@@ -418,15 +455,38 @@ func (w *Worker) compose(job store.MailJob, sig *store.Signature, text *store.Le
 	return msg, nil
 }
 
+// addUpdate puts the update into c, in the signer's language or else the
+// letter's own, with the signer's one-click unsubscribe link.
+func (w *Worker) addUpdate(c *Content, sig *store.Signature, letter *letters.Letter, update *store.LetterUpdate) error {
+	text, ok := update.In(sig.Locale, letter.Lang)
+	if !ok {
+		return fmt.Errorf("mail: update %d has no text in %s or %s", update.ID, sig.Locale, letter.Lang)
+	}
+	body, err := w.d.Markdown.Render(text.Body)
+	if err != nil {
+		return fmt.Errorf("mail: update %d in %s: %w", update.ID, text.Lang, err)
+	}
+	token, err := w.d.Vault.UnsubscribeLink(sig.ID)
+	if err != nil {
+		return fmt.Errorf("mail: unsubscribe link of signature %d: %w", sig.ID, err)
+	}
+	c.UpdateSubject, c.UpdateText, c.UpdateHTML, c.UpdateLang = text.Subject, text.Body, body, text.Lang
+	c.UnsubscribeURL = w.d.BaseURL + "/unsubscribe/" + token
+	return nil
+}
+
 // obsolete reports whether a job's mail no longer makes sense for sig as it
 // is now: a confirmation link for a signature confirmed meanwhile, or a
-// notice of a change for one that no longer stands (rejected or withdrawn).
+// notice of a change for one that no longer stands (rejected or withdrawn),
+// or an update for one that no longer stands or has unsubscribed.
 func obsolete(job store.MailJob, sig *store.Signature) bool {
 	switch job.Kind {
 	case store.MailConfirm:
 		return sig.Status != store.StatusUnconfirmed
 	case store.MailLetterChanged:
 		return !slices.Contains(store.StandingStatuses(), sig.Status)
+	case store.MailLetterUpdate:
+		return !slices.Contains(store.StandingStatuses(), sig.Status) || !sig.KeepInformed || sig.UnsubscribedAt != nil
 	}
 	return false
 }

@@ -32,7 +32,8 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 	}
 	out := csv.NewWriter(w)
 	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at", "letter",
-		"source", "utm_source", "utm_medium", "utm_campaign"}
+		"source", "utm_source", "utm_medium", "utm_campaign",
+		"keep_informed", "keep_informed_version", "keep_informed_at", "unsubscribed_at"}
 	if includeEmails {
 		header = append(header, "email", "contact_name")
 	}
@@ -89,7 +90,8 @@ func (s *Service) auditExport(ctx context.Context, actor *store.Staff, letterID 
 func (s *Service) exportRecord(sig store.Signature, source partners.Source, includeEmails bool) ([]string, error) {
 	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), SafeCSVCell(sig.Name), SafeCSVCell(sig.Affiliation), SafeCSVCell(sig.Website),
 		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt),
-		s.letterSlug(sig.LetterID), SafeCSVCell(source.Label()), SafeCSVCell(sig.UTMSource), SafeCSVCell(sig.UTMMedium), SafeCSVCell(sig.UTMCampaign)}
+		s.letterSlug(sig.LetterID), SafeCSVCell(source.Label()), SafeCSVCell(sig.UTMSource), SafeCSVCell(sig.UTMMedium), SafeCSVCell(sig.UTMCampaign),
+		strconv.FormatBool(sig.KeepInformed), sig.KeepInformedVersion, timeCell(sig.KeepInformedAt), timeCell(sig.UnsubscribedAt)}
 	if !includeEmails {
 		return record, nil
 	}

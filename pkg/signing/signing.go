@@ -172,6 +172,10 @@ func (s *Service) newSignature(letter *letters.Letter, r Request) (*store.Signat
 		now := s.d.Now()
 		sig.NetworkSeenAt = &now
 	}
+	if r.KeepInformed {
+		now := s.d.Now()
+		sig.KeepInformed, sig.KeepInformedVersion, sig.KeepInformedAt = true, s.d.Config.UpdatesConsentVersion, &now
+	}
 	sig.SetDerived(s.d.Store.SortKeys)
 	sig.SetMailDomain(abuse.EmailDomain(r.Email))
 	sig.ContactKey = ContactKey(s.d.Vault, r.Email)

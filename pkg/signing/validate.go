@@ -39,8 +39,11 @@ type Request struct {
 	Email       string
 	ShowName    bool // individuals: may the name be listed publicly?
 	Consent     bool // agreed to the privacy notice
-	Locale      string
-	Ref         string // partner or referral code from the link that brought the signer
+	// KeepInformed is the signer's choice to hear from the campaign about
+	// the letter (updates); optional, unticked until they tick it.
+	KeepInformed bool
+	Locale       string
+	Ref          string // partner or referral code from the link that brought the signer
 	// UTMSource, UTMMedium and UTMCampaign are the campaign tags of that
 	// link, kept as Ref is.
 	UTMSource   string

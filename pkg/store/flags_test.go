@@ -70,7 +70,7 @@ func TestContactMailboxes(t *testing.T) {
 func TestMigrationKeysAndFlagsSignatures(t *testing.T) {
 	st, _ := openTemp(t)
 	names := map[string]store.Status{"Access Now": store.StatusPublished, "access-now!": store.StatusPendingReview, "\u0410ccess Now": store.StatusRejected}
-	migrateFrom(t, st, append([]string{
+	migrateFrom(t, st, append(append(undoLetterUpdates(), undoPartnersAndSources()...),
 		"DROP INDEX idx_signatures_name_key",
 		"DROP INDEX idx_signatures_site_domain",
 		"DROP INDEX idx_signatures_contact_key",
@@ -85,7 +85,7 @@ func TestMigrationKeysAndFlagsSignatures(t *testing.T) {
 		"ALTER TABLE signatures DROP COLUMN import_id",
 		"ALTER TABLE signatures DROP COLUMN source",
 		"DELETE FROM migrations WHERE id = '2026120506_signature_imports'",
-	}, undoPartnersAndSources()...), func(tx *gorm.DB, letterID uint) error {
+	), func(tx *gorm.DB, letterID uint) error {
 		for name, status := range names {
 			err := tx.Exec("INSERT INTO signatures (letter_id, kind, name, website, country, show_name, email_hash, status, token_hash, "+
 				"locale, letter_version, consent_version) VALUES (?, 'organisation', ?, 'https://www.accessnow.example', 'GB', true, ?, ?, '', 'en', 'v', 'c')",

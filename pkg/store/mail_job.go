@@ -26,13 +26,17 @@ const (
 	// materially: it names the signature and the text version that made
 	// the change. It is bulk mail, sent after every other kind.
 	MailLetterChanged MailKind = "letter_changed"
+	// MailLetterUpdate is an update about the letter to a signer who asked
+	// to be kept informed: it names the signature and the update. It is
+	// bulk mail, as MailLetterChanged is.
+	MailLetterUpdate MailKind = "letter_update"
 )
 
 // BulkKinds are the kinds of mail staff send to many signers at once. The
 // outbox claims them only when no other mail is due, and at most
 // mail.bulk_per_minute of them a minute: a signer waiting for a
 // confirmation link never waits behind them.
-func BulkKinds() []MailKind { return []MailKind{MailLetterChanged} }
+func BulkKinds() []MailKind { return []MailKind{MailLetterChanged, MailLetterUpdate} }
 
 // JobStatus is where a mail job stands.
 type JobStatus string
@@ -67,6 +71,8 @@ type MailJob struct {
 	// LetterTextID is, for MailLetterChanged, the text version whose
 	// material change the mail tells of.
 	LetterTextID *uint64
+	// LetterUpdateID is, for MailLetterUpdate, the update the mail carries.
+	LetterUpdateID *uint64
 }
 
 // EnqueueMail inserts a queued job due now.
@@ -155,25 +161,38 @@ func (j MailJob) Bulk() bool { return slices.Contains(BulkKinds(), j.Kind) }
 // letter's signers a chunk per transaction, so that a letter with a
 // hundred thousand of them never holds the one writer for long.
 func QueueLetterChanged(tx *gorm.DB, letterID uint, textID uint64, after uint64, limit int, now time.Time) (int, uint64, error) {
+	return queueBulk(tx, standingSigners(tx, letterID, after, limit), now, func(j *MailJob) {
+		j.Kind, j.LetterTextID = MailLetterChanged, &textID
+	})
+}
+
+// standingSigners is the query for up to limit signatures of the letter,
+// with ids above after, that still stand (StandingStatuses), by id.
+func standingSigners(tx *gorm.DB, letterID uint, after uint64, limit int) *gorm.DB {
+	return tx.Model(&Signature{}).Where("letter_id = ? AND status IN ? AND id > ?", letterID, StandingStatuses(), after).
+		Order("id").Limit(limit)
+}
+
+// queueBulk queues a job, made by fill, for each signature signers finds,
+// and returns how many it queued and the last id (0 once none is left).
+func queueBulk(tx *gorm.DB, signers *gorm.DB, now time.Time, fill func(*MailJob)) (int, uint64, error) {
 	var ids []uint64
-	err := tx.Model(&Signature{}).Where("letter_id = ? AND status IN ? AND id > ?", letterID, StandingStatuses(), after).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: signers of letter %d after %d: %w", letterID, after, err)
+	if err := signers.Pluck("id", &ids).Error; err != nil {
+		return 0, 0, fmt.Errorf("store: signers to tell: %w", err)
 	}
 	if len(ids) == 0 {
 		return 0, 0, nil
 	}
 	jobs := make([]MailJob, len(ids))
 	for i, id := range ids {
-		jobs[i] = newMailJob(MailLetterChanged, id, now)
-		jobs[i].LetterTextID = &textID
+		jobs[i] = newMailJob("", id, now)
+		fill(&jobs[i])
 	}
 	// Through GORM, which writes the placeholders each database wants
 	// (insertMailJobs, SQLite's group commit's, writes them as they are).
 	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
 	if err := tx.Exec(query, args...).Error; err != nil {
-		return 0, 0, fmt.Errorf("store: queue %d notices of text %d: %w", len(jobs), textID, err)
+		return 0, 0, fmt.Errorf("store: queue %d %s mails: %w", len(jobs), jobs[0].Kind, err)
 	}
 	return len(ids), ids[len(ids)-1], nil
 }

@@ -13,7 +13,7 @@ import (
 func models() []any {
 	return []any{&Letter{}, &Signature{}, &CountryCount{}, &Staff{}, &MailJob{}, &Session{}, &LoginFailure{}, &AuditEvent{}, &Block{}, &LetterChange{}, &LegacyLink{}, &LetterText{}, &Import{}, &SignatureMedia{},
 		&CampaignKey{}, &SignatureSalt{}, &Delivery{}, &DeliveryLeaf{}, &SignatureHour{}, &Partner{},
-		&Webhook{}, &WebhookDelivery{}}
+		&Webhook{}, &WebhookDelivery{}, &LetterUpdate{}, &LetterUpdateText{}}
 }
 
 // migrations are the steps from one schema version to the next, oldest first.
@@ -36,6 +36,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120509_signature_hours", Migrate: signatureHours},
 		{ID: "2026120510_partners_and_sources", Migrate: partnersAndSources},
 		{ID: "2026120511_webhooks", Migrate: webhookTables},
+		{ID: "2026120512_letter_updates", Migrate: letterUpdates},
 	}
 }
 
@@ -660,4 +661,55 @@ func webhookTables(tx *gorm.DB) error {
 		UpdatedAt      time.Time
 	}
 	return tx.AutoMigrate(&stepWebhook{}, &webhookDelivery{})
+}
+
+// stepLetterUpdate is letter_updates as letterUpdates creates it.
+type stepLetterUpdate struct {
+	ID        uint64          `gorm:"primaryKey"`
+	LetterID  uint            `gorm:"not null;index"`
+	Letter    stepLetterTable `gorm:"constraint:OnDelete:CASCADE"`
+	SentBy    string          `gorm:"size:254;not null"`
+	CreatedAt time.Time
+	Texts     []stepLetterUpdateText `gorm:"foreignKey:UpdateID;constraint:OnDelete:CASCADE"`
+}
+
+// TableName is the table stepLetterUpdate stands for.
+func (stepLetterUpdate) TableName() string { return "letter_updates" }
+
+// stepLetterUpdateText is letter_update_texts as letterUpdates creates it.
+type stepLetterUpdateText struct {
+	UpdateID uint64 `gorm:"primaryKey;autoIncrement:false"`
+	Lang     string `gorm:"size:16;primaryKey"`
+	Subject  string `gorm:"size:200;not null"`
+	Body     string `gorm:"type:text;not null"`
+}
+
+// TableName is the table stepLetterUpdateText stands for.
+func (stepLetterUpdateText) TableName() string { return "letter_update_texts" }
+
+// letterUpdates adds what updates to signers need: the signer's choice to
+// be kept informed and its withdrawal on signatures, the updates and their
+// texts, and the mail job's update.
+func letterUpdates(tx *gorm.DB) error {
+	// The columns as they are at this step: a step must not follow later
+	// changes to the models.
+	type signature struct {
+		KeepInformed        bool   `gorm:"not null;default:false"`
+		KeepInformedVersion string `gorm:"size:40;not null;default:''"`
+		KeepInformedAt      *time.Time
+		UnsubscribedAt      *time.Time
+	}
+	type mailJob struct {
+		LetterUpdateID *uint64
+	}
+	if err := tx.AutoMigrate(&stepLetterUpdate{}, &stepLetterUpdateText{}); err != nil {
+		return err
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"KeepInformed", "KeepInformedVersion", "KeepInformedAt", "UnsubscribedAt"} {
+		if err := m.AddColumn(&signature{}, column); err != nil {
+			return err
+		}
+	}
+	return tx.Table("mail_jobs").Migrator().AddColumn(&mailJob{}, "LetterUpdateID")
 }

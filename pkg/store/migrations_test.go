@@ -244,19 +244,19 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
 	var sigID uint64
-	migrateFrom(t, st, []string{
+	migrateFrom(t, st, append(undoLetterUpdates(),
 		"ALTER TABLE staffs DROP COLUMN digest",
 		"ALTER TABLE staffs DROP COLUMN last_digest_at",
 		"DROP TABLE mail_jobs",
-		"CREATE TABLE `mail_jobs` (`id` integer PRIMARY KEY AUTOINCREMENT,`kind` text NOT NULL,`signature_id` integer NOT NULL," +
-			"`status` text NOT NULL,`attempts` integer NOT NULL DEFAULT 0,`next_attempt_at` datetime NOT NULL,`last_error` text NOT NULL DEFAULT \"\"," +
-			"`sent_at` datetime,`created_at` datetime,`updated_at` datetime,CONSTRAINT `fk_mail_jobs_signature` FOREIGN KEY (`signature_id`) " +
+		"CREATE TABLE `mail_jobs` (`id` integer PRIMARY KEY AUTOINCREMENT,`kind` text NOT NULL,`signature_id` integer NOT NULL,"+
+			"`status` text NOT NULL,`attempts` integer NOT NULL DEFAULT 0,`next_attempt_at` datetime NOT NULL,`last_error` text NOT NULL DEFAULT \"\","+
+			"`sent_at` datetime,`created_at` datetime,`updated_at` datetime,CONSTRAINT `fk_mail_jobs_signature` FOREIGN KEY (`signature_id`) "+
 			"REFERENCES `signatures`(`id`) ON DELETE CASCADE)",
 		"CREATE INDEX `idx_mail_jobs_due` ON `mail_jobs`(`status`,`next_attempt_at`)",
 		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
 		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
-	}, func(tx *gorm.DB, letterID uint) error {
+	), func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
 			return err
@@ -328,10 +328,10 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
 	var sigID uint64
-	letterID := migrateFrom(t, st, []string{
+	letterID := migrateFrom(t, st, append(undoLetterUpdates(),
 		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
 		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
-	}, func(tx *gorm.DB, letterID uint) error {
+	), func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
 			return err
@@ -362,10 +362,11 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 // addPublished stores Ada's published signature of the letter, as any
 // schema since signatures began holds it, and returns its id.
 func addPublished(tx *gorm.DB, letterID uint) (uint64, error) {
-	sig := &store.Signature{LetterID: letterID, Kind: store.KindIndividual, Name: "Ada", Country: "GB",
-		EmailHash: "e", Status: store.StatusPublished, Locale: "en", LetterVersion: "v", ConsentVersion: "c"}
-	err := tx.Create(sig).Error
-	return sig.ID, err
+	var id uint64
+	err := tx.Raw("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
+		"letter_version, consent_version, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
+		"'en', 'v', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id", letterID).Scan(&id).Error
+	return id, err
 }
 
 // TestMigrationAddsImports takes a database back to before signatures could
@@ -380,7 +381,7 @@ func TestMigrationAddsImports(t *testing.T) {
 		"ALTER TABLE signatures DROP COLUMN import_id",
 		"ALTER TABLE signatures DROP COLUMN source",
 		"DELETE FROM migrations WHERE id = '2026120506_signature_imports'",
-	}, undoPartnersAndSources()...), func(tx *gorm.DB, letterID uint) error {
+	}, append(undoPartnersAndSources(), undoLetterUpdates()...)...), func(tx *gorm.DB, letterID uint) error {
 		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
 			"letter_version, consent_version, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
 			"'en', 'v', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
@@ -503,7 +504,7 @@ func TestMigrationFillsTheHistory(t *testing.T) {
 // can be stored, and the schema is a fresh database's.
 func TestMigrationAddsPartnersAndSources(t *testing.T) {
 	st, _ := openTemp(t)
-	letterID := migrateFrom(t, st, undoPartnersAndSources(), func(tx *gorm.DB, letterID uint) error {
+	letterID := migrateFrom(t, st, append(undoPartnersAndSources(), undoLetterUpdates()...), func(tx *gorm.DB, letterID uint) error {
 		return tx.Exec("INSERT INTO signatures (letter_id, kind, name, country, show_name, email_hash, status, token_hash, locale, "+
 			"letter_version, consent_version, ref, created_at, updated_at) VALUES (?, 'individual', 'Ada', 'GB', true, 'e', 'published', '', "+
 			"'en', 'v', 'c', 'eff', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", letterID).Error
@@ -560,5 +561,50 @@ func TestMigrationAddsWebhooks(t *testing.T) {
 	}
 	if hooks, err := store.WebhooksOf(st.Read(ctx), letterID); err != nil || len(hooks) != 1 {
 		t.Errorf("webhooks after the migration: %v, %v", hooks, err)
+	}
+}
+
+// undoLetterUpdates takes a database back to before 2026120512_letter_updates.
+// The tests of earlier steps that add columns to signatures or mail_jobs run
+// it first, so that the later columns come back after theirs, in order.
+func undoLetterUpdates() []string {
+	return []string{
+		"DROP TABLE letter_update_texts",
+		"DROP TABLE letter_updates",
+		"ALTER TABLE signatures DROP COLUMN keep_informed",
+		"ALTER TABLE signatures DROP COLUMN keep_informed_version",
+		"ALTER TABLE signatures DROP COLUMN keep_informed_at",
+		"ALTER TABLE signatures DROP COLUMN unsubscribed_at",
+		"ALTER TABLE mail_jobs DROP COLUMN letter_update_id",
+		"DELETE FROM migrations WHERE id = '2026120512_letter_updates'",
+	}
+}
+
+// TestMigrationAddsLetterUpdates takes a database back to before signers
+// could ask to be kept informed, with a published signature and a queued
+// mail, and migrates it: the signature has not asked for updates, so an
+// update queues nothing for it, and the schema is a fresh database's.
+func TestMigrationAddsLetterUpdates(t *testing.T) {
+	st, _ := openTemp(t)
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	letterID := migrateFrom(t, st, undoLetterUpdates(), func(tx *gorm.DB, letterID uint) error {
+		sigID, err := addPublished(tx, letterID)
+		if err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO mail_jobs (kind, signature_id, status, next_attempt_at) VALUES ('published', ?, 'queued', ?)", sigID, now).Error
+	})
+	err := st.Write(context.Background(), func(tx *gorm.DB) error {
+		update := store.LetterUpdate{LetterID: letterID, Texts: []store.LetterUpdateText{{Lang: "en", Subject: "News", Body: "b"}}}
+		if err := store.SaveLetterUpdate(tx, &update, store.SignerActor(), now); err != nil {
+			return err
+		}
+		if n, _, err := store.QueueLetterUpdate(tx, letterID, update.ID, 0, 10, now); err != nil || n != 0 {
+			return fmt.Errorf("an update queued %d mails (%v) for a signature from before updates, want none", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -142,6 +142,15 @@ type Signature struct {
 	UTMSource   string `gorm:"column:utm_source;size:64;not null;default:''"`
 	UTMMedium   string `gorm:"column:utm_medium;size:64;not null;default:''"`
 	UTMCampaign string `gorm:"column:utm_campaign;size:64;not null;default:''"`
+	// KeepInformed is the signer's choice, on the sign form, to hear from
+	// the campaign about this letter (updates), KeepInformedVersion the
+	// version of the text they agreed to (signing.updates_consent_version)
+	// and KeepInformedAt when. UnsubscribedAt is when they withdrew it
+	// through the link in an update; no update reaches them after.
+	KeepInformed        bool   `gorm:"not null;default:false"`
+	KeepInformedVersion string `gorm:"size:40;not null;default:''"`
+	KeepInformedAt      *time.Time
+	UnsubscribedAt      *time.Time
 }
 
 // Source is where a signature came from.

@@ -139,7 +139,7 @@ const signatureColumns = "id, letter_id, kind, name, affiliation, website, org_t
 	"show_name, contact_sealed, email_sealed, email_hash, status, token_hash, token_sealed, manage_hash, manage_sealed, " +
 	"token_expires_at, confirmed_at, published_at, reviewed_at, reason_code, reason_note, locale, letter_version, " +
 	"consent_version, ref, network_hash, network_seen_at, email_domain_hash, created_at, updated_at, name_key, site_domain, " +
-	"contact_key, flags, source, import_id, utm_source, utm_medium, utm_campaign"
+	"contact_key, flags, source, import_id, utm_source, utm_medium, utm_campaign, keep_informed, keep_informed_version, keep_informed_at, unsubscribed_at"
 
 // signatureValues appends s's values for signatureColumns to args.
 func signatureValues(args []any, s *Signature) []any {
@@ -147,17 +147,18 @@ func signatureValues(args []any, s *Signature) []any {
 		s.ShowName, s.ContactSealed, s.EmailSealed, s.EmailHash, string(s.Status), s.TokenHash, s.TokenSealed, s.ManageHash, s.ManageSealed,
 		s.TokenExpiresAt, s.ConfirmedAt, s.PublishedAt, s.ReviewedAt, s.ReasonCode, s.ReasonNote, s.Locale, s.LetterVersion,
 		s.ConsentVersion, s.Ref, s.NetworkHash, s.NetworkSeenAt, s.EmailDomainHash, s.CreatedAt, s.UpdatedAt, s.NameKey, s.SiteDomain,
-		s.ContactKey, s.Flags, string(s.Source.orForm()), s.ImportID, s.UTMSource, s.UTMMedium, s.UTMCampaign)
+		s.ContactKey, s.Flags, string(s.Source.orForm()), s.ImportID, s.UTMSource, s.UTMMedium, s.UTMCampaign,
+		s.KeepInformed, s.KeepInformedVersion, s.KeepInformedAt, s.UnsubscribedAt)
 }
 
 // mailJobColumns are the columns of a new mail job's row, in the order
 // mailJobValues gives them: every column of MailJob but its id.
-const mailJobColumns = "kind, signature_id, staff_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at, letter_text_id"
+const mailJobColumns = "kind, signature_id, staff_id, status, attempts, next_attempt_at, last_error, sent_at, created_at, updated_at, letter_text_id, letter_update_id"
 
 // mailJobValues appends j's values for mailJobColumns to args.
 func mailJobValues(args []any, j MailJob) []any {
 	return append(args, string(j.Kind), j.SignatureID, j.StaffID, string(j.Status), j.Attempts, j.NextAttemptAt, j.LastError, j.SentAt,
-		j.CreatedAt, j.UpdatedAt, j.LetterTextID)
+		j.CreatedAt, j.UpdatedAt, j.LetterTextID, j.LetterUpdateID)
 }
 
 // insertNewOnly inserts those of rows, each with its id set, whose signer has

@@ -234,7 +234,7 @@ func TestInsertedSignaturesKeepEveryField(t *testing.T) {
 			ManageHash: "manage-hash", ManageSealed: []byte{6}, TokenExpiresAt: *at(1), ConfirmedAt: at(2), PublishedAt: at(3),
 			ReviewedAt: at(4), ReasonCode: "reason", ReasonNote: "note", Locale: "fr", LetterVersion: "lv", ConsentVersion: "cv",
 			Ref: "ref", NetworkHash: "network-hash", NetworkSeenAt: at(5), EmailDomainHash: "domain-hash", Source: SourceImport,
-			ImportID: &importID}
+			ImportID: &importID, KeepInformed: true, KeepInformedVersion: "kv", KeepInformedAt: at(6), UnsubscribedAt: at(7)}
 	}
 	other := &Signature{LetterID: letter.ID, Kind: KindIndividual, Name: "Other", Country: "DE", EmailHash: "other",
 		Status: StatusUnconfirmed, TokenHash: "t", Locale: "en", LetterVersion: "v", ConsentVersion: "1"}

@@ -6,8 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // A signer's link, to confirm a signature or to manage it, carries a token
@@ -107,4 +109,29 @@ func base64URL(s string) bool {
 		}
 	}
 	return true
+}
+
+// UnsubscribeLink returns the token of signature id's one-click unsubscribe
+// link, which every update mail carries. Its secret is a keyed hash of the
+// id rather than a random value, so the database keeps nothing for it and
+// every update repeats the same link.
+func (v *Vault) UnsubscribeLink(id uint64) (string, error) {
+	return v.Link(PurposeUnsubscribe, id, v.unsubscribeSecret(id))
+}
+
+// ParseUnsubscribeLink returns the signature id an unsubscribe link's
+// token names; ok is false for any token UnsubscribeLink did not make.
+func (v *Vault) ParseUnsubscribeLink(token string) (id uint64, ok bool) {
+	id, secret, ok := v.ParseLink(PurposeUnsubscribe, token)
+	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(v.unsubscribeSecret(id))) != 1 {
+		return 0, false
+	}
+	return id, true
+}
+
+// unsubscribeSecret is the secret of signature id's unsubscribe link: the
+// first LinkSecretBytes of a keyed hash of the id, base64url-encoded.
+func (v *Vault) unsubscribeSecret(id uint64) string {
+	sum, _ := hex.DecodeString(v.Hash(PurposeUnsubscribe, strconv.FormatUint(id, 10)))
+	return base64.RawURLEncoding.EncodeToString(sum[:LinkSecretBytes])
 }

@@ -148,3 +148,35 @@ func FuzzParseLink(f *testing.F) {
 		}
 	})
 }
+
+func TestUnsubscribeLinkNamesItsSignatureOnly(t *testing.T) {
+	v := newVault(t, testKey(1))
+	token, err := v.UnsubscribeLink(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := v.ParseUnsubscribeLink(token); !ok || id != 42 {
+		t.Errorf("ParseUnsubscribeLink(UnsubscribeLink(42)) = %d, %v", id, ok)
+	}
+	if again, _ := v.UnsubscribeLink(42); again != token {
+		t.Error("the unsubscribe link of a signature changed between two calls")
+	}
+	secret, err := v.NewLinkSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := v.Link(PurposeUnsubscribe, 42, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manage, err := v.Link(PurposeManage, 42, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := newVault(t, testKey(2)).UnsubscribeLink(42)
+	for _, bad := range []string{forged, manage, other, token[:len(token)-1]} {
+		if id, ok := v.ParseUnsubscribeLink(bad); ok {
+			t.Errorf("ParseUnsubscribeLink(%q) = %d, accepted", bad, id)
+		}
+	}
+}

@@ -43,6 +43,9 @@ const (
 	PurposeMailFile = "mail.file_recipient"
 	// PurposeWebhookSecret seals a webhook endpoint's signing secret.
 	PurposeWebhookSecret = "webhook.secret"
+	// PurposeUnsubscribe keys the secret of a signer's one-click
+	// unsubscribe link (UnsubscribeLink).
+	PurposeUnsubscribe = "signature.unsubscribe"
 )
 
 // ErrCorrupt is returned when a sealed value was altered or sealed under another key.

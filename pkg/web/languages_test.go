@@ -13,7 +13,7 @@ import (
 )
 
 // rawID finds text that looks like a message id left untranslated.
-var rawID = regexp.MustCompile(`\b(?:admin|sign|field|error|org_type|confirm|check_inbox|resend|link_unknown|privacy|mail|totals|signatories|layout|form|common|kind|status|role|manage|withdrawn|embed|share|country|month|format|language)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\b`)
+var rawID = regexp.MustCompile(`\b(?:admin|sign|field|error|org_type|confirm|check_inbox|resend|link_unknown|privacy|mail|totals|signatories|layout|form|common|kind|status|role|manage|withdrawn|unsubscribe|embed|share|country|month|format|language)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\b`)
 
 func TestEveryPageInEveryLanguage(t *testing.T) {
 	h := webtest.New(t)
@@ -30,28 +30,34 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 	letter := "/letters/" + webtest.LetterSlug
 	preview := admin.Upload("/admin/imports", url.Values{"letter": {webtest.LetterSlug}}, "file", "people.csv",
 		[]byte("name,email,country\nAda Import,ada-import@example.org,GB\nBea,bad,XX\n")).Header.Get("Location")
+	unsubscribe, err := h.App.Vault.UnsubscribeLink(signatureByName(t, h, "Ada Lovelace").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pages := map[string]string{}
 	for _, lang := range langs {
 		public := map[string]*webtest.Response{
-			letter:                   h.Get(letter + "?lang=" + lang),
-			letter + "?kind=org":     h.Get(letter + "?kind=organisation&lang=" + lang),
-			letter + "/countries/GB": h.Get(letter + "/countries/GB?lang=" + lang),
-			letter + "/check-inbox":  h.Get(letter + "/check-inbox?lang=" + lang),
-			letter + "/resend":       h.Get(letter + "/resend?lang=" + lang),
-			link:                     h.Get(link + "?lang=" + lang),
-			manage:                   h.Get(manage + "?lang=" + lang),
-			"/privacy":               h.Get("/privacy?lang=" + lang),
-			"/nowhere (404)":         h.Get("/nowhere?lang=" + lang),
-			"/admin":                 admin.Get("/admin?lang=" + lang),
-			"/admin/audit":           admin.Get("/admin/audit?lang=" + lang),
-			"/admin/abuse":           admin.Get("/admin/abuse?lang=" + lang),
-			"/admin/staff":           admin.Get("/admin/staff?lang=" + lang),
-			"/admin/imports":         admin.Get("/admin/imports?lang=" + lang),
-			"/admin/imports/{id}":    admin.Get(preview + "?lang=" + lang),
-			"/admin/mail":            admin.Get("/admin/mail?lang=" + lang),
-			"/admin/export":          admin.Get("/admin/export?lang=" + lang),
-			letter + "/embed":        h.Get(letter + "/embed?lang=" + lang),
-			"/admin/login":           h.Get("/admin/login?lang=" + lang),
+			letter:                    h.Get(letter + "?lang=" + lang),
+			letter + "?kind=org":      h.Get(letter + "?kind=organisation&lang=" + lang),
+			letter + "/countries/GB":  h.Get(letter + "/countries/GB?lang=" + lang),
+			letter + "/check-inbox":   h.Get(letter + "/check-inbox?lang=" + lang),
+			letter + "/resend":        h.Get(letter + "/resend?lang=" + lang),
+			link:                      h.Get(link + "?lang=" + lang),
+			manage:                    h.Get(manage + "?lang=" + lang),
+			"/privacy":                h.Get("/privacy?lang=" + lang),
+			"/nowhere (404)":          h.Get("/nowhere?lang=" + lang),
+			"/admin":                  admin.Get("/admin?lang=" + lang),
+			"/admin/audit":            admin.Get("/admin/audit?lang=" + lang),
+			"/admin/abuse":            admin.Get("/admin/abuse?lang=" + lang),
+			"/admin/staff":            admin.Get("/admin/staff?lang=" + lang),
+			"/admin/imports":          admin.Get("/admin/imports?lang=" + lang),
+			"/admin/imports/{id}":     admin.Get(preview + "?lang=" + lang),
+			"/admin/mail":             admin.Get("/admin/mail?lang=" + lang),
+			"/admin/export":           admin.Get("/admin/export?lang=" + lang),
+			"/admin/letters/1/update": admin.Get("/admin/letters/1/update?lang=" + lang),
+			"/unsubscribe/{token}":    h.Get("/unsubscribe/" + unsubscribe + "?lang=" + lang),
+			letter + "/embed":         h.Get(letter + "/embed?lang=" + lang),
+			"/admin/login":            h.Get("/admin/login?lang=" + lang),
 		}
 		for name, res := range public {
 			doc := res.Doc()

@@ -53,6 +53,10 @@ func (a *App) routes(static fs.FS) {
 	manage.POST("/:token/withdraw", a.createWithdrawal)
 	manage.GET("/:token/proofs/:delivery", a.downloadProof)
 
+	unsubscribe := e.Group("/unsubscribe", noReferrer)
+	unsubscribe.GET("/:token", a.showUnsubscribe)
+	unsubscribe.POST("/:token", a.createUnsubscription)
+
 	api := e.Group("/api/v1", allowAnyOrigin)
 	api.GET("/letters", a.apiListLetters)
 	api.GET("/letters/:slug", a.apiShowLetter)
@@ -115,6 +119,8 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/webhooks", a.createWebhook, requireAdmin)
 	console.GET("/letters/:id/webhooks/:hook", a.showWebhookLog, requireAdmin)
 	console.POST("/letters/:id/webhooks/:hook/test", a.createWebhookTest, requireAdmin)
+	console.GET("/letters/:id/update", a.showLetterUpdate, requireAdmin)
+	console.POST("/letters/:id/update", a.createLetterUpdate, requireAdmin)
 
 	e.StaticFS("/static", static)
 }

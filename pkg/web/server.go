@@ -38,6 +38,9 @@ type Deps struct {
 	Letters *letters.Registry
 	// LetterConsole writes, translates and schedules letters for staff.
 	LetterConsole *letters.Console
+	// LetterUpdates sends admins' updates to the signers who asked to be
+	// kept informed.
+	LetterUpdates *letters.Updates
 	// Record makes delivery packs and proofs and keeps the deliveries.
 	Record *record.Service
 	// Webhooks adds the letters' webhook endpoints and sends test events.

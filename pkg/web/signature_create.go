@@ -26,14 +26,17 @@ type signForm struct {
 	Email       string `form:"email"`
 	ShowName    string `form:"show_name"`
 	Consent     string `form:"consent"`
-	Ref         string `form:"ref"`
-	UTMSource   string `form:"utm_source"`
-	UTMMedium   string `form:"utm_medium"`
-	UTMCampaign string `form:"utm_campaign"`
-	Statement   string `form:"statement"`
-	Version     string `form:"version"`  // the text version the form was drawn with
-	Stamp       string `form:"stamp"`    // when the form was drawn, signed
-	Homepage    string `form:"homepage"` // the honeypot: people never see it, so never fill it
+	// KeepInformed is the optional "keep me informed" box, unticked
+	// unless the signer ticks it.
+	KeepInformed string `form:"keep_informed"`
+	Ref          string `form:"ref"`
+	UTMSource    string `form:"utm_source"`
+	UTMMedium    string `form:"utm_medium"`
+	UTMCampaign  string `form:"utm_campaign"`
+	Statement    string `form:"statement"`
+	Version      string `form:"version"`  // the text version the form was drawn with
+	Stamp        string `form:"stamp"`    // when the form was drawn, signed
+	Homepage     string `form:"homepage"` // the honeypot: people never see it, so never fill it
 }
 
 // kind is the kind the form is for; individuals unless organisation is chosen.
@@ -68,23 +71,24 @@ func (f signForm) withSource(path, query string) string {
 
 func (f signForm) request(locale string) signing.Request {
 	return signing.Request{
-		Kind:        store.Kind(f.Kind),
-		Name:        f.Name,
-		Affiliation: f.Affiliation,
-		Website:     f.Website,
-		OrgType:     f.OrgType,
-		ContactName: f.ContactName,
-		Country:     f.Country,
-		Email:       f.Email,
-		ShowName:    checked(f.ShowName),
-		Consent:     checked(f.Consent),
-		Locale:      locale,
-		Ref:         f.Ref,
-		UTMSource:   f.UTMSource,
-		UTMMedium:   f.UTMMedium,
-		UTMCampaign: f.UTMCampaign,
-		Version:     f.Version,
-		Statement:   f.Statement,
+		Kind:         store.Kind(f.Kind),
+		Name:         f.Name,
+		Affiliation:  f.Affiliation,
+		Website:      f.Website,
+		OrgType:      f.OrgType,
+		ContactName:  f.ContactName,
+		Country:      f.Country,
+		Email:        f.Email,
+		ShowName:     checked(f.ShowName),
+		Consent:      checked(f.Consent),
+		KeepInformed: checked(f.KeepInformed),
+		Locale:       locale,
+		Ref:          f.Ref,
+		UTMSource:    f.UTMSource,
+		UTMMedium:    f.UTMMedium,
+		UTMCampaign:  f.UTMCampaign,
+		Version:      f.Version,
+		Statement:    f.Statement,
 	}
 }
 
@@ -142,6 +146,8 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 	email := formField{Name: "email", Type: "email", Value: f.Email, Required: true, MaxLength: 254, Autocomplete: "email"}
 	consent := formField{Name: "consent", Type: "checkbox", Checked: checked(f.Consent), Required: true,
 		Label: l.T("field.consent.label"), Link: "/privacy", LinkText: l.T("field.consent.link")}
+	keepInformed := formField{Name: "keep_informed", Type: "checkbox", Checked: checked(f.KeepInformed),
+		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}
 	if kind == store.KindOrganisation {
 		email.Label, email.Hint = l.T("field.org_email.label"), l.T("field.org_email.hint")
 		return []formField{
@@ -153,6 +159,7 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 			email,
 			statementField(l, f.Statement),
 			logoField(l),
+			keepInformed,
 			consent,
 		}
 	}
@@ -164,6 +171,7 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 		email,
 		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
 		statementField(l, f.Statement),
+		keepInformed,
 		consent,
 	}
 }
