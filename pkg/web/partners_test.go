@@ -133,6 +133,13 @@ func TestPartnerSourceFollowsTheSignature(t *testing.T) {
 	if res.Status != http.StatusOK || confirmed != "1" || total != "2" {
 		t.Errorf("the partner's page: %d, referrals %q, total %q", res.Status, confirmed, total)
 	}
+	// Over time: the partner's one referral, on the day it was published,
+	// as a chart and as a table of the same figures.
+	doc := res.Doc()
+	if title, _ := doc.Find("svg.history-chart title").Html(); title == "" || doc.Find("table.history tbody tr").Length() != 1 ||
+		doc.Find("table.history tbody tr td").Last().Text() != "1" {
+		t.Errorf("the partner's page over time: chart %q, table %q", title, doc.Find("table.history tbody").Text())
+	}
 	for _, personal := range []string{"Ada", "ada@example.org", "Bea", "zine"} {
 		if strings.Contains(res.Body, personal) {
 			t.Errorf("the partner's page shows %q", personal)
