@@ -42,7 +42,9 @@ type Table struct {
 }
 
 // byteOrderMark is the UTF-8 BOM that spreadsheets write at the start.
-var byteOrderMark = []byte{0xEF, 0xBB, 0xBF}
+func byteOrderMark() []byte {
+	return []byte{0xEF, 0xBB, 0xBF}
+}
 
 // Parse reads a CSV file: UTF-8, with or without a byte order mark, its
 // fields separated by commas or by semicolons (whichever the header line
@@ -50,7 +52,7 @@ var byteOrderMark = []byte{0xEF, 0xBB, 0xBF}
 // error, not guessed at). It stops with a *TooManyRowsError at row
 // maxRows+1, without reading the rest.
 func Parse(data []byte, maxRows int) (*Table, error) {
-	data = bytes.TrimPrefix(data, byteOrderMark)
+	data = bytes.TrimPrefix(data, byteOrderMark())
 	if !utf8.Valid(data) {
 		return nil, ErrNotUTF8
 	}

@@ -39,16 +39,18 @@ type Mapping map[Field]int
 // headerNames are the column headings each field is guessed from, folded as
 // foldHeader folds them: the field's own name and what campaigns' sheets
 // commonly call it, in the languages of the console.
-var headerNames = map[Field][]string{
-	FieldKind:        {"kind", "type", "signertype", "art", "typesignataire", "tipo"},
-	FieldName:        {"name", "fullname", "organisation", "organization", "organisationname", "organizationname", "nom", "nombre", "nome", "الاسم"},
-	FieldAffiliation: {"affiliation", "zugehorigkeit", "afiliacion", "afiliacao"},
-	FieldWebsite:     {"website", "web", "url", "site", "sitioweb", "siteweb", "webseite", "homepage"},
-	FieldOrgType:     {"orgtype", "organisationtype", "organizationtype", "typeoforganisation", "typeoforganization"},
-	FieldCountry:     {"country", "countrycode", "land", "pays", "pais", "país", "البلد"},
-	FieldEmail:       {"email", "emailaddress", "mail", "courriel", "correo", "correoelectronico", "البريدالإلكتروني"},
-	FieldContactName: {"contact", "contactname", "contactperson", "ansprechpartner", "personnedecontact"},
-	FieldShowName:    {"showname", "public", "shownamepublicly", "listed", "publish"},
+func headerNames() map[Field][]string {
+	return map[Field][]string{
+		FieldKind:        {"kind", "type", "signertype", "art", "typesignataire", "tipo"},
+		FieldName:        {"name", "fullname", "organisation", "organization", "organisationname", "organizationname", "nom", "nombre", "nome", "الاسم"},
+		FieldAffiliation: {"affiliation", "zugehorigkeit", "afiliacion", "afiliacao"},
+		FieldWebsite:     {"website", "web", "url", "site", "sitioweb", "siteweb", "webseite", "homepage"},
+		FieldOrgType:     {"orgtype", "organisationtype", "organizationtype", "typeoforganisation", "typeoforganization"},
+		FieldCountry:     {"country", "countrycode", "land", "pays", "pais", "país", "البلد"},
+		FieldEmail:       {"email", "emailaddress", "mail", "courriel", "correo", "correoelectronico", "البريدالإلكتروني"},
+		FieldContactName: {"contact", "contactname", "contactperson", "ansprechpartner", "personnedecontact"},
+		FieldShowName:    {"showname", "public", "shownamepublicly", "listed", "publish"},
+	}
 }
 
 // GuessMapping maps each field to the first column whose heading names it,
@@ -57,7 +59,7 @@ func GuessMapping(header []string) Mapping {
 	m := Mapping{}
 	for _, field := range Fields() {
 		for i, heading := range header {
-			if _, taken := m.columnOf(i); !taken && contains(headerNames[field], foldHeader(heading)) {
+			if _, taken := m.columnOf(i); !taken && contains(headerNames()[field], foldHeader(heading)) {
 				m[field] = i
 				break
 			}

@@ -15,8 +15,10 @@ type FieldChange struct {
 
 // auditFieldOrder is the order a signature's fields are listed in; fields
 // of other records follow in the order of their names.
-var auditFieldOrder = []string{"status", "kind", "name", "affiliation", "website", "org_type", "country", "show_name",
-	"reason_code", "reason_note"}
+func auditFieldOrder() []string {
+	return []string{"status", "kind", "name", "affiliation", "website", "org_type", "country", "show_name",
+		"reason_code", "reason_note"}
+}
 
 // Changes lists the fields whose values differ between the event's records
 // before and after, for the audit log and a signature's history to show
@@ -51,16 +53,17 @@ func auditRecord(doc string) (map[string]any, bool) {
 // recordFields are the fields of two records, a signature's in their order,
 // then the others by name.
 func recordFields(records ...map[string]any) []string {
+	ordered := auditFieldOrder()
 	var others []string
 	for _, r := range records {
 		for field := range r {
-			if !slices.Contains(auditFieldOrder, field) && !slices.Contains(others, field) {
+			if !slices.Contains(ordered, field) && !slices.Contains(others, field) {
 				others = append(others, field)
 			}
 		}
 	}
 	slices.Sort(others)
-	return append(slices.Clone(auditFieldOrder), others...)
+	return append(ordered, others...)
 }
 
 // auditValue is a record's value as text; a missing one is empty.

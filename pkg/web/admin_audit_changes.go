@@ -14,12 +14,14 @@ type changeRow struct {
 
 // signatureFieldLabels are the translation keys of the fields a
 // signature's audit records hold.
-var signatureFieldLabels = map[string]string{
-	"status": "admin.audit.field.status", "kind": "admin.audit.field.kind", "name": "admin.audit.field.name",
-	"affiliation": "admin.audit.field.affiliation", "website": "admin.audit.field.website",
-	"org_type": "admin.audit.field.org_type", "country": "admin.audit.field.country",
-	"show_name": "admin.audit.field.show_name", "reason_code": "admin.audit.field.reason_code",
-	"reason_note": "admin.audit.field.reason_note",
+func signatureFieldLabels() map[string]string {
+	return map[string]string{
+		"status": "admin.audit.field.status", "kind": "admin.audit.field.kind", "name": "admin.audit.field.name",
+		"affiliation": "admin.audit.field.affiliation", "website": "admin.audit.field.website",
+		"org_type": "admin.audit.field.org_type", "country": "admin.audit.field.country",
+		"show_name": "admin.audit.field.show_name", "reason_code": "admin.audit.field.reason_code",
+		"reason_note": "admin.audit.field.reason_note",
+	}
 }
 
 // changeRows are the fields e changed, labelled and with their values in
@@ -29,7 +31,7 @@ func (a *App) changeRows(l *i18n.Localizer, e *store.AuditEvent) []changeRow {
 	var rows []changeRow
 	for _, c := range e.Changes() {
 		label := c.Field
-		if key, ok := signatureFieldLabels[c.Field]; ok {
+		if key, ok := signatureFieldLabels()[c.Field]; ok {
 			label = l.T(key)
 		}
 		rows = append(rows, changeRow{Label: label, Before: a.auditValueText(l, c.Field, c.Before),

@@ -25,9 +25,11 @@ type jobPage struct {
 	back   string
 }
 
-var jobPages = map[moderation.JobKind]jobPage{
-	moderation.JobInvalidation: {prefix: "admin.invalidation", back: "/admin/abuse"},
-	moderation.JobDecision:     {prefix: "admin.decision_job", back: "/admin"},
+func jobPages() map[moderation.JobKind]jobPage {
+	return map[moderation.JobKind]jobPage{
+		moderation.JobInvalidation: {prefix: "admin.invalidation", back: "/admin/abuse"},
+		moderation.JobDecision:     {prefix: "admin.decision_job", back: "/admin"},
+	}
 }
 
 // showInvalidation follows a bulk invalidation (admins only).
@@ -50,7 +52,7 @@ func (a *App) showJob(c echo.Context, kind moderation.JobKind) error {
 		return echo.ErrNotFound
 	}
 	l := a.localizer(c)
-	p := jobPages[kind]
+	p := jobPages()[kind]
 	v := &jobView{Page: a.page(c, l.T(p.prefix+".title")), Job: job, Back: p.back}
 	switch {
 	case !job.Finished:

@@ -140,7 +140,9 @@ func (a *App) pendingByLetter(c echo.Context, current uint) ([]letterPending, er
 // queueFilterKeys are the parameters of the queue's filter: the console
 // carries them from the queue to a bulk decision's preview and to a
 // signature's page, so that "open the next" follows the same queue.
-var queueFilterKeys = []string{"letter", "status", "kind", "country", "flag", "q"}
+func queueFilterKeys() []string {
+	return []string{"letter", "status", "kind", "country", "flag", "q"}
+}
 
 // queueFilter reads the queue's filter from a query string or a form that
 // carries it; false when a value is not one the filter form offers.
@@ -162,7 +164,7 @@ func (a *App) queueFilter(q url.Values) (moderation.Filter, letterChoice, bool) 
 // carriedFilter keeps the queue filter's parameters of q (not the page).
 func carriedFilter(q url.Values) url.Values {
 	out := url.Values{}
-	for _, k := range queueFilterKeys {
+	for _, k := range queueFilterKeys() {
 		if v := q.Get(k); v != "" {
 			out.Set(k, v)
 		}
