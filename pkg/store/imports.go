@@ -190,8 +190,7 @@ func InsertImported(tx *gorm.DB, rows []*Signature, kind MailKind, now time.Time
 	for i, sig := range inserted {
 		jobs[i] = newMailJob(kind, sig.ID, now)
 	}
-	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
-	if err := tx.Exec(query, args...).Error; err != nil {
+	if err := addMailJobs(tx, jobs); err != nil {
 		return nil, fmt.Errorf("store: enqueue %d mails of an import: %w", len(jobs), err)
 	}
 	return inserted, nil

@@ -188,13 +188,18 @@ func queueBulk(tx *gorm.DB, signers *gorm.DB, now time.Time, fill func(*MailJob)
 		jobs[i] = newMailJob("", id, now)
 		fill(&jobs[i])
 	}
-	// Through GORM, which writes the placeholders each database wants
-	// (insertMailJobs, SQLite's group commit's, writes them as they are).
-	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
-	if err := tx.Exec(query, args...).Error; err != nil {
+	if err := addMailJobs(tx, jobs); err != nil {
 		return 0, 0, fmt.Errorf("store: queue %d %s mails: %w", len(jobs), jobs[0].Kind, err)
 	}
 	return len(ids), ids[len(ids)-1], nil
+}
+
+// addMailJobs inserts jobs in one statement through GORM, which writes the
+// placeholders each database wants (insertMailJobs, the group commit's,
+// writes SQLite's, past GORM).
+func addMailJobs(tx *gorm.DB, jobs []MailJob) error {
+	query, args := insertRows("mail_jobs", mailJobColumns, jobs, mailJobValues)
+	return tx.Exec(query, args...).Error
 }
 
 // MarkMailSent records delivered jobs.
