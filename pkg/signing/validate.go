@@ -188,9 +188,11 @@ func checkStatement(r *Request, errs FieldErrors) {
 }
 
 // reencodeLogo replaces r's uploaded logo, if any, by the PNG it is
-// re-encoded as, or drops it and says why in errs.
+// re-encoded as, or drops it and says why in errs. A logo that carries its
+// size is re-encoded already (the web layer validates before Sign does),
+// and is not decoded again.
 func reencodeLogo(r *Request, errs FieldErrors) {
-	if r.Logo == nil {
+	if r.Logo == nil || r.LogoWidth != 0 {
 		return
 	}
 	logo, err := media.Reencode(r.Logo)
