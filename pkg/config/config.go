@@ -152,6 +152,11 @@ type Signing struct {
 	// informed" text (field.keep_informed.label), recorded with the choice
 	// of each signer who ticks it.
 	UpdatesConsentVersion string `koanf:"updates_consent_version"`
+	// PartnerConsentVersion is the version of the sign form's box letting
+	// the partner whose link brought the signer contact them
+	// (field.partner_contact.label), recorded with the choice of each
+	// signer who ticks it.
+	PartnerConsentVersion string `koanf:"partner_consent_version"`
 }
 
 // Staff tunes staff sessions and the lock-out after failed logins.
@@ -320,6 +325,7 @@ func Default() Config {
 			ResendCooldown:        5 * time.Minute,
 			ConsentVersion:        "2026-11",
 			UpdatesConsentVersion: "2026-12",
+			PartnerConsentVersion: "2026-12",
 		},
 		Staff: Staff{
 			SessionIdle:     30 * time.Minute,
@@ -502,6 +508,9 @@ func (c Config) Validate() error {
 	}
 	if v := c.Signing.UpdatesConsentVersion; v == "" || len(v) > 40 {
 		bad("signing.updates_consent_version", "must be 1 to 40 characters, got %q", v)
+	}
+	if v := c.Signing.PartnerConsentVersion; v == "" || len(v) > 40 {
+		bad("signing.partner_consent_version", "must be 1 to 40 characters, got %q", v)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)

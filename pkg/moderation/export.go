@@ -33,7 +33,8 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 	out := csv.NewWriter(w)
 	header := []string{"id", "kind", "name", "affiliation", "website", "organisation_type", "country", "show_name", "status", "confirmed_at", "published_at", "letter",
 		"source", "utm_source", "utm_medium", "utm_campaign",
-		"keep_informed", "keep_informed_version", "keep_informed_at", "unsubscribed_at"}
+		"keep_informed", "keep_informed_version", "keep_informed_at", "unsubscribed_at",
+		"partner_contact", "partner_contact_version", "partner_contact_at"}
 	if includeEmails {
 		header = append(header, "email", "contact_name")
 	}
@@ -41,32 +42,46 @@ func (s *Service) Export(ctx context.Context, actor *store.Staff, letterID uint,
 		return err
 	}
 	sources := partners.NewDirectory(s.d.Store.Read(ctx))
+	batch := func(after uint64) ([]store.Signature, error) {
+		return store.ConfirmedSignaturesAfter(s.d.Store.Read(ctx), letterID, after, exportBatch)
+	}
+	err := eachInBatches(batch, func(sig store.Signature) error {
+		source, err := sources.Of(sig.LetterID, sig.Ref)
+		if err != nil {
+			return err
+		}
+		record, err := s.exportRecord(sig, source, includeEmails)
+		if err != nil {
+			return err
+		}
+		return out.Write(record)
+	})
+	if err != nil {
+		return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
+	}
+	out.Flush()
+	return out.Error()
+}
+
+// eachInBatches calls each for every signature batch reads, exportBatch at
+// a time, in order of id: batch reads those after an id.
+func eachInBatches(batch func(after uint64) ([]store.Signature, error), each func(store.Signature) error) error {
 	var lastID uint64
 	for {
-		sigs, err := store.ConfirmedSignaturesAfter(s.d.Store.Read(ctx), letterID, lastID, exportBatch)
+		sigs, err := batch(lastID)
 		if err != nil {
-			return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
+			return err
 		}
 		for _, sig := range sigs {
-			source, err := sources.Of(sig.LetterID, sig.Ref)
-			if err != nil {
-				return fmt.Errorf("moderation: export letter %d: %w", letterID, err)
-			}
-			record, err := s.exportRecord(sig, source, includeEmails)
-			if err != nil {
-				return err
-			}
-			if err := out.Write(record); err != nil {
+			if err := each(sig); err != nil {
 				return err
 			}
 			lastID = sig.ID
 		}
 		if len(sigs) < exportBatch {
-			break
+			return nil
 		}
 	}
-	out.Flush()
-	return out.Error()
 }
 
 // auditExport records an export as it starts, naming the letter exported
@@ -91,23 +106,32 @@ func (s *Service) exportRecord(sig store.Signature, source partners.Source, incl
 	record := []string{strconv.FormatUint(sig.ID, 10), string(sig.Kind), SafeCSVCell(sig.Name), SafeCSVCell(sig.Affiliation), SafeCSVCell(sig.Website),
 		sig.OrgType, sig.Country, strconv.FormatBool(sig.ShowName), string(sig.Status), timeCell(sig.ConfirmedAt), timeCell(sig.PublishedAt),
 		s.letterSlug(sig.LetterID), SafeCSVCell(source.Label()), SafeCSVCell(sig.UTMSource), SafeCSVCell(sig.UTMMedium), SafeCSVCell(sig.UTMCampaign),
-		strconv.FormatBool(sig.KeepInformed), sig.KeepInformedVersion, timeCell(sig.KeepInformedAt), timeCell(sig.UnsubscribedAt)}
+		strconv.FormatBool(sig.KeepInformed), sig.KeepInformedVersion, timeCell(sig.KeepInformedAt), timeCell(sig.UnsubscribedAt),
+		strconv.FormatBool(sig.PartnerContactID != nil), sig.PartnerContactVersion, timeCell(sig.PartnerContactAt)}
 	if !includeEmails {
 		return record, nil
 	}
-	var email, contact string
-	var err error
+	email, contact, err := s.openContact(sig)
+	if err != nil {
+		return nil, err
+	}
+	return append(record, SafeCSVCell(email), SafeCSVCell(contact)), nil
+}
+
+// openContact is sig's email address and, for an organisation, the name of
+// the person behind it, unsealed.
+func (s *Service) openContact(sig store.Signature) (email, contact string, err error) {
 	if sig.EmailSealed != nil {
 		if email, err = s.d.Vault.Open(vault.PurposeEmail, sig.EmailSealed); err != nil {
-			return nil, fmt.Errorf("moderation: open email of %d: %w", sig.ID, err)
+			return "", "", fmt.Errorf("moderation: open email of %d: %w", sig.ID, err)
 		}
 	}
 	if sig.ContactSealed != nil {
 		if contact, err = s.d.Vault.Open(vault.PurposeContact, sig.ContactSealed); err != nil {
-			return nil, fmt.Errorf("moderation: open contact of %d: %w", sig.ID, err)
+			return "", "", fmt.Errorf("moderation: open contact of %d: %w", sig.ID, err)
 		}
 	}
-	return append(record, SafeCSVCell(email), SafeCSVCell(contact)), nil
+	return email, contact, nil
 }
 
 // letterSlug names the letter with id as the export does, by its slug.

@@ -130,6 +130,31 @@ func (s *Service) List(ctx context.Context, letterID uint) ([]store.Partner, err
 	return store.PartnersOf(s.d.Store.Read(ctx), letterID)
 }
 
+// Of is letterID's partner with id, or ErrNotFound.
+func (s *Service) Of(ctx context.Context, letterID uint, id uint64) (*store.Partner, error) {
+	p, err := store.PartnerOf(s.d.Store.Read(ctx), letterID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return p, err
+}
+
+// NameOf is the name of letterID's partner with code, or "" when the letter
+// has none with it (or code is "").
+func (s *Service) NameOf(ctx context.Context, letterID uint, code string) (string, error) {
+	if code == "" {
+		return "", nil
+	}
+	p, err := store.PartnerByCode(s.d.Store.Read(ctx), letterID, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
 // ByToken is the partner whose private link carries token, or ErrNotFound.
 func (s *Service) ByToken(ctx context.Context, token string) (*store.Partner, error) {
 	if token == "" {

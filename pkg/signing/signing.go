@@ -85,6 +85,9 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 	// Seal and hash before the transaction: on SQLite every write waits its
 	// turn for the one writer, so only the statements belong inside.
 	sig, err := s.newSignature(letter, r)
+	if err == nil && r.PartnerContact {
+		err = s.allowPartnerContact(ctx, sig)
+	}
 	if err != nil {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
@@ -99,6 +102,26 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 		return fmt.Errorf("signing: sign letter %q: %w", slug, err)
 	}
 	s.wakeOutbox()
+	return nil
+}
+
+// allowPartnerContact records on sig its signer's choice to let the partner
+// whose code sig came with contact them, with the version of the text they
+// agreed to. A code no partner of the letter has records nothing: there is
+// no one to give the consent to.
+func (s *Service) allowPartnerContact(ctx context.Context, sig *store.Signature) error {
+	if sig.Ref == "" {
+		return nil
+	}
+	p, err := store.PartnerByCode(s.d.Store.Read(ctx), sig.LetterID, sig.Ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.d.Now()
+	sig.PartnerContactID, sig.PartnerContactVersion, sig.PartnerContactAt = &p.ID, s.d.Config.PartnerConsentVersion, &now
 	return nil
 }
 

@@ -42,8 +42,13 @@ type Request struct {
 	// KeepInformed is the signer's choice to hear from the campaign about
 	// the letter (updates); optional, unticked until they tick it.
 	KeepInformed bool
-	Locale       string
-	Ref          string // partner or referral code from the link that brought the signer
+	// PartnerContact is the signer's choice to let the partner whose link
+	// brought them (Ref) contact them; optional, unticked until they tick
+	// it, and kept only when Ref is the code of one of the letter's
+	// partners.
+	PartnerContact bool
+	Locale         string
+	Ref            string // partner or referral code from the link that brought the signer
 	// UTMSource, UTMMedium and UTMCampaign are the campaign tags of that
 	// link, kept as Ref is.
 	UTMSource   string

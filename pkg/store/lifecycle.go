@@ -344,7 +344,7 @@ func (s *Signature) erase() map[string]any {
 		"email_hash": emailHash, "token_hash": "", "token_sealed": nil, "manage_hash": "", "manage_sealed": nil,
 		"network_hash": "", "network_seen_at": nil, "search_text": "", "sort_key": nil, "ref": "", "reason_note": "",
 		"email_domain_hash": "", "show_name": false, "name_key": "", "site_domain": "", "contact_key": "", "flags": 0,
-		"utm_source": "", "utm_medium": "", "utm_campaign": ""}
+		"utm_source": "", "utm_medium": "", "utm_campaign": "", "partner_contact_id": nil}
 }
 
 // updateFrom writes fields to sig's row while it is still in state from (a

@@ -37,6 +37,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120510_partners_and_sources", Migrate: partnersAndSources},
 		{ID: "2026120511_webhooks", Migrate: webhookTables},
 		{ID: "2026120512_letter_updates", Migrate: letterUpdates},
+		{ID: "2026120513_partner_contact", Migrate: partnerContact},
 	}
 }
 
@@ -712,4 +713,23 @@ func letterUpdates(tx *gorm.DB) error {
 		}
 	}
 	return tx.Table("mail_jobs").Migrator().AddColumn(&mailJob{}, "LetterUpdateID")
+}
+
+// partnerContact adds the signer's choice to let the partner whose link
+// brought them contact them, with the version of the text and when.
+func partnerContact(tx *gorm.DB) error {
+	// The columns as they are at this step: a step must not follow later
+	// changes to the models.
+	type signature struct {
+		PartnerContactID      *uint64 `gorm:"index:idx_signatures_partner_contact,where:partner_contact_id IS NOT NULL"`
+		PartnerContactVersion string  `gorm:"size:40;not null;default:''"`
+		PartnerContactAt      *time.Time
+	}
+	m := tx.Table("signatures").Migrator()
+	for _, column := range []string{"PartnerContactID", "PartnerContactVersion", "PartnerContactAt"} {
+		if err := m.AddColumn(&signature{}, column); err != nil {
+			return err
+		}
+	}
+	return m.CreateIndex(&signature{}, "idx_signatures_partner_contact")
 }

@@ -568,7 +568,7 @@ func TestMigrationAddsWebhooks(t *testing.T) {
 // The tests of earlier steps that add columns to signatures or mail_jobs run
 // it first, so that the later columns come back after theirs, in order.
 func undoLetterUpdates() []string {
-	return []string{
+	return append(undoPartnerContact(),
 		"DROP TABLE letter_update_texts",
 		"DROP TABLE letter_updates",
 		"ALTER TABLE signatures DROP COLUMN keep_informed",
@@ -577,6 +577,36 @@ func undoLetterUpdates() []string {
 		"ALTER TABLE signatures DROP COLUMN unsubscribed_at",
 		"ALTER TABLE mail_jobs DROP COLUMN letter_update_id",
 		"DELETE FROM migrations WHERE id = '2026120512_letter_updates'",
+	)
+}
+
+// undoPartnerContact takes a database back to before 2026120513_partner_contact.
+func undoPartnerContact() []string {
+	return []string{
+		"DROP INDEX idx_signatures_partner_contact",
+		"ALTER TABLE signatures DROP COLUMN partner_contact_id",
+		"ALTER TABLE signatures DROP COLUMN partner_contact_version",
+		"ALTER TABLE signatures DROP COLUMN partner_contact_at",
+		"DELETE FROM migrations WHERE id = '2026120513_partner_contact'",
+	}
+}
+
+// TestMigrationAddsPartnerContact takes a database back to before signers
+// could let a partner contact them, with a published signature that came
+// through a partner's link, and migrates it: the signature has not allowed
+// the partner to contact it, and the schema is a fresh database's.
+func TestMigrationAddsPartnerContact(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, undoPartnerContact(), func(tx *gorm.DB, letterID uint) error {
+		_, err := addPublished(tx, letterID)
+		return err
+	})
+	var sig store.Signature
+	if err := st.Read(context.Background()).Take(&sig).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sig.PartnerContactID != nil || sig.PartnerContactVersion != "" || sig.PartnerContactAt != nil {
+		t.Errorf("a signature from before partner contact: %+v", sig)
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -56,15 +57,7 @@ func PartnersOf(tx *gorm.DB, letterID uint) ([]Partner, error) {
 // PartnerByTokenHash is the partner whose private link's secret hashes to
 // hash, or ErrNotFound.
 func PartnerByTokenHash(tx *gorm.DB, hash string) (*Partner, error) {
-	var p Partner
-	err := tx.Where("token_hash = ?", hash).Take(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: partner by token: %w", err)
-	}
-	return &p, nil
+	return takePartner(tx.Where("token_hash = ?", hash), "by token")
 }
 
 // SetPartnerTokenHash replaces the hash of a letter's partner's private
@@ -108,4 +101,41 @@ func SourceCounts(tx *gorm.DB, letterID uint) ([]SourceCount, error) {
 		return nil, fmt.Errorf("store: signatures per source of letter %d: %w", letterID, err)
 	}
 	return out, nil
+}
+
+// PartnerByCode is letterID's partner with code, or ErrNotFound.
+func PartnerByCode(tx *gorm.DB, letterID uint, code string) (*Partner, error) {
+	return takePartner(tx.Where("letter_id = ? AND code = ?", letterID, code), code)
+}
+
+// PartnerOf is letterID's partner with id, or ErrNotFound.
+func PartnerOf(tx *gorm.DB, letterID uint, id uint64) (*Partner, error) {
+	return takePartner(tx.Where("letter_id = ? AND id = ?", letterID, id), strconv.FormatUint(id, 10))
+}
+
+// takePartner is the one partner q finds, or ErrNotFound; which names it in
+// an error.
+func takePartner(q *gorm.DB, which string) (*Partner, error) {
+	var p Partner
+	err := q.Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: partner %s: %w", which, err)
+	}
+	return &p, nil
+}
+
+// PartnerContactsAfter lists, by id, up to limit standing signatures (in
+// review, published or hidden) of p's letter, after id, whose signers
+// allowed p to contact them: the rows of p's contacts export.
+func PartnerContactsAfter(tx *gorm.DB, p *Partner, after uint64, limit int) ([]Signature, error) {
+	var sigs []Signature
+	err := tx.Where("partner_contact_id = ? AND letter_id = ? AND status IN ? AND id > ?", p.ID, p.LetterID, StandingStatuses(), after).
+		Order("id").Limit(limit).Find(&sigs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: contacts of partner %d after %d: %w", p.ID, after, err)
+	}
+	return sigs, nil
 }

@@ -151,6 +151,14 @@ type Signature struct {
 	KeepInformedVersion string `gorm:"size:40;not null;default:''"`
 	KeepInformedAt      *time.Time
 	UnsubscribedAt      *time.Time
+	// PartnerContactID is the partner (of the letter, whose code is Ref)
+	// the signer allowed, on the sign form, to contact them;
+	// PartnerContactVersion the version of that text they agreed to
+	// (signing.partner_consent_version) and PartnerContactAt when. Nil when
+	// they did not, or came through no partner's link.
+	PartnerContactID      *uint64 `gorm:"index:idx_signatures_partner_contact,where:partner_contact_id IS NOT NULL"`
+	PartnerContactVersion string  `gorm:"size:40;not null;default:''"`
+	PartnerContactAt      *time.Time
 }
 
 // Source is where a signature came from.

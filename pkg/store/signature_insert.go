@@ -139,7 +139,8 @@ const signatureColumns = "id, letter_id, kind, name, affiliation, website, org_t
 	"show_name, contact_sealed, email_sealed, email_hash, status, token_hash, token_sealed, manage_hash, manage_sealed, " +
 	"token_expires_at, confirmed_at, published_at, reviewed_at, reason_code, reason_note, locale, letter_version, " +
 	"consent_version, ref, network_hash, network_seen_at, email_domain_hash, created_at, updated_at, name_key, site_domain, " +
-	"contact_key, flags, source, import_id, utm_source, utm_medium, utm_campaign, keep_informed, keep_informed_version, keep_informed_at, unsubscribed_at"
+	"contact_key, flags, source, import_id, utm_source, utm_medium, utm_campaign, keep_informed, keep_informed_version, keep_informed_at, unsubscribed_at, " +
+	"partner_contact_id, partner_contact_version, partner_contact_at"
 
 // signatureValues appends s's values for signatureColumns to args.
 func signatureValues(args []any, s *Signature) []any {
@@ -148,7 +149,8 @@ func signatureValues(args []any, s *Signature) []any {
 		s.TokenExpiresAt, s.ConfirmedAt, s.PublishedAt, s.ReviewedAt, s.ReasonCode, s.ReasonNote, s.Locale, s.LetterVersion,
 		s.ConsentVersion, s.Ref, s.NetworkHash, s.NetworkSeenAt, s.EmailDomainHash, s.CreatedAt, s.UpdatedAt, s.NameKey, s.SiteDomain,
 		s.ContactKey, s.Flags, string(s.Source.orForm()), s.ImportID, s.UTMSource, s.UTMMedium, s.UTMCampaign,
-		s.KeepInformed, s.KeepInformedVersion, s.KeepInformedAt, s.UnsubscribedAt)
+		s.KeepInformed, s.KeepInformedVersion, s.KeepInformedAt, s.UnsubscribedAt,
+		s.PartnerContactID, s.PartnerContactVersion, s.PartnerContactAt)
 }
 
 // mailJobColumns are the columns of a new mail job's row, in the order

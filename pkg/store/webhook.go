@@ -105,6 +105,20 @@ type WebhookSignature struct {
 	ConsentVersion string     `json:"consent_version,omitempty"`
 	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
 	PublishedAt    *time.Time `json:"published_at,omitempty"`
+	// Consents are the signer's choices on the sign form; nil for a
+	// withdrawal.
+	Consents *WebhookConsents `json:"consents,omitempty"`
+}
+
+// WebhookConsents are a signer's choices to be contacted: by the campaign
+// about the letter (KeepInformed, until they unsubscribe) and by the
+// partner whose link brought them (PartnerContact, that partner's code in
+// the event's ref), each with the version of the text they agreed to.
+type WebhookConsents struct {
+	KeepInformed          bool   `json:"keep_informed"`
+	KeepInformedVersion   string `json:"keep_informed_version,omitempty"`
+	PartnerContact        bool   `json:"partner_contact"`
+	PartnerContactVersion string `json:"partner_contact_version,omitempty"`
 }
 
 // webhookSignatureOf is what event tells of sig: a withdrawal its id only,
@@ -115,7 +129,9 @@ func webhookSignatureOf(event WebhookEvent, sig *Signature) *WebhookSignature {
 	}
 	out := &WebhookSignature{ID: sig.ID, Kind: sig.Kind, Status: sig.Status, Affiliation: sig.Affiliation, Website: sig.Website,
 		OrgType: sig.OrgType, Country: sig.Country, Ref: sig.Ref, Locale: sig.Locale, ConsentVersion: sig.ConsentVersion,
-		ConfirmedAt: sig.ConfirmedAt, PublishedAt: sig.PublishedAt}
+		ConfirmedAt: sig.ConfirmedAt, PublishedAt: sig.PublishedAt, Consents: &WebhookConsents{
+			KeepInformed: sig.KeepInformed && sig.UnsubscribedAt == nil, KeepInformedVersion: sig.KeepInformedVersion,
+			PartnerContact: sig.PartnerContactID != nil, PartnerContactVersion: sig.PartnerContactVersion}}
 	if sig.Named() {
 		out.Name = sig.Name
 	}

@@ -34,6 +34,9 @@ type partnerRow struct {
 	ShareURL  string
 	EmbedCode string
 	LinkURL   string // where the form that rotates its private link posts
+	// ContactsURL is where the form that exports the signers who allowed
+	// the partner to contact them posts.
+	ContactsURL string
 }
 
 // sourceRow is one line of the console's table of signatures per source.
@@ -78,16 +81,26 @@ func (a *App) createPartner(c echo.Context) error {
 	return a.renderConsoleLetter(c, http.StatusOK, letter, letterPageInput{newLink: a.partnerLink(p, token)})
 }
 
-// rotatePartnerLink gives a partner a new private link; the old one stops
-// working at once.
-func (a *App) rotatePartnerLink(c echo.Context) error {
+// consolePartner is the console letter and the partner id a partner's
+// route names; a partner id that is no number is not found.
+func (a *App) consolePartner(c echo.Context) (*letters.Letter, uint64, error) {
 	letter, err := a.consoleLetter(c)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	id, err := strconv.ParseUint(c.Param("partner"), 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return nil, 0, echo.ErrNotFound
+	}
+	return letter, id, nil
+}
+
+// rotatePartnerLink gives a partner a new private link; the old one stops
+// working at once.
+func (a *App) rotatePartnerLink(c echo.Context) error {
+	letter, id, err := a.consolePartner(c)
+	if err != nil {
+		return err
 	}
 	p, token, err := a.d.Partners.Rotate(c.Request().Context(), store.StaffActor(currentStaff(c)), letter.ID, id)
 	if errors.Is(err, partners.ErrNotFound) {
@@ -97,6 +110,23 @@ func (a *App) rotatePartnerLink(c echo.Context) error {
 		return err
 	}
 	return a.renderConsoleLetter(c, http.StatusOK, letter, letterPageInput{newLink: a.partnerLink(p, token)})
+}
+
+// exportPartnerContacts downloads, as CSV, the signers who allowed the
+// partner to contact them, with their addresses; audited.
+func (a *App) exportPartnerContacts(c echo.Context) error {
+	letter, id, err := a.consolePartner(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := a.d.Partners.Of(ctx, letter.ID, id); errors.Is(err, partners.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	startDownload(c, fmt.Sprintf("%s-partner-%d-contacts.csv", letter.Slug, id), "text/csv; charset=utf-8", "no-store")
+	return a.d.Moderator.ExportPartnerContacts(ctx, currentStaff(c), letter.ID, id, c.Response())
 }
 
 // partnerLink is p's private link with the secret token.
@@ -120,8 +150,9 @@ func (a *App) partnerSection(c echo.Context, l *i18n.Localizer, letter *letters.
 	for _, p := range list {
 		share := a.letterURL(letter) + "?ref=" + url.QueryEscape(p.Code)
 		s.Partners = append(s.Partners, partnerRow{ID: p.ID, Name: p.Name, Code: p.Code, Website: p.Website, ShareURL: share,
-			EmbedCode: embedCode(l, a.letterURL(letter)+"/embed?ref="+url.QueryEscape(p.Code), letter.In(l.Lang()).Title),
-			LinkURL:   fmt.Sprintf("%s/partners/%d/link", consoleLetterURL(letter.ID), p.ID)})
+			EmbedCode:   embedCode(l, a.letterURL(letter)+"/embed?ref="+url.QueryEscape(p.Code), letter.In(l.Lang()).Title),
+			LinkURL:     fmt.Sprintf("%s/partners/%d/link", consoleLetterURL(letter.ID), p.ID),
+			ContactsURL: fmt.Sprintf("%s/partners/%d/contacts", consoleLetterURL(letter.ID), p.ID)})
 	}
 	for _, n := range counts {
 		s.Sources = append(s.Sources, sourceRow{Label: sourceName(l, n.Source), Confirmed: n.Confirmed, Published: n.Published})

@@ -108,7 +108,11 @@ func (a *App) renderLetterCached(c echo.Context, status int, letter *letters.Let
 	l := a.localizer(c)
 	now := a.d.Now()
 	kind := form.kind()
-	fields := prepareFields(a.signFields(l, kind, form), errs, l)
+	partner, err := a.d.Partners.NameOf(c.Request().Context(), letter.ID, form.Ref)
+	if err != nil {
+		return err
+	}
+	fields := prepareFields(a.signFields(l, kind, form, partner), errs, l)
 	summary := errorSummary(fields)
 	if id, ok := errs["kind"]; ok {
 		// The kind arrives in a hidden field; only a tampered form gets it wrong.

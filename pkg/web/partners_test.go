@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -209,5 +210,93 @@ func TestPartnerLinksAndRoles(t *testing.T) {
 		if !strings.Contains(audit, action) || strings.Contains(audit, strings.TrimPrefix(fresh, "/partners/")) {
 			t.Errorf("the audit log lacks %s, or shows the private link", action)
 		}
+	}
+}
+
+// TestPartnerContactConsent: only a signer a partner's link brought is
+// offered the box that lets that partner contact them, unticked. The
+// choice is stored with its text's version, shown in the export, and an
+// admin (not a moderator) downloads the partner's contacts, audited: only
+// those who ticked it, with their addresses. A code no partner has records
+// no consent, even when the box is posted.
+func TestPartnerContactConsent(t *testing.T) {
+	h := webtest.New(t)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	console := "/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10)
+	admin := h.LoginAs("admin@example.org", store.RoleAdmin)
+	addPartner(t, admin, letter.ID, "Electronic Frontier Foundation", "eff")
+
+	box := `input[type=checkbox][name="partner_contact"]`
+	page := h.Get("/letters/" + webtest.LetterSlug + "?ref=eff").Doc()
+	label := page.Find(`label[for="` + page.Find(box).AttrOr("id", "-") + `"]`).Text()
+	if page.Find(box).Length() != 1 || page.Find(box+"[checked]").Length() != 0 || !strings.Contains(label, "Electronic Frontier Foundation") {
+		t.Errorf("a partner's link: %d boxes, label %q; want one, unticked, naming the partner", page.Find(box).Length(), label)
+	}
+	for _, path := range []string{"", "?ref=zine", "?kind=organisation&ref=zine"} {
+		if n := h.Get("/letters/" + webtest.LetterSlug + path).Doc().Find(box).Length(); n != 0 {
+			t.Errorf("the page at %q offers the partner box", path)
+		}
+	}
+
+	sign := func(name, email, ref string, contact bool) {
+		f := individualForm(name, email)
+		f.Set("ref", ref)
+		if contact {
+			f.Set("partner_contact", "on")
+		}
+		signAndConfirm(t, h, f)
+	}
+	sign("Ada Lovelace", "ada@example.org", "eff", true)
+	sign("Bea Other", "bea@example.org", "eff", false)
+	sign("Cid Zine", "cid@example.org", "zine", true)
+
+	ada := signatureByName(t, h, "Ada Lovelace")
+	if ada.PartnerContactID == nil || ada.PartnerContactVersion != h.App.Config.Signing.PartnerConsentVersion || ada.PartnerContactAt == nil {
+		t.Errorf("Ada's consent: %v %q %v", ada.PartnerContactID, ada.PartnerContactVersion, ada.PartnerContactAt)
+	}
+	for _, name := range []string{"Bea Other", "Cid Zine"} {
+		if sig := signatureByName(t, h, name); sig.PartnerContactID != nil || sig.PartnerContactVersion != "" {
+			t.Errorf("%s has a partner consent: %v %q", name, sig.PartnerContactID, sig.PartnerContactVersion)
+		}
+	}
+
+	rows := csvRows(t, admin.Post("/admin/export", url.Values{"letter": {""}}))
+	col := func(name string) int { return slices.Index(rows[0], name) }
+	consents := map[string]string{}
+	for _, r := range rows[1:] {
+		consents[r[col("name")]] = r[col("partner_contact")] + " " + r[col("partner_contact_version")]
+	}
+	want := map[string]string{"Ada Lovelace": "true " + h.App.Config.Signing.PartnerConsentVersion, "Bea Other": "false ", "Cid Zine": "false "}
+	if !maps.Equal(consents, want) {
+		t.Errorf("the export's partner consents: %v, want %v", consents, want)
+	}
+
+	contacts, _ := admin.Get(console).Doc().Find(`table.partners form[action$="/contacts"]`).Attr("action")
+	if contacts == "" {
+		t.Fatal("the console offers no contacts export")
+	}
+	mod := h.LoginAs("mod@example.org", store.RoleModerator)
+	if res := mod.Post(contacts, nil); res.Status != http.StatusForbidden {
+		t.Errorf("a moderator exporting a partner's contacts: %d, want 403", res.Status)
+	}
+	if res := admin.Post(console+"/partners/999/contacts", nil); res.Status != http.StatusNotFound {
+		t.Errorf("the contacts of a partner the letter lacks: %d, want 404", res.Status)
+	}
+	if n := len(auditEvents(t, h, "partner.contacts_export")); n != 0 {
+		t.Errorf("refused exports were audited %d times", n)
+	}
+	res := admin.Post(contacts, nil)
+	rows = csvRows(t, res)
+	col = func(name string) int { return slices.Index(rows[0], name) }
+	if len(rows) != 2 || rows[1][col("name")] != "Ada Lovelace" || rows[1][col("email")] != "ada@example.org" ||
+		rows[1][col("partner_contact_version")] != h.App.Config.Signing.PartnerConsentVersion {
+		t.Errorf("the partner's contacts: %q", rows)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the contacts export's Cache-Control: %q", cc)
+	}
+	events := auditEvents(t, h, "partner.contacts_export")
+	if len(events) != 1 || events[0].StaffEmail != "admin@example.org" || !strings.Contains(events[0].Subject, "eff") {
+		t.Errorf("the contacts export's audit: %+v", events)
 	}
 }

@@ -115,6 +115,7 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/texts/:lang", a.updateLetterText, requireAdmin)
 	console.POST("/letters/:id/partners", a.createPartner, requireAdmin)
 	console.POST("/letters/:id/partners/:partner/link", a.rotatePartnerLink, requireAdmin)
+	console.POST("/letters/:id/partners/:partner/contacts", a.exportPartnerContacts, requireAdmin)
 	console.GET("/letters/:id/webhooks", a.showWebhooks, requireAdmin)
 	console.POST("/letters/:id/webhooks", a.createWebhook, requireAdmin)
 	console.GET("/letters/:id/webhooks/:hook", a.showWebhookLog, requireAdmin)

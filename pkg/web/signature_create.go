@@ -29,14 +29,18 @@ type signForm struct {
 	// KeepInformed is the optional "keep me informed" box, unticked
 	// unless the signer ticks it.
 	KeepInformed string `form:"keep_informed"`
-	Ref          string `form:"ref"`
-	UTMSource    string `form:"utm_source"`
-	UTMMedium    string `form:"utm_medium"`
-	UTMCampaign  string `form:"utm_campaign"`
-	Statement    string `form:"statement"`
-	Version      string `form:"version"`  // the text version the form was drawn with
-	Stamp        string `form:"stamp"`    // when the form was drawn, signed
-	Homepage     string `form:"homepage"` // the honeypot: people never see it, so never fill it
+	// PartnerContact is the optional box letting the partner whose link
+	// brought the signer contact them, shown only to those a partner's
+	// link brought.
+	PartnerContact string `form:"partner_contact"`
+	Ref            string `form:"ref"`
+	UTMSource      string `form:"utm_source"`
+	UTMMedium      string `form:"utm_medium"`
+	UTMCampaign    string `form:"utm_campaign"`
+	Statement      string `form:"statement"`
+	Version        string `form:"version"`  // the text version the form was drawn with
+	Stamp          string `form:"stamp"`    // when the form was drawn, signed
+	Homepage       string `form:"homepage"` // the honeypot: people never see it, so never fill it
 }
 
 // kind is the kind the form is for; individuals unless organisation is chosen.
@@ -71,24 +75,25 @@ func (f signForm) withSource(path, query string) string {
 
 func (f signForm) request(locale string) signing.Request {
 	return signing.Request{
-		Kind:         store.Kind(f.Kind),
-		Name:         f.Name,
-		Affiliation:  f.Affiliation,
-		Website:      f.Website,
-		OrgType:      f.OrgType,
-		ContactName:  f.ContactName,
-		Country:      f.Country,
-		Email:        f.Email,
-		ShowName:     checked(f.ShowName),
-		Consent:      checked(f.Consent),
-		KeepInformed: checked(f.KeepInformed),
-		Locale:       locale,
-		Ref:          f.Ref,
-		UTMSource:    f.UTMSource,
-		UTMMedium:    f.UTMMedium,
-		UTMCampaign:  f.UTMCampaign,
-		Version:      f.Version,
-		Statement:    f.Statement,
+		Kind:           store.Kind(f.Kind),
+		Name:           f.Name,
+		Affiliation:    f.Affiliation,
+		Website:        f.Website,
+		OrgType:        f.OrgType,
+		ContactName:    f.ContactName,
+		Country:        f.Country,
+		Email:          f.Email,
+		ShowName:       checked(f.ShowName),
+		Consent:        checked(f.Consent),
+		KeepInformed:   checked(f.KeepInformed),
+		PartnerContact: checked(f.PartnerContact),
+		Locale:         locale,
+		Ref:            f.Ref,
+		UTMSource:      f.UTMSource,
+		UTMMedium:      f.UTMMedium,
+		UTMCampaign:    f.UTMCampaign,
+		Version:        f.Version,
+		Statement:      f.Statement,
 	}
 }
 
@@ -139,8 +144,10 @@ func (a *App) createSignature(c echo.Context) error {
 	return redirect(c, checkInbox)
 }
 
-// signFields lays out the sign form for one kind of signer, in the order shown.
-func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formField {
+// signFields lays out the sign form for one kind of signer, in the order
+// shown; partner names the partner whose link brought the signer, "" for
+// none, who then gets a box of its own.
+func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm, partner string) []formField {
 	country := formField{Name: "country", Type: "select", Label: l.T("field.country.label"), Required: true,
 		Autocomplete: "country", Options: a.countryOptions(l, f.Country)}
 	email := formField{Name: "email", Type: "email", Value: f.Email, Required: true, MaxLength: 254, Autocomplete: "email"}
@@ -148,9 +155,15 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 		Label: l.T("field.consent.label"), Link: "/privacy", LinkText: l.T("field.consent.link")}
 	keepInformed := formField{Name: "keep_informed", Type: "checkbox", Checked: checked(f.KeepInformed),
 		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}
+	consents := []formField{keepInformed}
+	if partner != "" {
+		consents = append(consents, formField{Name: "partner_contact", Type: "checkbox", Checked: checked(f.PartnerContact),
+			Label: l.T("field.partner_contact.label", "Partner", partner), Hint: l.T("field.partner_contact.hint", "Partner", partner)})
+	}
+	consents = append(consents, consent)
 	if kind == store.KindOrganisation {
 		email.Label, email.Hint = l.T("field.org_email.label"), l.T("field.org_email.hint")
-		return []formField{
+		return append([]formField{
 			{Name: "name", Type: "text", Label: l.T("field.org_name.label"), Value: f.Name, Required: true, MaxLength: 200, Autocomplete: "organization"},
 			{Name: "website", Type: "text", Label: l.T("field.website.label"), Hint: l.T("field.website.hint"), Value: f.Website, Required: true, MaxLength: 300, Autocomplete: "url"},
 			{Name: "org_type", Type: "select", Label: l.T("field.org_type.label"), Required: true, Options: orgTypeOptions(l, f.OrgType)},
@@ -159,21 +172,17 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm) []formF
 			email,
 			statementField(l, f.Statement),
 			logoField(l),
-			keepInformed,
-			consent,
-		}
+		}, consents...)
 	}
 	email.Label, email.Hint = l.T("field.email.label"), l.T("field.email.hint")
-	return []formField{
+	return append([]formField{
 		{Name: "name", Type: "text", Label: l.T("field.full_name.label"), Value: f.Name, Required: true, MaxLength: 200, Autocomplete: "name"},
 		{Name: "affiliation", Type: "text", Label: l.T("field.affiliation.label"), Hint: l.T("field.affiliation.hint"), Value: f.Affiliation, MaxLength: 200, Autocomplete: "organization"},
 		country,
 		email,
 		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
 		statementField(l, f.Statement),
-		keepInformed,
-		consent,
-	}
+	}, consents...)
 }
 
 // statementField is the optional statement ("why we sign"), shown beside

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -156,7 +157,11 @@ func TestWebhooksDeliverEachEventSigned(t *testing.T) {
 	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
 	secret := addWebhook(t, admin, letter.ID, rcv.srv.URL+"/hook", "signature.confirmed", "signature.published", "signature.withdrawn")
 
+	addPartner(t, admin, letter.ID, "Electronic Frontier Foundation", "eff")
 	form := individualForm("Ada Byron", "ada@example.org")
+	form.Set("ref", "eff")
+	form.Set("keep_informed", "on")
+	form.Set("partner_contact", "on")
 	link := mailedConfirmLink(t, h, form)
 	h.PostForm(link, nil)
 	drainWebhooks(t, h)
@@ -172,6 +177,11 @@ func TestWebhooksDeliverEachEventSigned(t *testing.T) {
 		}
 		if sig["name"] != "Ada Byron" || sig["locale"] != "en" || sig["country"] != form.Get("country") || sig["consent_version"] == "" {
 			t.Errorf("%s lacks the public fields, language or consent: %v", want, sig)
+		}
+		wantConsents := map[string]any{"keep_informed": true, "keep_informed_version": h.App.Config.Signing.UpdatesConsentVersion,
+			"partner_contact": true, "partner_contact_version": h.App.Config.Signing.PartnerConsentVersion}
+		if consents, _ := sig["consents"].(map[string]any); sig["ref"] != "eff" || !maps.Equal(consents, wantConsents) {
+			t.Errorf("%s: ref %v, consents %v, want eff and %v", want, sig["ref"], sig["consents"], wantConsents)
 		}
 	}
 
