@@ -23,6 +23,10 @@ type Link struct {
 	Kind        store.Kind
 	Status      store.Status
 	store.PublicFields
+	// Ref is the code of the link that brought the signer; Consents their
+	// choices to be contacted, as they stand.
+	Ref      string
+	Consents store.Consents
 }
 
 // Inspect tells what a confirmation token leads to without changing anything:
@@ -162,7 +166,8 @@ func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 	if !ok {
 		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
 	}
-	return Link{SignatureID: sig.ID, Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public()}, nil
+	return Link{SignatureID: sig.ID, Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public(),
+		Ref: sig.Ref, Consents: store.ConsentsOf(sig)}, nil
 }
 
 func (s *Service) tokenState(sig *store.Signature) error {

@@ -90,6 +90,37 @@ func (s *Service) Correct(ctx context.Context, plain string, r Request) (FieldEr
 	return fieldErrs, nil
 }
 
+// SetConsents sets the choices of the signer behind a manage link to be
+// contacted: by the campaign about the letter (keepInformed) and by the
+// partner whose link brought them (partnerContact; nothing to give when no
+// partner of the letter has the signature's code). A choice given again
+// records the version of its text now in force.
+func (s *Service) SetConsents(ctx context.Context, plain string, keepInformed, partnerContact bool) error {
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		sig, err := s.findByManageToken(tx, plain)
+		if err != nil {
+			return err
+		}
+		c := store.Consents{KeepInformed: keepInformed, PartnerContact: partnerContact,
+			KeepInformedVersion: s.d.Config.UpdatesConsentVersion, PartnerContactVersion: s.d.Config.PartnerConsentVersion}
+		if partnerContact && sig.PartnerContactID == nil && sig.Ref != "" {
+			p, err := store.PartnerByCode(tx, sig.LetterID, sig.Ref)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if p != nil {
+				c.PartnerID = &p.ID
+			}
+		}
+		_, err = store.SetConsents(tx, sig, c, s.d.Now())
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrManageNotFound) {
+		return fmt.Errorf("signing: set consents: %w", err)
+	}
+	return err
+}
+
 // validateCorrection checks a correction of a signature of kind, adding the
 // logo's errors found before; only organisations keep a logo.
 func (s *Service) validateCorrection(r *Request, kind store.Kind, logoErrs FieldErrors) FieldErrors {

@@ -20,8 +20,12 @@ type manageView struct {
 	Fields      []formField
 	Errors      formErrors
 	Withdraw    formField
-	Saved       bool
-	NeedsReview bool
+	// Consents are the boxes of the signer's choices to be contacted;
+	// ConsentsSaved is set once they saved them.
+	Consents      []formField
+	ConsentsSaved bool
+	Saved         bool
+	NeedsReview   bool
 	// Multipart is set when the form takes a logo (organisations).
 	Multipart bool
 	// Deliveries are the recorded deliveries whose list included the
@@ -74,6 +78,38 @@ func (a *App) updateManage(c echo.Context) error {
 		return a.renderManage(c, http.StatusUnprocessableEntity, m, f, errs)
 	}
 	return redirect(c, "/manage/"+token+"?saved=1")
+}
+
+// consentsForm is the signer's choices to be contacted.
+type consentsForm struct {
+	KeepInformed   string `form:"keep_informed"`
+	PartnerContact string `form:"partner_contact"`
+}
+
+// updateConsents saves the signer's choices to be contacted.
+func (a *App) updateConsents(c echo.Context) error {
+	token := c.Param("token")
+	var f consentsForm
+	if err := bindForm(c, &f); err != nil {
+		return err
+	}
+	if err := a.d.Signing.SetConsents(c.Request().Context(), token, checked(f.KeepInformed), checked(f.PartnerContact)); err != nil {
+		return a.manageError(c, err)
+	}
+	return redirect(c, "/manage/"+token+"?consents=1")
+}
+
+// consentFields are the boxes of m's signer's choices to be contacted, as
+// they stand: the partner's only when a partner's link brought them.
+func (a *App) consentFields(c echo.Context, l *i18n.Localizer, m signing.Managed) ([]formField, error) {
+	fields := []formField{{Name: "keep_informed", Type: "checkbox", Checked: m.Consents.KeepInformed,
+		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}}
+	partner, err := a.d.Partners.NameOf(c.Request().Context(), m.Letter.ID, m.Ref)
+	if err != nil || partner == "" {
+		return fields, err
+	}
+	return append(fields, formField{Name: "partner_contact", Type: "checkbox", Checked: m.Consents.PartnerContact,
+		Label: l.T("field.partner_contact.label", "Partner", partner), Hint: l.T("field.partner_contact.hint", "Partner", partner)}), nil
 }
 
 type withdrawForm struct {
@@ -138,6 +174,10 @@ func (a *App) renderManage(c echo.Context, status int, m signing.Managed, f mana
 		Token: c.Param("token"), Fields: fields, Errors: errorSummary(append(fields, withdraw)), Withdraw: withdraw,
 		Saved: c.QueryParam("saved") != "", NeedsReview: m.Letter.NeedsReview(m.Kind), Multipart: m.Kind == store.KindOrganisation}
 	v.HasErrors = len(v.Errors) > 0
+	if v.Consents, err = a.consentFields(c, l, m); err != nil {
+		return err
+	}
+	v.Consents, v.ConsentsSaved = prepareFields(v.Consents, nil, l), c.QueryParam("consents") != ""
 	deliveries, err := a.inclusionLines(c, m.SignatureID, v.Token)
 	if err != nil {
 		return err

@@ -300,3 +300,72 @@ func TestPartnerContactConsent(t *testing.T) {
 		t.Errorf("the contacts export's audit: %+v", events)
 	}
 }
+
+// TestSignerSetsConsentsOnTheManagePage: a signer's manage page shows
+// their choices to be contacted as they stand (the partner's box only for
+// those a partner's link brought); unticking both unsubscribes them and
+// takes them out of the partner's contacts, audited, and ticking both
+// again gives them anew.
+func TestSignerSetsConsentsOnTheManagePage(t *testing.T) {
+	h := webtest.New(t)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	admin := h.LoginAs("admin@example.org", store.RoleAdmin)
+	addPartner(t, admin, letter.ID, "Electronic Frontier Foundation", "eff")
+	f := individualForm("Ada Lovelace", "ada@example.org")
+	f.Set("ref", "eff")
+	f.Set("keep_informed", "on")
+	f.Set("partner_contact", "on")
+	signAndConfirm(t, h, f)
+	signAndConfirm(t, h, individualForm("Bea Direct", "bea@example.org"))
+	h.DrainOutbox()
+	links := map[string]string{}
+	for _, m := range h.SMTP.Messages() {
+		if strings.Contains(m.Text, "/manage/") {
+			links[m.To[0]] = manageLink(t, h, m)
+		}
+	}
+
+	boxes := func(link string) map[string]bool {
+		out := map[string]bool{}
+		h.Get(link).Doc().Find(`form[action$="/consents"] input[type=checkbox]`).Each(func(_ int, s *goquery.Selection) {
+			_, on := s.Attr("checked")
+			out[s.AttrOr("name", "")] = on
+		})
+		return out
+	}
+	ada := links["ada@example.org"]
+	if got := boxes(ada); !maps.Equal(got, map[string]bool{"keep_informed": true, "partner_contact": true}) {
+		t.Errorf("Ada's choices on her manage page: %v", got)
+	}
+	if got := boxes(links["bea@example.org"]); !maps.Equal(got, map[string]bool{"keep_informed": false}) {
+		t.Errorf("Bea's choices on her manage page: %v", got)
+	}
+
+	if res := h.PostForm(ada+"/consents", url.Values{}); res.Status != http.StatusSeeOther {
+		t.Fatalf("saving choices: %d", res.Status)
+	}
+	sig := signatureByName(t, h, "Ada Lovelace")
+	if sig.UnsubscribedAt == nil || sig.PartnerContactID != nil || sig.PartnerContactVersion != "" {
+		t.Errorf("after unticking both: unsubscribed %v, partner %v %q", sig.UnsubscribedAt, sig.PartnerContactID, sig.PartnerContactVersion)
+	}
+	if got := boxes(ada); !maps.Equal(got, map[string]bool{"keep_informed": false, "partner_contact": false}) {
+		t.Errorf("Ada's choices after unticking: %v", got)
+	}
+	console := "/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10)
+	contacts, _ := admin.Get(console).Doc().Find(`table.partners form[action$="/contacts"]`).Attr("action")
+	if rows := csvRows(t, admin.Post(contacts, nil)); len(rows) != 1 {
+		t.Errorf("the partner's contacts after Ada withdrew her consent: %q", rows)
+	}
+	if events := auditEvents(t, h, "consents"); len(events) != 1 || events[0].Subject != "keep informed: no, partner contact: no" {
+		t.Errorf("the audit of the choices: %+v", events)
+	}
+
+	h.PostForm(ada+"/consents", url.Values{"keep_informed": {"on"}, "partner_contact": {"on"}})
+	sig = signatureByName(t, h, "Ada Lovelace")
+	if !sig.KeepInformed || sig.UnsubscribedAt != nil || sig.PartnerContactID == nil || sig.PartnerContactAt == nil {
+		t.Errorf("after ticking both again: %v %v %v", sig.KeepInformed, sig.UnsubscribedAt, sig.PartnerContactID)
+	}
+	if res := h.PostForm("/manage/nosuchtoken/consents", url.Values{}); res.Status != http.StatusNotFound {
+		t.Errorf("choices through an unknown link: %d, want 404", res.Status)
+	}
+}

@@ -51,6 +51,7 @@ func (a *App) routes(static fs.FS) {
 	manage.GET("/:token", a.showManage)
 	manage.POST("/:token", a.updateManage)
 	manage.POST("/:token/withdraw", a.createWithdrawal)
+	manage.POST("/:token/consents", a.updateConsents)
 	manage.GET("/:token/proofs/:delivery", a.downloadProof)
 
 	unsubscribe := e.Group("/unsubscribe", noReferrer)
