@@ -113,16 +113,15 @@ func hasHeading(page, fragment string) bool {
 // anchor is a heading's anchor: lower case, spaces as hyphens, punctuation
 // other than hyphens and underscores left out.
 func anchor(title string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(title) {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case r == ' ':
-			b.WriteRune('-')
+			return '-'
 		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(r)
+			return r
 		}
-	}
-	return b.String()
+		return -1
+	}, strings.ToLower(title))
 }
 
 // TestBenchmarksIsOnePage keeps docs/benchmarks.md a page of the latest
