@@ -164,7 +164,7 @@ func (s *Service) findByToken(tx *gorm.DB, token string) (*store.Signature, erro
 func (s *Service) linkFor(sig *store.Signature) (Link, error) {
 	letter, ok := s.d.Letters.ByID(sig.LetterID)
 	if !ok {
-		return Link{}, ErrTokenNotFound // the letter was removed from config.yaml
+		return Link{}, ErrTokenNotFound // the registry has no such letter
 	}
 	return Link{SignatureID: sig.ID, Letter: letter, Kind: sig.Kind, Status: sig.Status, PublicFields: sig.Public(),
 		Ref: sig.Ref, Consents: store.ConsentsOf(sig)}, nil

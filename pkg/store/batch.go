@@ -31,9 +31,9 @@ const maxBatch = 256
 // not wait for that: the connection runs at synchronous=NORMAL, which writes
 // each commit to the WAL without an fsync, and a second goroutine
 // (syncCommits) fsyncs the WAL for the commits made so far while the writer
-// runs the next batch, then answers their callers. At a launch's pace the
-// fsync inside each commit had been about a third of the writer's CPU, and
-// waiting for it held the next batch back.
+// runs the next batch, then answers their callers. At a launch's pace an
+// fsync inside each commit costs about a third of the writer's CPU, and
+// waiting for it would hold the next batch back.
 type batcher struct {
 	db  *gorm.DB
 	log *slog.Logger

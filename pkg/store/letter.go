@@ -43,8 +43,8 @@ type Letter struct {
 	UpdatedAt   time.Time
 	// State is the last state a move wrote; the dates above move the letter
 	// on when they pass (see letters.Letter.StateAt), and the schedule
-	// writes those moves down. The fields from here on were added to the
-	// table later, so they come last, as the migration adds them.
+	// writes those moves down. The fields from here on come last, in the
+	// order the migration steps add them to an existing table.
 	State      LetterState `gorm:"size:20;not null;default:'public'"`
 	ArchivedAt *time.Time
 	Goals      string `gorm:"size:200;not null;default:''"` // comma-separated numbers of signatures, smallest first
