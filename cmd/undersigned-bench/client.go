@@ -31,17 +31,30 @@ func (c *client) get(u string) bool {
 	}) == fasthttp.StatusOK
 }
 
-// sign posts the sign form for an individual with the address email and
-// reports whether it was accepted (a redirect to "check your inbox").
-func (c *client) sign(base, email string) bool {
+// sign posts the sign form for an individual with the address email, and
+// the fields of extra, and reports whether it was accepted (a redirect to
+// "check your inbox").
+func (c *client) sign(base, email string, extra url.Values) bool {
 	form := url.Values{"kind": {"individual"}, "name": {"Load " + strings.TrimSuffix(email, "@example.org")}, "country": {"DE"},
 		"email": {email}, "show_name": {"yes"}, "consent": {"yes"}}
+	for k, v := range extra {
+		form[k] = v
+	}
 	return c.status(func(req *fasthttp.Request) {
 		req.SetRequestURI(base + "/letters/" + slug + "/sign")
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.Header.SetContentType("application/x-www-form-urlencoded")
 		req.SetBodyString(form.Encode())
 	}) == fasthttp.StatusSeeOther
+}
+
+// post posts an empty form to u and returns the answer's status.
+func (c *client) post(u string) int {
+	return c.status(func(req *fasthttp.Request) {
+		req.SetRequestURI(u)
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("application/x-www-form-urlencoded")
+	})
 }
 
 // status sends the request build makes, on pooled request and response

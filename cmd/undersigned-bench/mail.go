@@ -131,7 +131,7 @@ func mailBurst(ctx context.Context, a *app.App, mails *sink, client *client, bas
 	for range clients {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				client.sign(base, addrs[i])
+				client.sign(base, addrs[i], nil)
 			}
 		})
 	}
@@ -164,7 +164,7 @@ func mailPaced(ctx context.Context, a *app.App, mails *sink, client *client, bas
 	pace(rate, d, func() {
 		addr := fmt.Sprintf("paced%d@example.org", i.Add(1))
 		t := time.Now()
-		if client.sign(base, addr) {
+		if client.sign(base, addr, nil) {
 			mu.Lock()
 			signedAt[addr] = t
 			mu.Unlock()
@@ -214,15 +214,23 @@ func rising(rate int, d time.Duration) func(elapsed time.Duration) int {
 // schedule runs do in its own goroutine each time the number of calls due
 // by then, due(elapsed), grows, for d, and waits for the calls to end.
 func schedule(d time.Duration, due func(elapsed time.Duration) int, do func()) {
+	scheduleUntil(context.Background(), d, due, do)
+}
+
+// scheduleUntil is schedule that also stops when ctx ends.
+func scheduleUntil(ctx context.Context, d time.Duration, due func(elapsed time.Duration) int, do func()) {
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	start, started := time.Now(), 0
-	for elapsed := time.Duration(0); elapsed < d; elapsed = time.Since(start) {
+	for elapsed := time.Duration(0); elapsed < d && ctx.Err() == nil; elapsed = time.Since(start) {
 		for n := due(elapsed); started < n; started++ {
 			wg.Go(do)
 		}
-		<-tick.C
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
 	}
 	wg.Wait()
 }

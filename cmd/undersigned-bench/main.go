@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -47,8 +48,10 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients per phase")
 	flag.IntVar(&o.streams, "streams", 1000, "event-stream clients to hold open")
 	flag.IntVar(&o.signRate, "sign-rate", 5000, "signatures a second to start, whatever the answers' pace, in the open-loop sign phase (0 skips it)")
+	flag.IntVar(&o.confirmRate, "confirm-rate", 500, "confirmations a second beside signing in the campaign phase")
 	flag.DurationVar(&o.signRamp, "sign-ramp", 2*time.Second, "how long the open-loop sign phase takes to rise to -sign-rate before it is measured (reported on a line of its own)")
-	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated")
+	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated; campaign (not by default) signs again "+
+		"while signers confirm, webhooks are delivered and an update is sent")
 	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
 	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
@@ -83,7 +86,7 @@ const slug = "protect-strong-encryption"
 // options are the command's flags.
 type options struct {
 	seed, clients, streams int
-	signRate               int
+	signRate, confirmRate  int
 	signRamp               time.Duration
 	duration               time.Duration
 	phases                 []string
@@ -99,7 +102,10 @@ type bench struct {
 	base   string
 	client *client
 	mails  *sink
-	signs  atomic.Int64 // numbers the load's sign posts, so each address is new
+	// campaign receives the webhook events of the campaign phase; nil
+	// when it does not run.
+	campaign *campaign
+	signs    atomic.Int64 // numbers the load's sign posts, so each address is new
 }
 
 func run(o options) error {
@@ -114,16 +120,28 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	a, base, err := startServer(ctx, dir, mails.addr)
-	if err != nil {
+	b := &bench{options: o, ctx: ctx, mails: mails, client: newClient()}
+	var env []string
+	if b.runs("campaign") {
+		if b.campaign, err = startReceiver(dir); err != nil {
+			return err
+		}
+		defer b.campaign.receiver.Close()
+		env = b.campaign.env()
+	}
+	if b.app, b.base, err = startServer(ctx, dir, mails.addr, env...); err != nil {
 		return err
 	}
-	b := &bench{options: o, ctx: ctx, app: a, base: base, mails: mails,
-		client: newClient()}
+	a := b.app
+	if b.campaign != nil {
+		if err := b.campaign.addWebhook(ctx, a); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, SQLite\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version()[2:])
 
 	start := time.Now()
-	if err := seedLetter(ctx, a, o.seed); err != nil {
+	if err := seedLetter(ctx, a, o.seed, b.campaign != nil); err != nil {
 		return err
 	}
 	fmt.Printf("seeded %d published signatures in %s (%.0f/s)\n", o.seed, time.Since(start).Round(time.Millisecond), float64(o.seed)/time.Since(start).Seconds())
@@ -137,13 +155,13 @@ func run(o options) error {
 			return err
 		}
 	}
-	if b.runs("sign") || b.runs("page") || b.runs("json") {
+	if b.runs("sign") || b.runs("campaign") || b.runs("page") || b.runs("json") {
 		if err := b.requests(); err != nil {
 			return err
 		}
 	}
 	if b.runs("streams") {
-		if err := streamLatency(ctx, a, base, o.streams); err != nil {
+		if err := streamLatency(ctx, a, b.base, o.streams); err != nil {
 			return err
 		}
 	}
@@ -151,7 +169,7 @@ func run(o options) error {
 		return err
 	}
 	if o.hold {
-		fmt.Printf("\nthe server goes on at %s until interrupted\n", base)
+		fmt.Printf("\nthe server goes on at %s until interrupted\n", b.base)
 		interrupted, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		<-interrupted.Done()
@@ -207,6 +225,13 @@ func (b *bench) requests() error {
 		if err := b.drainOutbox(); err != nil {
 			return err
 		}
+	}
+	if b.runs("campaign") {
+		campaign, err := b.campaignPhases()
+		if err != nil {
+			return err
+		}
+		results = append(results, campaign...)
 	}
 	if b.runs("page") {
 		var background atomic.Int64
@@ -267,7 +292,14 @@ func (b *bench) reportMemory(after string) error {
 
 // sign posts the sign form with a new address.
 func (b *bench) sign() bool {
-	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)))
+	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)), nil)
+}
+
+// signInformed posts the sign form with a new address, come through a
+// newsletter's link, asking to be kept informed.
+func (b *bench) signInformed() bool {
+	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)),
+		url.Values{"keep_informed": {"yes"}, "ref": {"newsletter"}, "utm_source": {"newsletter"}})
 }
 
 // drainOutbox waits for the outbox to send what the last phase queued and
@@ -286,12 +318,14 @@ func (b *bench) drainOutbox() error {
 	return nil
 }
 
-func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr) (*app.App, string, error) {
-	cfg, err := config.Load("config.yaml", []string{"UNDERSIGNED_DATA_DIR=" + dir, "UNDERSIGNED_LOG_LEVEL=error",
+// startServer builds and serves the app on a fresh data folder, dir, its
+// mail sent to smtpAddr, configured further by env.
+func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr, env ...string) (*app.App, string, error) {
+	cfg, err := config.Load("config.yaml", append([]string{"UNDERSIGNED_DATA_DIR=" + dir, "UNDERSIGNED_LOG_LEVEL=error",
 		"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s",
 		"UNDERSIGNED_ABUSE_DOMAIN_ALLOWLIST=example.org",
 		"UNDERSIGNED_MAIL_TRANSPORT=smtp", "UNDERSIGNED_MAIL_SMTP_HOST=127.0.0.1",
-		fmt.Sprintf("UNDERSIGNED_MAIL_SMTP_PORT=%d", smtpAddr.Port), "UNDERSIGNED_MAIL_SMTP_TLS=none"})
+		fmt.Sprintf("UNDERSIGNED_MAIL_SMTP_PORT=%d", smtpAddr.Port), "UNDERSIGNED_MAIL_SMTP_TLS=none"}, env...))
 	if err != nil {
 		return nil, "", err
 	}
@@ -311,7 +345,9 @@ func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr) (*app.A
 	return a, cfg.BaseURL, nil
 }
 
-func seedLetter(ctx context.Context, a *app.App, n int) error {
+// seedLetter seeds the letter with n published signatures; with informed,
+// the first campaignInformed of them asked to be kept informed.
+func seedLetter(ctx context.Context, a *app.App, n int, informed bool) error {
 	letter, _ := a.Letters.BySlug(slug)
 	countries := []string{"DE", "GB", "FR", "US", "BR", "IN", "KE", "JP", "AU", "CA", "ES", "IT", "NL", "SE", "NG", "ZA", "MX", "AR", "PL", "KR"}
 	sealed, err := a.Vault.Seal(vault.PurposeEmail, "seed@example.org")
@@ -326,6 +362,9 @@ func seedLetter(ctx context.Context, a *app.App, n int) error {
 		sig.EmailHash = a.Vault.Hash(vault.PurposeEmail, fmt.Sprintf("seed%d@example.org", i))
 		sig.TokenHash = signing.HashToken(fmt.Sprintf("seed-token-%d", i))
 		sig.ManageHash = signing.HashToken(fmt.Sprintf("seed-manage-%d", i))
+		if informed && i < campaignInformed {
+			sig.KeepInformed, sig.KeepInformedVersion, sig.KeepInformedAt = true, "seed", sig.ConfirmedAt
+		}
 	})
 }
 

@@ -314,6 +314,19 @@ func DeleteUnconfirmedExpiredBefore(tx *gorm.DB, cutoff time.Time) (int64, error
 	return res.RowsAffected, nil
 }
 
+// UnconfirmedAfter lists, by id, up to limit unconfirmed signatures of a
+// letter after id, with what their confirmation links are made from: a
+// load test's confirmations.
+func UnconfirmedAfter(tx *gorm.DB, letterID uint, after uint64, limit int) ([]Signature, error) {
+	var sigs []Signature
+	err := tx.Select("id", "token_sealed").Where("letter_id = ? AND status = ? AND id > ?", letterID, StatusUnconfirmed, after).
+		Order("id").Limit(limit).Find(&sigs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unconfirmed signatures of letter %d after %d: %w", letterID, after, err)
+	}
+	return sigs, nil
+}
+
 // ForgetNetworksSeenBefore erases the network hash of signatures that came
 // before t.
 func ForgetNetworksSeenBefore(tx *gorm.DB, t time.Time) error {

@@ -66,20 +66,28 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
+		outcomes := make([]store.WebhookOutcome, 0, len(rows))
 		for _, r := range rows {
 			if ctx.Err() != nil { // shutting down: the rest are due again when their lease ends
-				return sent, nil
+				break
 			}
 			out := s.deliver(ctx, hooks[r.WebhookID], r)
 			if out.Status == store.JobSent {
 				sent++
 			}
-			err := s.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
-				return store.RecordWebhookOutcome(tx, out, s.d.Now())
-			})
-			if err != nil {
-				return sent, err
+			outcomes = append(outcomes, out)
+		}
+		// One write for the batch's outcomes: the writer is signing's too.
+		err = s.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+			for _, out := range outcomes {
+				if err := store.RecordWebhookOutcome(tx, out, s.d.Now()); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil || ctx.Err() != nil {
+			return sent, err
 		}
 	}
 	return sent, nil
