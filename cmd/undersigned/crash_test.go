@@ -36,10 +36,7 @@ func TestSignaturesSurviveKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test starts the server 21 times")
 	}
-	bin := filepath.Join(t.TempDir(), "undersigned")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	smtp := mailtest.Start(t, mailtest.Options{})
 	dataDir := t.TempDir()
 	addr := freeAddr(t)

@@ -37,6 +37,7 @@ Commands:
   verify PACK [--key KEY] [--proof PROOF]     check a delivery pack, and an inclusion proof; needs no
                                               configuration; KEY is a base64 public key or a saved
                                               /.well-known/undersigned-keys.json
+  version                                     print the version, commit and Go version (also --version)
 
 Every configuration key can also be set by environment, e.g. UNDERSIGNED_SERVER_ADDR.
 `
@@ -65,7 +66,12 @@ func run(ctx context.Context, args, environ []string, con console) error {
 	flags.SetOutput(stderr)
 	flags.Usage = func() { fmt.Fprint(stderr, usage); flags.PrintDefaults() }
 	configPath := flags.String("config", "config.yaml", "the configuration file")
+	printVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *printVersion || flags.Arg(0) == "version" { // needs no configuration
+		_, err := fmt.Fprintln(con.out, currentVersion())
 		return err
 	}
 	if flags.Arg(0) == "verify" { // anyone may verify a pack, without an instance
@@ -82,6 +88,7 @@ func run(ctx context.Context, args, environ []string, con console) error {
 	}
 	switch command {
 	case "serve":
+		log.Info("starting", "build", currentVersion())
 		app.TuneCollector(cfg.Runtime, environ, log)
 		return serve(ctx, cfg, log)
 	case "migrate":
