@@ -4,10 +4,13 @@
 // percentiles for each phase: mail delivered to a local SMTP server, sign
 // posts, the letter page (while signing runs at 500 a second), the JSON
 // totals, beside a bare echo handler's figures as the ceiling, and event
-// streams held by a child process.
+// streams held by a child process. The campaign phase, asked for by name,
+// signs again while signers confirm, webhook events are delivered and an
+// update is sent.
 //
 //	go run ./cmd/undersigned-bench -seed 1000000 -duration 60s -streams 10000
 //	go run ./cmd/undersigned-bench -phases sign,json -duration 10s
+//	go run ./cmd/undersigned-bench -phases sign,campaign -seed 50000 -duration 15s
 package main
 
 import (

@@ -68,3 +68,35 @@ func TestLoadCommandRunsEveryPhase(t *testing.T) {
 		t.Logf("output:\n%s", out)
 	}
 }
+
+// TestLoadCommandCampaignPhase runs the campaign phase, small: signing is
+// measured paced and as fast as answered while signers confirm, the local
+// receiver takes webhook events and the update goes out.
+func TestLoadCommandCampaignPhase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the load command")
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-phases", "campaign", "-seed", "300", "-duration", "1s",
+		"-clients", "4", "-sign-rate", "100", "-confirm-rate", "50")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("load command: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, phase := range []string{"sign POST, 100/s, campaign running", "sign POST, fast, campaign running"} {
+		if m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text); m == nil || m[1] == "0" {
+			t.Errorf("no figure for %s", phase)
+		}
+	}
+	m := regexp.MustCompile(`beside signing, in \d+s: (\d+) confirmations, \d+/s; (\d+) webhook requests taken`).FindStringSubmatch(text)
+	if m == nil || m[1] == "0" || m[2] == "0" {
+		t.Errorf("the work beside signing: %q, want confirmations and webhook requests", m)
+	}
+	if strings.Contains(text, "requests failed") {
+		t.Errorf("some requests failed")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
