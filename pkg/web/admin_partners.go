@@ -41,9 +41,11 @@ type partnerRow struct {
 
 // sourceRow is one line of the console's table of signatures per source.
 type sourceRow struct {
-	Label     string
-	Confirmed int64
-	Published int64
+	Label string
+	// HistoryURL is the console's page of the source's numbers over time.
+	HistoryURL string
+	Confirmed  int64
+	Published  int64
 }
 
 // newPartnerLink is a partner's private link, shown once, as it is made.
@@ -155,7 +157,8 @@ func (a *App) partnerSection(c echo.Context, l *i18n.Localizer, letter *letters.
 			ContactsURL: fmt.Sprintf("%s/partners/%d/contacts", consoleLetterURL(letter.ID), p.ID)})
 	}
 	for _, n := range counts {
-		s.Sources = append(s.Sources, sourceRow{Label: sourceName(l, n.Source), Confirmed: n.Confirmed, Published: n.Published})
+		s.Sources = append(s.Sources, sourceRow{Label: sourceName(l, n.Source), Confirmed: n.Confirmed, Published: n.Published,
+			HistoryURL: consoleHistoryURL(letter.ID) + "?" + url.Values{"source": {n.Code}}.Encode()})
 	}
 	return s, nil
 }

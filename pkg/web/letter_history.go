@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -26,7 +27,11 @@ type letterHistoryView struct {
 	Interval  history.Interval
 	Intervals []intervalLink
 	CSVURL    string
-	Points    []history.Point
+	// Source names the source the page is narrowed to ("" for every
+	// source); AllSourcesURL is the page for every source.
+	Source        string
+	AllSourcesURL string
+	Points        []history.Point
 	// Cumulative and Changes are the two charts, drawn by the partial
 	// "history_chart".
 	Cumulative chartView
@@ -58,14 +63,23 @@ func (a *App) showLetterHistory(c echo.Context) error {
 		return err
 	}
 	l := a.localizer(c)
-	url := fmt.Sprintf("/admin/letters/%d/history", letter.ID)
+	url := consoleHistoryURL(letter.ID)
+	source := sourceQuery(c)
 	view := &letterHistoryView{Page: a.page(c, l.T("admin.history.title", "Letter", letter.In(l.Lang()).Title)),
-		Letter: letter, URL: url, Interval: iv, CSVURL: url + ".csv?interval=" + string(iv), Points: points,
-		Cumulative: historyChart(l, "cumulative", iv, points, history.Totals(points), false),
-		Changes:    historyChart(l, "changes", iv, points, history.Changes(points), true)}
+		Letter: letter, URL: url, Interval: iv, CSVURL: url + ".csv?interval=" + string(iv) + source.Encode(), Points: points,
+		AllSourcesURL: url + "?interval=" + string(iv),
+		Cumulative:    historyChart(l, "cumulative", iv, points, history.Totals(points), false),
+		Changes:       historyChart(l, "changes", iv, points, history.Changes(points), true)}
+	if source.set {
+		src, err := a.d.Partners.Directory(c.Request().Context()).Of(letter.ID, source.code)
+		if err != nil {
+			return err
+		}
+		view.Source = sourceName(l, src)
+	}
 	for _, other := range []history.Interval{history.Hour, history.Day} {
 		view.Intervals = append(view.Intervals, intervalLink{Label: l.T("admin.history.per_" + string(other)),
-			URL: url + "?interval=" + string(other), Current: other == iv})
+			URL: url + "?interval=" + string(other) + source.Encode(), Current: other == iv})
 	}
 	return a.render(c, http.StatusOK, "admin_letter_history", view)
 }
@@ -119,25 +133,63 @@ func writeHistoryCSV(w http.ResponseWriter, points []history.Point) error {
 	return out.Error()
 }
 
+// consoleHistoryURL is the console page of a letter's numbers over time.
+func consoleHistoryURL(letterID uint) string {
+	return fmt.Sprintf("/admin/letters/%d/history", letterID)
+}
+
+// historySource is the source a console history page is narrowed to.
+type historySource struct {
+	code string
+	set  bool // false: every source
+}
+
+// sourceQuery is the source the query string asks for: ?source=CODE, and
+// ?source= for the signatures that came with no code.
+func sourceQuery(c echo.Context) historySource {
+	return historySource{code: c.QueryParam("source"), set: c.QueryParams().Has("source")}
+}
+
+// Encode is the source as the end of a query string, "&source=…", or ""
+// for every source.
+func (s historySource) Encode() string {
+	if !s.set {
+		return ""
+	}
+	return "&" + url.Values{"source": {s.code}}.Encode()
+}
+
 // consoleHistory reads the letter in the path and its series in the
-// interval the query asks for.
+// interval the query asks for, of the signatures from the source it asks
+// for (every source when it names none).
 func (a *App) consoleHistory(c echo.Context) (*letters.Letter, history.Interval, []history.Point, error) {
 	letter, err := a.consoleLetter(c)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	iv, points, err := a.letterSeries(c, letter)
+	db := a.d.Store.Read(c.Request().Context())
+	read := func() ([]store.HistoryPoint, error) { return store.LetterHistory(db, letter.ID) }
+	if source := sourceQuery(c); source.set {
+		read = func() ([]store.HistoryPoint, error) { return store.SourceHistory(db, letter.ID, source.code) }
+	}
+	iv, points, err := a.series(c, read)
 	return letter, iv, points, err
 }
 
 // letterSeries reads a letter's series in the interval of the query
 // string; a bad interval is a 400 with the code invalid_interval.
 func (a *App) letterSeries(c echo.Context, letter *letters.Letter) (history.Interval, []history.Point, error) {
+	db := a.d.Store.Read(c.Request().Context())
+	return a.series(c, func() ([]store.HistoryPoint, error) { return store.LetterHistory(db, letter.ID) })
+}
+
+// series sums the hours read reads into the interval of the query string.
+func (a *App) series(c echo.Context, read func() ([]store.HistoryPoint, error)) (history.Interval, []history.Point, error) {
 	iv, err := history.ParseInterval(c.QueryParam("interval"))
 	if errors.Is(err, history.ErrBadInterval) {
 		return "", nil, errorWithCode(http.StatusBadRequest, "invalid_interval")
 	}
-	hours, err := store.LetterHistory(a.d.Store.Read(c.Request().Context()), letter.ID)
+	hours, err := read()
 	if err != nil {
 		return "", nil, err
 	}

@@ -128,6 +128,22 @@ func TestPartnerSourceFollowsTheSignature(t *testing.T) {
 		t.Errorf("the console's sources: %q", sources)
 	}
 
+	// Each source's row leads to its numbers over time, page and CSV.
+	sourceLink, _ := mod.Get("/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10)).Doc().Find("table.sources a").First().Attr("href")
+	hist := mod.Get(sourceLink).Doc()
+	if !strings.Contains(hist.Find(".history-source").Text(), "Electronic Frontier Foundation") || hist.Find("table.history tbody tr td").Last().Text() != "1" {
+		t.Errorf("the history of the partner's source (%s): %q, total %q", sourceLink, hist.Find(".history-source").Text(),
+			hist.Find("table.history tbody tr td").Last().Text())
+	}
+	csvLink, _ := hist.Find(`a[href*=".csv"]`).Attr("href")
+	if rows := csvRows(t, mod.Get(csvLink)); len(rows) != 2 || rows[1][3] != "1" {
+		t.Errorf("the CSV of the partner's source (%s): %q", csvLink, rows)
+	}
+	all := mod.Get("/admin/letters/" + strconv.FormatUint(uint64(letter.ID), 10) + "/history").Doc()
+	if all.Find(".history-source").Length() != 0 || all.Find("table.history tbody tr td").Last().Text() != "2" {
+		t.Errorf("the letter's history: total %q", all.Find("table.history tbody tr td").Last().Text())
+	}
+
 	res := h.Get(partnerPage)
 	confirmed := res.Doc().Find(`[data-referrals="confirmed"]`).Text()
 	total := res.Doc().Find(`[data-total="letter"]`).Text()
