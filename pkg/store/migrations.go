@@ -37,6 +37,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120510_partners_and_sources", Migrate: partnersAndSources},
 		{ID: "2026120511_webhooks", Migrate: webhookTables},
 		{ID: "2026120512_letter_updates", Migrate: letterUpdates},
+		{ID: "2026120513_rate_counts", Migrate: rateCounts},
 	}
 }
 
@@ -458,7 +459,10 @@ func dropIndexIfPresent(m gorm.Migrator, table, index string) error {
 }
 
 func initSchema(tx *gorm.DB) error {
-	return tx.AutoMigrate(models()...)
+	if err := tx.AutoMigrate(models()...); err != nil {
+		return err
+	}
+	return rateCounts(tx)
 }
 
 // Migrate brings the schema up to date, in one transaction where the database allows.
