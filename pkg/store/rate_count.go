@@ -96,22 +96,18 @@ func (s *Store) PruneRateCounts(ctx context.Context, now time.Time) (int64, erro
 }
 
 // rateCounts adds the table of rate counts on PostgreSQL, unlogged; SQLite,
-// which one server alone uses, counts in memory and has no such table.
+// which one server alone uses, counts in memory and has no such table. The
+// table as it is at this step, written out: a step must not follow later
+// changes to the model.
 func rateCounts(tx *gorm.DB) error {
 	if tx.Dialector.Name() != "postgres" {
 		return nil
 	}
-	// The table as it is at this step: a step must not follow later changes
-	// to the model.
-	type rateCount struct {
-		Key         string        `gorm:"size:64;primaryKey"`
-		Period      time.Duration `gorm:"primaryKey;autoIncrement:false"`
-		WindowStart time.Time     `gorm:"primaryKey"`
-		ExpiresAt   time.Time     `gorm:"not null"`
-		Count       int64         `gorm:"not null"`
-	}
-	if err := tx.Table("rate_counts").AutoMigrate(&rateCount{}); err != nil {
-		return err
-	}
-	return tx.Exec("ALTER TABLE rate_counts SET UNLOGGED").Error
+	return tx.Exec(`CREATE UNLOGGED TABLE IF NOT EXISTS rate_counts (
+		key varchar(64) NOT NULL,
+		period bigint NOT NULL,
+		window_start timestamptz NOT NULL,
+		expires_at timestamptz NOT NULL,
+		count bigint NOT NULL,
+		PRIMARY KEY (key, period, window_start))`).Error
 }

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"testing"
@@ -22,6 +21,10 @@ func openPostgres(t testing.TB) *store.Store {
 	return openMigrated(t, store.Options{Driver: "postgres", DSN: dsn})
 }
 
+// rateNow is the time the rate counters' tests count at, half a minute
+// into a minute.
+func rateNow() time.Time { return time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC) }
+
 // rateWindows are a minute's and an hour's window of key at now.
 func rateWindows(key string, now time.Time) []store.RateWindow {
 	return []store.RateWindow{
@@ -34,9 +37,7 @@ func rateWindows(key string, now time.Time) []store.RateWindow {
 // many goroutines, as servers sharing the database do: each window's
 // counts are 1 to n, none given twice, none lost.
 func TestConcurrentRateEventsEachGetTheirOwnCount(t *testing.T) {
-	st := openPostgres(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
+	st, ctx, now := openPostgres(t), t.Context(), rateNow()
 	const n = 50
 	var mu sync.Mutex
 	var minutes, hours []int64
@@ -71,9 +72,7 @@ func TestConcurrentRateEventsEachGetTheirOwnCount(t *testing.T) {
 // TestRateEventsAreTakenBackAndEndedWindowsPruned: an event taken back no
 // longer counts, and pruning deletes the windows that have ended, only them.
 func TestRateEventsAreTakenBackAndEndedWindowsPruned(t *testing.T) {
-	st := openPostgres(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
+	st, ctx, now := openPostgres(t), t.Context(), rateNow()
 	for range 3 {
 		if _, err := st.CountRateEvent(ctx, rateWindows("k", now)); err != nil {
 			t.Fatal(err)
@@ -98,9 +97,7 @@ func TestRateEventsAreTakenBackAndEndedWindowsPruned(t *testing.T) {
 // PostgreSQL: one event in a minute's and an hour's window, spread over
 // many keys as clients are.
 func BenchmarkCountRateEvent(b *testing.B) {
-	st := openPostgres(b)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
+	st, ctx, now := openPostgres(b), b.Context(), rateNow()
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = string(rune('a'+i%26)) + time.Duration(i).String()
@@ -113,14 +110,28 @@ func BenchmarkCountRateEvent(b *testing.B) {
 }
 
 // TestRateCountsAreUnlogged: counting writes no WAL, and a crash forgets
-// the counts.
+// the counts; on a fresh database and on one that the step migrates.
 func TestRateCountsAreUnlogged(t *testing.T) {
 	st := openPostgres(t)
-	var persistence string
-	if err := st.Read(t.Context()).Raw("SELECT relpersistence FROM pg_class WHERE relname = 'rate_counts'").Scan(&persistence).Error; err != nil {
+	db := st.Read(t.Context())
+	unlogged := func(when string) {
+		t.Helper()
+		var persistence string
+		if err := db.Raw("SELECT relpersistence FROM pg_class WHERE relname = 'rate_counts'").Scan(&persistence).Error; err != nil {
+			t.Fatal(err)
+		}
+		if persistence != "u" {
+			t.Errorf("%s: rate_counts has persistence %q, want u (unlogged)", when, persistence)
+		}
+	}
+	unlogged("fresh")
+	for _, undo := range []string{"DROP TABLE rate_counts", "DELETE FROM migrations WHERE id = '2026120513_rate_counts'"} {
+		if err := db.Exec(undo).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if persistence != "u" {
-		t.Errorf("rate_counts has persistence %q, want u (unlogged)", persistence)
-	}
+	unlogged("migrated")
 }
