@@ -55,21 +55,21 @@ func TestDomainLimitCountsTheRegistrableDomain(t *testing.T) {
 	c := &clock{t: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
 	cfg := config.Default().Abuse
 	cfg.DomainLimits = config.RateLimit{Burst: 2, BurstPeriod: time.Minute, Sustained: 10, SustainedPeriod: 5 * time.Minute}
-	g := NewGuard(cfg, nil, c.now)
+	g := NewGuard(cfg, nil, c.now, InMemory(c.now))
 	for i, email := range []string{"a@spam-co.example", "b@mx.spam-co.example"} {
-		if err := g.Allow(ActionSign, "", email); err != nil {
+		if err := g.Allow(t.Context(), ActionSign, "", email); err != nil {
 			t.Fatalf("signature %d (%s): %v", i+1, email, err)
 		}
 	}
-	if err := g.Allow(ActionSign, "", "c@other.spam-co.example"); !errors.Is(err, ErrRateLimited) {
+	if err := g.Allow(t.Context(), ActionSign, "", "c@other.spam-co.example"); !errors.Is(err, ErrRateLimited) {
 		t.Errorf("a third from spam-co.example's subdomains: %v, want ErrRateLimited", err)
 	}
-	if err := g.Allow(ActionSign, "", "d@elsewhere.example"); err != nil {
+	if err := g.Allow(t.Context(), ActionSign, "", "d@elsewhere.example"); err != nil {
 		t.Errorf("another domain: %v", err)
 	}
 	// The allow-list holds gmail.com: its subdomains are exempt with it.
 	for range 5 {
-		if err := g.Allow(ActionSign, "", "e@sub.gmail.com"); err != nil {
+		if err := g.Allow(t.Context(), ActionSign, "", "e@sub.gmail.com"); err != nil {
 			t.Fatalf("sub.gmail.com, under the allow-listed gmail.com: %v", err)
 		}
 	}

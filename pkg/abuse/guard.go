@@ -1,6 +1,7 @@
 package abuse
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"strconv"
@@ -30,19 +31,21 @@ type Guard struct {
 	cfg            config.Abuse
 	vault          *vault.Vault
 	now            func() time.Time
-	byNetwork      map[Action]*Limiter
-	byDomain       map[Action]*Limiter
+	byNetwork      map[Action]Counter
+	byDomain       map[Action]Counter
 	allowedIPs     []netip.Prefix
 	allowedDomains domainSet
 }
 
-// NewGuard builds the limiters from cfg (which Validate has checked).
-func NewGuard(cfg config.Abuse, v *vault.Vault, now func() time.Time) *Guard {
-	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]*Limiter{}, byDomain: map[Action]*Limiter{},
+// NewGuard builds the limits from cfg (which Validate has checked), each
+// counted by a counter that counters makes: InMemory on a server alone,
+// SharedCounts.Counter when servers share a database.
+func NewGuard(cfg config.Abuse, v *vault.Vault, now func() time.Time, counters Counters) *Guard {
+	g := &Guard{cfg: cfg, vault: v, now: now, byNetwork: map[Action]Counter{}, byDomain: map[Action]Counter{},
 		allowedIPs: parsePrefixes(cfg.IPAllowlist), allowedDomains: newDomainSet(cfg.DomainAllowlist)}
 	for _, a := range []Action{ActionSign, ActionResend, ActionConfirm} {
-		g.byNetwork[a] = NewLimiter(now, windows(cfg.IPLimits)...)
-		g.byDomain[a] = NewLimiter(now, windows(cfg.DomainLimits)...)
+		g.byNetwork[a] = counters(string(a)+" network", windows(cfg.IPLimits))
+		g.byDomain[a] = counters(string(a)+" domain", windows(cfg.DomainLimits))
 	}
 	return g
 }
@@ -65,14 +68,14 @@ func windows(l config.RateLimit) []Window {
 // per-network limit and allow-listed domains, with their subdomains, the
 // per-domain one. An address counts against its registrable domain, so that
 // b@mx.spam-co.example and c@spam-co.example share spam-co.example's limit.
-func (g *Guard) Allow(a Action, clientIP, email string) error {
+func (g *Guard) Allow(ctx context.Context, a Action, clientIP, email string) error {
 	if addr, err := netip.ParseAddr(clientIP); err == nil && !inPrefixes(addr, g.allowedIPs) {
-		if !g.byNetwork[a].Allow(NetworkKey(addr)) {
+		if !g.byNetwork[a].Allow(ctx, NetworkKey(addr)) {
 			return ErrRateLimited
 		}
 	}
 	if domain := EmailDomain(email); domain != "" && !g.allowedDomains.covers(domain) {
-		if !g.byDomain[a].Allow(RegistrableDomain(domain)) {
+		if !g.byDomain[a].Allow(ctx, RegistrableDomain(domain)) {
 			return ErrRateLimited
 		}
 	}

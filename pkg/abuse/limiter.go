@@ -5,6 +5,7 @@
 package abuse
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -20,8 +21,9 @@ type Window struct {
 	Period time.Duration
 }
 
-// Limiter counts events per key in sliding windows. It lives in memory: a
-// restart forgets the counts, which errs on the side of letting people sign.
+// Limiter counts events per key in sliding windows; it is the Counter of a
+// server alone. It lives in memory: a restart forgets the counts, which
+// errs on the side of letting people sign.
 type Limiter struct {
 	windows []Window
 	now     func() time.Time
@@ -40,8 +42,9 @@ func NewLimiter(now func() time.Time, windows ...Window) *Limiter {
 const pruneEvery = 10000
 
 // Allow records an event for key and reports whether it is within every
-// window; an event refused is not recorded.
-func (l *Limiter) Allow(key string) bool {
+// window; an event refused is not recorded. It waits for nothing, so ctx
+// goes unused.
+func (l *Limiter) Allow(_ context.Context, key string) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

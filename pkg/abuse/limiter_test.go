@@ -24,11 +24,11 @@ func TestLimiterEnforcesBurstAndSustainedWindows(t *testing.T) {
 	}
 	for i, s := range steps {
 		c.t = c.t.Add(s.after)
-		if got := l.Allow("192.0.2.1"); got != s.want {
+		if got := l.Allow(t.Context(), "192.0.2.1"); got != s.want {
 			t.Errorf("step %d (+%s): Allow = %v, want %v", i, s.after, got, s.want)
 		}
 	}
-	if !l.Allow("192.0.2.2") {
+	if !l.Allow(t.Context(), "192.0.2.2") {
 		t.Error("another key was limited")
 	}
 }

@@ -65,7 +65,11 @@ type App struct {
 	Imports *imports.Service
 	Live    *live.Hub
 	Blocks  *abuse.Blocklist
-	Outbox  *mail.Worker
+	// RateCounts are the rate limits' counters in the database, which
+	// servers sharing PostgreSQL count together; nil on SQLite, whose one
+	// server counts in memory. Serve prunes them.
+	RateCounts *abuse.SharedCounts
+	Outbox     *mail.Worker
 	// Digests queues the staff's digests of signatures awaiting review;
 	// Serve runs it every minute.
 	Digests *digest.Service
@@ -171,7 +175,8 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	importer := imports.New(imports.Deps{
 		Store: st, Vault: v, Letters: reg, Signing: signer, ValidCountry: countries.Valid, Config: cfg.Imports, Now: opts.Now, Outbox: outbox, Live: hub,
 	})
-	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now)
+	rateCounts, counters := rateCounters(st, v, opts)
+	guard := abuse.NewGuard(cfg.Abuse, v, opts.Now, counters)
 	blocks := abuse.NewBlocklist(st)
 	if err := blocks.Reload(ctx); err != nil {
 		return nil, err
@@ -202,9 +207,19 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Vault: v, Letters: reg, LetterConsole: letterConsole, Notices: notices, Updates: updates, Record: records, Signing: signer, Staff: staffService, Moderator: moderator, Imports: importer,
-		Live: hub, Blocks: blocks, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
+		Live: hub, Blocks: blocks, RateCounts: rateCounts, Outbox: outbox, Digests: digest.New(digest.Deps{Store: st, Now: opts.Now, Outbox: outbox}),
 		Web: webApp, Webhooks: hooks, HashSlots: hashSlots, log: opts.Log,
 		Deliver: deliverSource}, nil
+}
+
+// rateCounters is where the rate limits count: in the database on
+// PostgreSQL, which several servers may share, in memory on SQLite.
+func rateCounters(st *store.Store, v *vault.Vault, opts Options) (*abuse.SharedCounts, abuse.Counters) {
+	if st.Driver != "postgres" {
+		return nil, abuse.InMemory(opts.Now)
+	}
+	shared := abuse.NewSharedCounts(st, v, opts.Now, opts.Log)
+	return shared, shared.Counter
 }
 
 // buildWebhooks is the webhook service, its requests guarded by
@@ -245,6 +260,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
 	wg.Go(func() { a.every(workCtx, lettersEvery, "refreshing the letters", a.refreshLetters) })
 	wg.Go(func() { a.every(workCtx, digestsEvery, "queueing staff digests", a.queueDigests) })
+	if a.RateCounts != nil {
+		wg.Go(func() { a.every(workCtx, rateCountsEvery, "pruning rate counters", a.pruneRateCounts) })
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -311,6 +329,16 @@ const digestsEvery = time.Minute
 // queueDigests queues a digest for every staff member due one.
 func (a *App) queueDigests(ctx context.Context) error {
 	_, err := a.Digests.QueueDue(ctx)
+	return err
+}
+
+// rateCountsEvery is how often the rate counters' ended windows are
+// deleted; each server sharing the database does it, to no harm.
+const rateCountsEvery = 10 * time.Minute
+
+// pruneRateCounts deletes the rate counters' ended windows.
+func (a *App) pruneRateCounts(ctx context.Context) error {
+	_, err := a.RateCounts.Prune(ctx)
 	return err
 }
 

@@ -38,6 +38,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120511_webhooks", Migrate: webhookTables},
 		{ID: "2026120512_letter_updates", Migrate: letterUpdates},
 		{ID: "2026120513_partner_contact", Migrate: partnerContact},
+		{ID: "2026120514_rate_counts", Migrate: rateCounts},
 	}
 }
 
@@ -459,7 +460,10 @@ func dropIndexIfPresent(m gorm.Migrator, table, index string) error {
 }
 
 func initSchema(tx *gorm.DB) error {
-	return tx.AutoMigrate(models()...)
+	if err := tx.AutoMigrate(models()...); err != nil {
+		return err
+	}
+	return rateCounts(tx)
 }
 
 // Migrate brings the schema up to date, in one transaction where the database allows.

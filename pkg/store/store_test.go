@@ -23,7 +23,7 @@ func openTemp(t *testing.T) (*store.Store, string) {
 
 // openMigrated opens the database opts names, quiet, migrates it, and closes
 // it when the test ends.
-func openMigrated(t *testing.T, opts store.Options) *store.Store {
+func openMigrated(t testing.TB, opts store.Options) *store.Store {
 	t.Helper()
 	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(opts)

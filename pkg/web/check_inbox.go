@@ -53,7 +53,7 @@ func (a *App) createResend(c echo.Context) error {
 	if errs := signing.ValidateEmail(form.Email); len(errs) > 0 {
 		return a.renderInbox(c, http.StatusUnprocessableEntity, "resend", form.Email, errs)
 	}
-	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), form.Email); err != nil {
+	if err := a.d.Guard.Allow(c.Request().Context(), abuse.ActionResend, c.RealIP(), form.Email); err != nil {
 		return a.renderInbox(c, http.StatusTooManyRequests, "resend", form.Email, signing.FieldErrors{"email": "error.rate_limited"})
 	}
 	if a.d.Blocks.Blocked(c.RealIP(), form.Email) {

@@ -41,7 +41,7 @@ func (a *App) showConfirm(c echo.Context) error {
 func (a *App) createConfirmation(c echo.Context) error {
 	token := c.Param("token")
 	if _, err := a.d.Signing.Inspect(c.Request().Context(), token); err == nil {
-		if err := a.d.Guard.Allow(abuse.ActionConfirm, c.RealIP(), ""); err != nil {
+		if err := a.d.Guard.Allow(c.Request().Context(), abuse.ActionConfirm, c.RealIP(), ""); err != nil {
 			return echo.ErrTooManyRequests
 		}
 	}
@@ -52,7 +52,7 @@ func (a *App) createConfirmation(c echo.Context) error {
 // createNewLink is the button on the page of an expired link: it mails a new one.
 func (a *App) createNewLink(c echo.Context) error {
 	token := c.Param("token")
-	if err := a.d.Guard.Allow(abuse.ActionResend, c.RealIP(), ""); err != nil {
+	if err := a.d.Guard.Allow(c.Request().Context(), abuse.ActionResend, c.RealIP(), ""); err != nil {
 		return echo.ErrTooManyRequests
 	}
 	link, err := a.d.Signing.ResendByToken(c.Request().Context(), token)

@@ -16,17 +16,18 @@ import (
 	"github.com/undersigned/undersigned/pkg/web/webtest"
 )
 
-// twoInstances starts two servers on one PostgreSQL database.
-func twoInstances(t *testing.T) (*webtest.Harness, *webtest.Harness) {
+// twoInstances starts two servers on one PostgreSQL database; change
+// adjusts the configuration of both.
+func twoInstances(t *testing.T, change ...func(*config.Config)) (*webtest.Harness, *webtest.Harness) {
 	t.Helper()
 	if os.Getenv(webtest.PostgresEnv) == "" {
 		t.Skip("several servers share a PostgreSQL database; set " + webtest.PostgresEnv)
 	}
-	one := webtest.New(t, func(c *config.Config) { c.Letters[0].Review = nil })
-	two := webtest.New(t, func(c *config.Config) {
+	one := webtest.New(t, append([]func(*config.Config){func(c *config.Config) { c.Letters[0].Review = nil }}, change...)...)
+	two := webtest.New(t, append([]func(*config.Config){func(c *config.Config) {
 		c.Letters[0].Review = nil
 		c.Database = one.App.Config.Database
-	})
+	}}, change...)...)
 	return one, two
 }
 
@@ -143,5 +144,40 @@ func TestLetterChangedOnOneServerIsServedByTheOther(t *testing.T) {
 	}
 	if changed, _ := two.App.Letters.Refresh(ctx); changed {
 		t.Error("a second refresh with nothing new reloaded the letters")
+	}
+}
+
+// TestTwoServersEnforceOneRateLimit signs alternately through two servers
+// on one database, from one client network and then from one email domain:
+// together they allow what the limit allows one server, not twice as much.
+func TestTwoServersEnforceOneRateLimit(t *testing.T) {
+	limit := config.RateLimit{Burst: 3, BurstPeriod: time.Minute, Sustained: 100, SustainedPeriod: time.Hour}
+	for _, tt := range []struct {
+		name   string
+		change func(*config.Config)
+		email  func(i int) string
+	}{
+		{"per network", func(c *config.Config) { c.Abuse.IPAllowlist, c.Abuse.IPLimits = nil, limit },
+			func(i int) string { return fmt.Sprintf("p%d@example.org", i) }},
+		{"per email domain", func(c *config.Config) { c.Abuse.DomainLimits = limit },
+			func(i int) string { return fmt.Sprintf("p%d@mx%d.spam-domain.example", i, i) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			one, two := twoInstances(t, tt.change)
+			allowed := 0
+			for i := range 4 * limit.Burst {
+				h := []*webtest.Harness{one, two}[i%2]
+				switch res := h.PostForm("/letters/"+webtest.LetterSlug+"/sign", webtest.SignForm(tt.email(i))); res.Status {
+				case http.StatusSeeOther:
+					allowed++
+				case http.StatusTooManyRequests:
+				default:
+					t.Fatalf("signature %d: status %d, want 303 or 429", i, res.Status)
+				}
+			}
+			if allowed != limit.Burst {
+				t.Errorf("two servers allowed %d signatures, want the limit's %d", allowed, limit.Burst)
+			}
+		})
 	}
 }

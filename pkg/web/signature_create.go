@@ -123,7 +123,7 @@ func (a *App) createSignature(c echo.Context) error {
 	if errs := signing.Validate(&req, a.d.Countries.Valid); len(errs) > 0 {
 		return a.renderLetter(c, http.StatusUnprocessableEntity, letter, form, errs)
 	}
-	if err := a.d.Guard.Allow(abuse.ActionSign, c.RealIP(), req.Email); err != nil {
+	if err := a.d.Guard.Allow(c.Request().Context(), abuse.ActionSign, c.RealIP(), req.Email); err != nil {
 		return a.renderLetter(c, http.StatusTooManyRequests, letter, form, map[string]string{"form": "error.rate_limited"})
 	}
 	if a.d.Blocks.Blocked(c.RealIP(), req.Email) {
