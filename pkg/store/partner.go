@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -103,8 +105,13 @@ func SourceCounts(tx *gorm.DB, letterID uint) ([]SourceCount, error) {
 	return out, nil
 }
 
-// PartnerByCode is letterID's partner with code, or ErrNotFound.
+// PartnerByCode is letterID's partner with code, or ErrNotFound. A code no
+// column can hold (not UTF-8, or with a NUL, as a mangled link may carry)
+// is no partner's, and is not sent to the database.
 func PartnerByCode(tx *gorm.DB, letterID uint, code string) (*Partner, error) {
+	if !utf8.ValidString(code) || strings.ContainsRune(code, 0) {
+		return nil, ErrNotFound
+	}
 	return takePartner(tx.Where("letter_id = ? AND code = ?", letterID, code), code)
 }
 
