@@ -1,21 +1,25 @@
 // Command undersigned-bench is Undersigned's load test. It starts a server on
-// a fresh data folder (SQLite), seeds a letter with published signatures,
-// then drives it from the same machine and prints throughput and latency
-// percentiles for each phase: mail delivered to a local SMTP server, sign
-// posts, the letter page (while signing runs at 500 a second), the JSON
-// totals, beside a bare echo handler's figures as the ceiling, and event
-// streams held by a child process. The campaign phase, asked for by name,
-// signs again while signers confirm, webhook events are delivered and an
-// update is sent.
+// a fresh data folder (SQLite) or a fresh PostgreSQL database, seeds a letter
+// with published signatures, then drives it from the same machine and prints
+// throughput and latency percentiles for each phase: mail delivered to a
+// local SMTP server, sign posts, the letter page (while signing runs at 500
+// a second), the JSON totals, beside a bare echo handler's figures as the
+// ceiling, and event streams held by a child process. On PostgreSQL it can
+// start two servers on the one database, spread the load over both and
+// measure how long a name published through one takes to reach the other's
+// event stream. The campaign phase, asked for by name, signs again while
+// signers confirm, webhook events are delivered and an update is sent.
 //
 //	go run ./cmd/undersigned-bench -seed 1000000 -duration 60s -streams 10000
 //	go run ./cmd/undersigned-bench -phases sign,json -duration 10s
 //	go run ./cmd/undersigned-bench -phases sign,campaign -seed 50000 -duration 15s
+//	go run ./cmd/undersigned-bench -database postgres -postgres-bin /usr/lib/postgresql/15/bin -instances 2
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -53,14 +57,22 @@ func main() {
 	flag.IntVar(&o.signRate, "sign-rate", 5000, "signatures a second to start, whatever the answers' pace, in the open-loop sign phase (0 skips it)")
 	flag.IntVar(&o.confirmRate, "confirm-rate", 500, "confirmations a second beside signing in the campaign phase")
 	flag.DurationVar(&o.signRamp, "sign-ramp", 2*time.Second, "how long the open-loop sign phase takes to rise to -sign-rate before it is measured (reported on a line of its own)")
-	phases := flag.String("phases", "mail,sign,page,json,streams", "the phases to run, comma-separated; campaign (not by default) signs again "+
-		"while signers confirm, webhooks are delivered and an update is sent")
+	phases := flag.String("phases", "mail,sign,page,json,streams,propagation", "the phases to run, comma-separated (propagation needs -instances 2); "+
+		"campaign (not by default) signs again while signers confirm, webhooks are delivered and an update is sent")
+	flag.StringVar(&o.database, "database", "sqlite", `the database: "sqlite" (a file in a temporary folder) or "postgres" (-dsn or -postgres-bin)`)
+	flag.StringVar(&o.dsn, "dsn", "", "PostgreSQL: a key=value connection string without dbname; the run creates a database of its own there and drops it at the end")
+	flag.StringVar(&o.postgresBin, "postgres-bin", "", "PostgreSQL: the folder of initdb and pg_ctl, to start a throwaway cluster on a free port instead of -dsn")
+	postgresSet := flag.String("postgres-set", "", "PostgreSQL: settings for the throwaway cluster, name=value, comma-separated (fsync and synchronous_commit are on)")
+	flag.IntVar(&o.instances, "instances", 1, "servers on the one database, each on its own port, the load spread over them (2 needs PostgreSQL)")
 	flag.BoolVar(&o.hold, "hold", false, "after the phases, keep the server running (until interrupted) for an outside load generator such as wrk")
 	streamClients := flag.String("stream-clients", "", "internal: hold -streams event streams open on this URL (the child process)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (server and load) to this file after the request phases, when their RSS is printed")
 	flag.Parse()
 	o.phases = strings.Split(*phases, ",")
+	if *postgresSet != "" {
+		o.postgresSet = strings.Split(*postgresSet, ",")
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -95,23 +107,32 @@ type options struct {
 	phases                 []string
 	hold                   bool
 	memProfile             string
+	database, dsn          string
+	postgresBin            string
+	postgresSet            []string
+	instances              int
 }
 
-// bench is a run in progress: the server under test and what drives it.
+// bench is a run in progress: the servers under test and what drives it.
 type bench struct {
 	options
-	ctx    context.Context
-	app    *app.App
-	base   string
-	client *client
-	mails  *sink
+	ctx     context.Context
+	app     *app.App // the first server, which the mail and stream phases use
+	base    string   // its address
+	servers []server
+	client  *client
+	mails   *sink
 	// campaign receives the webhook events of the campaign phase; nil
 	// when it does not run.
 	campaign *campaign
 	signs    atomic.Int64 // numbers the load's sign posts, so each address is new
+	turn     atomic.Int64 // spreads the requests over the servers
 }
 
-func run(o options) error {
+func run(o options) (err error) {
+	if o.instances < 1 || o.instances > 2 || (o.instances > 1 && o.database != "postgres") {
+		return fmt.Errorf("-instances must be 1, or 2 with -database postgres; got %d on %s", o.instances, o.database)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	dir, err := os.MkdirTemp("", "undersigned-bench-")
@@ -119,6 +140,11 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	db, dropDB, err := prepareDatabase(o)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, dropDB()) }()
 	mails, err := startSink()
 	if err != nil {
 		return err
@@ -132,19 +158,23 @@ func run(o options) error {
 		defer b.campaign.receiver.Close()
 		env = b.campaign.env()
 	}
-	if b.app, b.base, err = startServer(ctx, dir, mails.addr, env...); err != nil {
+	servers, err := startServers(ctx, o.instances, dir, mails.addr, db, env...)
+	defer func() { err = errors.Join(err, stopServers(stop, servers)) }()
+	if err != nil {
 		return err
 	}
-	a := b.app
+	b.app, b.base, b.servers = servers[0].app, servers[0].base, servers
 	if b.campaign != nil {
-		if err := b.campaign.addWebhook(ctx, a); err != nil {
+		if err := b.campaign.addWebhook(ctx, b.app); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, SQLite\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version()[2:])
+	if err := b.printHeader(); err != nil {
+		return err
+	}
 
 	start := time.Now()
-	if err := seedLetter(ctx, a, o.seed, b.campaign != nil); err != nil {
+	if err := seedLetter(ctx, b.app, o.seed, b.campaign != nil); err != nil {
 		return err
 	}
 	fmt.Printf("seeded %d published signatures in %s (%.0f/s)\n", o.seed, time.Since(start).Round(time.Millisecond), float64(o.seed)/time.Since(start).Seconds())
@@ -164,7 +194,12 @@ func run(o options) error {
 		}
 	}
 	if b.runs("streams") {
-		if err := streamLatency(ctx, a, b.base, o.streams); err != nil {
+		if err := streamLatency(ctx, b.app, b.base, o.streams); err != nil {
+			return err
+		}
+	}
+	if b.runs("propagation") && len(servers) > 1 {
+		if err := b.propagation(); err != nil {
 			return err
 		}
 	}
@@ -181,6 +216,30 @@ func run(o options) error {
 }
 
 func (b *bench) runs(phase string) bool { return slices.Contains(b.phases, phase) }
+
+// printHeader says when, where and on what the run measures.
+func (b *bench) printHeader() error {
+	database := "SQLite"
+	if b.database == "postgres" {
+		settings, err := b.app.Store.PostgresSettings(b.ctx, shownSettings())
+		if err != nil {
+			return err
+		}
+		database = strings.Join(settings, ", ")
+	}
+	instances := "1 instance"
+	if len(b.servers) > 1 {
+		instances = fmt.Sprintf("%d instances", len(b.servers))
+	}
+	fmt.Printf("Undersigned load test — %s, %d CPUs, Go %s, %s, %s\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(),
+		runtime.Version()[2:], database, instances)
+	return nil
+}
+
+// target is the server the next request goes to: each in turn.
+func (b *bench) target() string {
+	return b.servers[int(b.turn.Add(1))%len(b.servers)].base
+}
 
 // mail measures the outbox against the SMTP sink: how fast it delivers a
 // burst, and how long a mail takes at 200 signs a second.
@@ -243,7 +302,7 @@ func (b *bench) requests() error {
 				background.Add(1)
 			}
 		})
-		r := load("letter page GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/letters/" + slug) })
+		r := load("letter page GET", b.duration, b.clients, func() bool { return b.client.get(b.target() + "/letters/" + slug) })
 		r.name += fmt.Sprintf(" (signing %.0f/s)", float64(background.Load())/b.duration.Seconds())
 		results = append(results, r)
 		if err := b.drainOutbox(); err != nil {
@@ -251,7 +310,7 @@ func (b *bench) requests() error {
 		}
 	}
 	if b.runs("json") {
-		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return b.client.get(b.base + "/api/v1/letters/" + slug) }))
+		results = append(results, load("JSON API GET", b.duration, b.clients, func() bool { return b.client.get(b.target() + "/api/v1/letters/" + slug) }))
 	}
 	fmt.Printf("%-36s %10s %10s %10s %10s %10s %8s\n", "phase", "req/s", "p50", "p99", "vs ceiling", "CPU/req", "stolen")
 	for _, r := range results {
@@ -295,13 +354,13 @@ func (b *bench) reportMemory(after string) error {
 
 // sign posts the sign form with a new address.
 func (b *bench) sign() bool {
-	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)), nil)
+	return b.client.sign(b.target(), fmt.Sprintf("load%d@example.org", b.signs.Add(1)), nil)
 }
 
 // signInformed posts the sign form with a new address, come through a
 // newsletter's link, asking to be kept informed.
 func (b *bench) signInformed() bool {
-	return b.client.sign(b.base, fmt.Sprintf("load%d@example.org", b.signs.Add(1)),
+	return b.client.sign(b.target(), fmt.Sprintf("load%d@example.org", b.signs.Add(1)),
 		url.Values{"keep_informed": {"yes"}, "ref": {"newsletter"}, "utm_source": {"newsletter"}})
 }
 
@@ -321,20 +380,55 @@ func (b *bench) drainOutbox() error {
 	return nil
 }
 
-// startServer builds and serves the app on a fresh data folder, dir, its
-// mail sent to smtpAddr, configured further by env.
-func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr, env ...string) (*app.App, string, error) {
+// server is one instance of the app under test.
+type server struct {
+	app    *app.App
+	base   string
+	served chan struct{} // closed when Serve has returned
+}
+
+// startServers starts n servers on the database db, sharing the data folder
+// dir (and so the secret key) and the SMTP sink, configured further by env.
+// The first migrates the database; the others find it done.
+func startServers(ctx context.Context, n int, dir string, smtpAddr *net.TCPAddr, db config.Database, env ...string) ([]server, error) {
+	var servers []server
+	for range n {
+		s, err := startServer(ctx, dir, smtpAddr, db, env)
+		if err != nil {
+			return servers, err
+		}
+		servers = append(servers, s)
+	}
+	return servers, nil
+}
+
+// stopServers ends ctx (stop), waits for each server to finish and closes
+// its database connections.
+func stopServers(stop context.CancelFunc, servers []server) error {
+	stop()
+	var errs []error
+	for _, s := range servers {
+		<-s.served
+		errs = append(errs, s.app.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// startServer builds and serves the app on the database db, with the data
+// folder dir and its mail sent to smtpAddr, configured further by env.
+func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr, db config.Database, env []string) (server, error) {
 	cfg, err := config.Load("config.yaml", append([]string{"UNDERSIGNED_DATA_DIR=" + dir, "UNDERSIGNED_LOG_LEVEL=error",
 		"UNDERSIGNED_ABUSE_IP_ALLOWLIST=127.0.0.0/8", "UNDERSIGNED_ABUSE_MIN_FORM_TIME=0s",
 		"UNDERSIGNED_ABUSE_DOMAIN_ALLOWLIST=example.org",
 		"UNDERSIGNED_MAIL_TRANSPORT=smtp", "UNDERSIGNED_MAIL_SMTP_HOST=127.0.0.1",
 		fmt.Sprintf("UNDERSIGNED_MAIL_SMTP_PORT=%d", smtpAddr.Port), "UNDERSIGNED_MAIL_SMTP_TLS=none"}, env...))
 	if err != nil {
-		return nil, "", err
+		return server{}, err
 	}
+	cfg.Database = db
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", err
+		return server{}, err
 	}
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	cfg.Letters[0].Review = nil
@@ -342,10 +436,42 @@ func startServer(ctx context.Context, dir string, smtpAddr *net.TCPAddr, env ...
 	app.TuneCollector(cfg.Runtime, os.Environ(), log)
 	a, err := app.Build(ctx, cfg, app.Options{Files: undersigned.Files(), Log: log, Now: func() time.Time { return time.Now().UTC() }, Random: rand.Reader})
 	if err != nil {
-		return nil, "", err
+		return server{}, err
 	}
-	go func() { _ = a.Serve(ctx, ln) }()
-	return a, cfg.BaseURL, nil
+	s := server{app: a, base: cfg.BaseURL, served: make(chan struct{})}
+	go func() {
+		defer close(s.served)
+		_ = a.Serve(ctx, ln)
+	}()
+	return s, nil
+}
+
+// prepareDatabase returns the database the servers use: SQLite in their
+// data folder, or a database of the run's own on PostgreSQL (on a throwaway
+// cluster with -postgres-bin), and the function that removes it.
+func prepareDatabase(o options) (config.Database, func() error, error) {
+	none := func() error { return nil }
+	switch {
+	case o.database == "sqlite":
+		return config.Database{Driver: "sqlite"}, none, nil
+	case o.database != "postgres":
+		return config.Database{}, nil, fmt.Errorf(`-database must be "sqlite" or "postgres", got %q`, o.database)
+	case (o.dsn == "") == (o.postgresBin == ""):
+		return config.Database{}, nil, errors.New("-database postgres needs one of -dsn and -postgres-bin")
+	}
+	base, stopCluster := o.dsn, none
+	if o.postgresBin != "" {
+		c, err := startCluster(o.postgresBin, o.postgresSet)
+		if err != nil {
+			return config.Database{}, nil, err
+		}
+		base, stopCluster = c.dsn(), c.stop
+	}
+	dsn, drop, err := benchDatabase(base)
+	if err != nil {
+		return config.Database{}, nil, errors.Join(err, stopCluster())
+	}
+	return config.Database{Driver: "postgres", DSN: dsn}, func() error { return errors.Join(drop(), stopCluster()) }, nil
 }
 
 // seedLetter seeds the letter with n published signatures; with informed,

@@ -53,14 +53,34 @@ func Open(opts Options) (*Store, error) {
 	case "sqlite":
 		return openSQLite(opts, gcfg)
 	case "postgres":
-		db, err := gorm.Open(postgres.Open(opts.DSN), gcfg)
-		if err != nil {
-			return nil, fmt.Errorf("store: open postgres: %w", err)
-		}
-		return &Store{Driver: "postgres", SortKeys: NewSortKeys(), writer: db, reader: db}, nil
+		return openPostgres(opts, gcfg)
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", opts.Driver)
 	}
+}
+
+// postgresConns is how many connections a server keeps open to PostgreSQL,
+// at most, and keeps open when idle. Past what the server's cores run at
+// once, more connections only queue inside PostgreSQL, each a process of its
+// own; and database/sql's default keeps 2 idle, so that under load nearly
+// every request opened a connection (a process forked) and closed it, and
+// at 2,500 signatures a second the server ran out of max_connections
+// (docs/benchmarks.md, PostgreSQL). Requests beyond it wait for a connection
+// in the pool.
+const postgresConns = 32
+
+func openPostgres(opts Options, gcfg *gorm.Config) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(opts.DSN), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres pool: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(postgresConns)
+	sqlDB.SetMaxIdleConns(postgresConns)
+	return &Store{Driver: "postgres", SortKeys: NewSortKeys(), writer: db, reader: db}, nil
 }
 
 // SQLitePath is where the SQLite database lives for these options.

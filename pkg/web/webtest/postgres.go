@@ -6,9 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+	"github.com/undersigned/undersigned/pkg/store"
 )
 
 // PostgresEnv names the variable that, when set, runs the suite on
@@ -25,23 +23,16 @@ func PostgresDatabase(t testing.TB) string {
 	if base == "" {
 		return ""
 	}
-	admin, err := gorm.Open(postgres.Open(base+" dbname=postgres"), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("webtest: connect to PostgreSQL: %v", err)
-	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "undersigned_test_" + hex.EncodeToString(b)
-	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
-		t.Fatalf("webtest: create database: %v", err)
+	dsn, drop, err := store.CreatePostgresDatabase(base, "undersigned_test_"+hex.EncodeToString(b))
+	if err != nil {
+		t.Fatalf("webtest: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)").Error; err != nil {
-			t.Errorf("webtest: drop %s: %v", name, err)
-		}
-		if db, err := admin.DB(); err == nil {
-			_ = db.Close()
+		if err := drop(); err != nil {
+			t.Errorf("webtest: %v", err)
 		}
 	})
-	return base + " dbname=" + name
+	return dsn
 }
