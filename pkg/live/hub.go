@@ -217,7 +217,7 @@ type work struct {
 // the recent names are still public; otherwise that map is nil.
 func (h *Hub) load(ctx context.Context, letterID uint, w work) (*Snapshot, []NameEvent, map[uint64]bool, store.LetterChange, error) {
 	var none store.LetterChange
-	db := h.store.Read(ctx)
+	db := h.store.ReadLive(ctx)
 	counters, err := store.LetterCounters(db, letterID)
 	if err != nil {
 		return nil, nil, nil, none, err
@@ -281,7 +281,7 @@ func (h *Hub) poll(ctx context.Context) {
 	}
 	h.mu.Unlock()
 	for _, id := range ids {
-		c, err := store.LetterCounters(h.store.Read(ctx), id)
+		c, err := store.LetterCounters(h.store.ReadLive(ctx), id)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Error("live: poll", "letter", id, "err", err)

@@ -39,6 +39,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120512_letter_updates", Migrate: letterUpdates},
 		{ID: "2026120513_partner_contact", Migrate: partnerContact},
 		{ID: "2026120514_rate_counts", Migrate: rateCounts},
+		{ID: "2026120515_published_at_index", Migrate: publishedAtIndex},
 	}
 }
 
@@ -736,4 +737,18 @@ func partnerContact(tx *gorm.DB) error {
 		}
 	}
 	return m.CreateIndex(&signature{}, "idx_signatures_partner_contact")
+}
+
+// publishedAtIndex indexes the published rows by letter and time of
+// publication: a rebuild of the public view after another server's changes
+// reads the names published since the last one (PublishedSince), which
+// without it scans every signature of the letter.
+func publishedAtIndex(tx *gorm.DB) error {
+	// The index as it is at this step: a step must not follow later
+	// changes to the model.
+	type signature struct {
+		LetterID    uint       `gorm:"index:idx_signatures_published_at,priority:1,where:status = 'published'"`
+		PublishedAt *time.Time `gorm:"index:idx_signatures_published_at,priority:2"`
+	}
+	return tx.Table("signatures").Migrator().CreateIndex(&signature{}, "idx_signatures_published_at")
 }

@@ -638,3 +638,17 @@ func TestMigrationAddsLetterUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrationIndexesPublicationTimes takes a database back to before the
+// index of publication times and migrates it: the schema is a fresh
+// database's.
+func TestMigrationIndexesPublicationTimes(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, []string{
+		"DROP INDEX idx_signatures_published_at",
+		"DELETE FROM migrations WHERE id = '2026120515_published_at_index'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		_, err := addPublished(tx, letterID)
+		return err
+	})
+}

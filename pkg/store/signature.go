@@ -60,7 +60,7 @@ func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
 // storing the address in the clear.
 type Signature struct {
 	ID          uint64 `gorm:"primaryKey"`
-	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_wall,priority:1,where:status = 'published'"`
+	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_wall,priority:1,where:status = 'published';index:idx_signatures_published_at,priority:1,where:status = 'published'"`
 	Letter      Letter `gorm:"constraint:OnDelete:CASCADE"`
 	Kind        Kind   `gorm:"size:20;not null;index:idx_signatures_wall,priority:4"`
 	Name        string `gorm:"size:200;not null"`
@@ -101,7 +101,9 @@ type Signature struct {
 	ManageSealed   []byte
 	TokenExpiresAt time.Time
 	ConfirmedAt    *time.Time `gorm:"index:idx_signatures_queue,priority:2"`
-	PublishedAt    *time.Time
+	// PublishedAt is indexed with the letter, published rows only, for the
+	// names other servers published since a rebuild (PublishedSince).
+	PublishedAt    *time.Time `gorm:"index:idx_signatures_published_at,priority:2"`
 	ReviewedAt     *time.Time
 	ReasonCode     string `gorm:"size:40;not null;default:''"`
 	ReasonNote     string `gorm:"size:1000;not null;default:''"`
@@ -536,10 +538,11 @@ type keyedSignatory struct {
 	SortKey []byte
 }
 
-// PublishedSince returns the letter's named signatories published at or after t.
+// PublishedSince returns the letter's named signatories published at or after t,
+// in the order they were published, the first 1,000.
 func PublishedSince(tx *gorm.DB, letterID uint, t time.Time) ([]PublicSignatory, error) {
 	var out []PublicSignatory
-	err := publicSignatories(tx, letterID).Where("published_at >= ?", t).Order("id").Limit(1000).Scan(&out).Error
+	err := publicSignatories(tx, letterID).Where("published_at >= ?", t).Order("published_at, id").Limit(1000).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: signatories of letter %d published since %s: %w", letterID, t, err)
 	}

@@ -37,6 +37,9 @@ type Store struct {
 	SortKeys *SortKeys
 	writer   *gorm.DB
 	reader   *gorm.DB
+	// live is the pool of the public view's reads (ReadLive): on
+	// PostgreSQL a small pool of its own, the reader's on SQLite.
+	live *gorm.DB
 	// SQLite's group commit and WAL checkpoints; nil on PostgreSQL.
 	batch        *batcher
 	checkpointer *checkpointer
@@ -69,8 +72,27 @@ func Open(opts Options) (*Store, error) {
 // in the pool.
 const postgresConns = 32
 
+// liveConns is the size of the PostgreSQL pool that the public view's
+// reads (ReadLive) have to themselves: one rebuild and one poll at a time
+// per letter, never queued behind the requests waiting for postgresConns.
+const liveConns = 4
+
 func openPostgres(opts Options, gcfg *gorm.Config) (*Store, error) {
-	db, err := gorm.Open(postgres.Open(opts.DSN), gcfg)
+	db, err := openPostgresPool(opts.DSN, gcfg, postgresConns)
+	if err != nil {
+		return nil, err
+	}
+	live, err := openPostgresPool(opts.DSN, gcfg, liveConns)
+	if err != nil {
+		return nil, errors.Join(err, closePool(db))
+	}
+	return &Store{Driver: "postgres", SortKeys: NewSortKeys(), writer: db, reader: db, live: live}, nil
+}
+
+// openPostgresPool opens a pool of at most conns connections to dsn, kept
+// open when idle.
+func openPostgresPool(dsn string, gcfg *gorm.Config, conns int) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.Open(dsn), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
@@ -78,9 +100,9 @@ func openPostgres(opts Options, gcfg *gorm.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres pool: %w", err)
 	}
-	sqlDB.SetMaxOpenConns(postgresConns)
-	sqlDB.SetMaxIdleConns(postgresConns)
-	return &Store{Driver: "postgres", SortKeys: NewSortKeys(), writer: db, reader: db}, nil
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	return db, nil
 }
 
 // SQLitePath is where the SQLite database lives for these options.
@@ -172,6 +194,17 @@ func (s *Store) Read(ctx context.Context) *gorm.DB {
 	return s.reader.WithContext(ctx)
 }
 
+// ReadLive is Read for the public view (the live snapshot's rebuilds and
+// the polls that find other servers' changes): on PostgreSQL its pool is
+// its own, so that a burst of requests waiting for connections does not
+// hold back what every reader of the letter sees.
+func (s *Store) ReadLive(ctx context.Context) *gorm.DB {
+	if s.live == nil {
+		return s.Read(ctx)
+	}
+	return s.live.WithContext(ctx)
+}
+
 // Write runs fn in one transaction on the writer; fn's error rolls it back.
 // On SQLite, writes from concurrent callers share one commit (see batcher):
 // fn must not call Write itself, and sees the rows of writes committed with it.
@@ -226,6 +259,9 @@ func (s *Store) Close() error {
 	if s.reader != s.writer {
 		pools = append(pools, s.reader)
 	}
+	if s.live != nil {
+		pools = append(pools, s.live)
+	}
 	if s.batch != nil {
 		s.batch.stop()
 		s.checkpointer.stop()
@@ -233,13 +269,18 @@ func (s *Store) Close() error {
 	}
 	var errs []error
 	for _, db := range pools {
-		sqlDB, err := db.DB()
-		if err == nil {
-			err = sqlDB.Close()
-		}
-		errs = append(errs, err)
+		errs = append(errs, closePool(db))
 	}
 	return errors.Join(errs...)
+}
+
+// closePool closes db's connections.
+func closePool(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
 }
 
 // openSQLitePool opens one connection pool on the file with at most conns
