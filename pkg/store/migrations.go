@@ -40,6 +40,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120513_partner_contact", Migrate: partnerContact},
 		{ID: "2026120514_rate_counts", Migrate: rateCounts},
 		{ID: "2026120515_published_at_index", Migrate: publishedAtIndex},
+		{ID: "2026120516_wall_index_without_status", Migrate: wallIndexWithoutStatus},
 	}
 }
 
@@ -464,6 +465,9 @@ func initSchema(tx *gorm.DB) error {
 	if err := tx.AutoMigrate(models()...); err != nil {
 		return err
 	}
+	if err := postgresWallIndex(tx); err != nil {
+		return err
+	}
 	return rateCounts(tx)
 }
 
@@ -739,16 +743,35 @@ func partnerContact(tx *gorm.DB) error {
 	return m.CreateIndex(&signature{}, "idx_signatures_partner_contact")
 }
 
-// publishedAtIndex indexes the published rows by letter and time of
-// publication: a rebuild of the public view after another server's changes
+// publishedAtIndex indexes the published rows by time of publication: a rebuild of the public view after another server's changes
 // reads the names published since the last one (PublishedSince), which
 // without it scans every signature of the letter.
 func publishedAtIndex(tx *gorm.DB) error {
 	// The index as it is at this step: a step must not follow later
 	// changes to the model.
 	type signature struct {
-		LetterID    uint       `gorm:"index:idx_signatures_published_at,priority:1,where:status = 'published'"`
-		PublishedAt *time.Time `gorm:"index:idx_signatures_published_at,priority:2"`
+		PublishedAt *time.Time `gorm:"index:idx_signatures_published_at,where:status = 'published'"`
 	}
 	return tx.Table("signatures").Migrator().CreateIndex(&signature{}, "idx_signatures_published_at")
+}
+
+// wallIndexWithoutStatus makes PostgreSQL's index of the public list
+// (postgresWallIndex).
+func wallIndexWithoutStatus(tx *gorm.DB) error { return postgresWallIndex(tx) }
+
+// postgresWallIndex makes the public list's index on PostgreSQL (letter,
+// country, kind, name of published rows) without the status column the
+// model gives it second. PostgreSQL leaves out of an index scan's bounds a
+// condition that the index's own condition implies, so with status ahead of
+// country every search of a country's names read the letter's whole index
+// (about 60 ms a search at 200,000 signatures, 40 searches a rebuild of the
+// public view). SQLite keeps the model's: it bounds the scan by status too,
+// and without that column it would search every letter-wide list by
+// another index. Fresh databases get it as well (initSchema).
+func postgresWallIndex(tx *gorm.DB) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	return tx.Exec(`DROP INDEX IF EXISTS idx_signatures_wall;
+		CREATE INDEX idx_signatures_wall ON signatures (letter_id, country, kind, sort_key) WHERE status = 'published'`).Error
 }

@@ -60,7 +60,7 @@ func Kinds() []Kind { return []Kind{KindOrganisation, KindIndividual} }
 // storing the address in the clear.
 type Signature struct {
 	ID          uint64 `gorm:"primaryKey"`
-	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_wall,priority:1,where:status = 'published';index:idx_signatures_published_at,priority:1,where:status = 'published'"`
+	LetterID    uint   `gorm:"not null;uniqueIndex:idx_signatures_letter_email,priority:1;index:idx_signatures_wall,priority:1,where:status = 'published'"`
 	Letter      Letter `gorm:"constraint:OnDelete:CASCADE"`
 	Kind        Kind   `gorm:"size:20;not null;index:idx_signatures_wall,priority:4"`
 	Name        string `gorm:"size:200;not null"`
@@ -82,7 +82,8 @@ type Signature struct {
 	// Status is in two indexes. The public list's (idx_signatures_wall)
 	// holds published rows only, so a new signature, unconfirmed, adds
 	// nothing to it: in an index of every row it went to a random place, a
-	// page written with each signature. The moderation queue's
+	// page written with each signature. On PostgreSQL that index has no
+	// status column (postgresWallIndex). The moderation queue's
 	// (idx_signatures_queue), by status and time of confirmation, takes
 	// every new row at one end.
 	Status Status `gorm:"size:20;not null;index:idx_signatures_wall,priority:2;index:idx_signatures_queue,priority:1"`
@@ -101,9 +102,10 @@ type Signature struct {
 	ManageSealed   []byte
 	TokenExpiresAt time.Time
 	ConfirmedAt    *time.Time `gorm:"index:idx_signatures_queue,priority:2"`
-	// PublishedAt is indexed with the letter, published rows only, for the
-	// names other servers published since a rebuild (PublishedSince).
-	PublishedAt    *time.Time `gorm:"index:idx_signatures_published_at,priority:2"`
+	// PublishedAt is indexed, published rows only, for the names other
+	// servers published since a rebuild (PublishedSince). Without the
+	// letter: an index led by it would compete with idx_signatures_wall.
+	PublishedAt    *time.Time `gorm:"index:idx_signatures_published_at,where:status = 'published'"`
 	ReviewedAt     *time.Time
 	ReasonCode     string `gorm:"size:40;not null;default:''"`
 	ReasonNote     string `gorm:"size:1000;not null;default:''"`
