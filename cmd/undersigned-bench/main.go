@@ -483,7 +483,7 @@ func seedLetter(ctx context.Context, a *app.App, n int, informed bool) error {
 	if err != nil {
 		return err
 	}
-	return a.Store.SeedPublished(ctx, letter.ID, n, countries, time.Now().UTC(), func(i int, sig *store.Signature) {
+	err = a.Store.SeedPublished(ctx, letter.ID, n, countries, time.Now().UTC(), func(i int, sig *store.Signature) {
 		sig.Name = fmt.Sprintf("Signatory %07d", i)
 		sig.EmailSealed = sealed
 		// Hashes as signing makes them, 64 hex digits in no order, so the
@@ -495,6 +495,10 @@ func seedLetter(ctx context.Context, a *app.App, n int, informed bool) error {
 			sig.KeepInformed, sig.KeepInformedVersion, sig.KeepInformedAt = true, "seed", sig.ConfirmedAt
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return a.Store.AnalyzeAfterSeeding(ctx)
 }
 
 // result is one phase's figures.
