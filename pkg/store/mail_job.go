@@ -167,9 +167,15 @@ func QueueLetterChanged(tx *gorm.DB, letterID uint, textID uint64, after uint64,
 }
 
 // standingSigners is the query for up to limit signatures of the letter,
-// with ids above after, that still stand (StandingStatuses), by id.
+// with ids above after, that still stand (StandingStatuses), by id. It
+// walks the table in id order from after and stops at limit: the
+// expressions on letter_id and status (a unary plus, a concatenation) keep
+// SQLite from searching by the letter's or the status's index instead,
+// which read and sorted every such signature of the letter for
+// each chunk, in the one writer (about 0.7 ms a signer told, in the load
+// command's campaign phase).
 func standingSigners(tx *gorm.DB, letterID uint, after uint64, limit int) *gorm.DB {
-	return tx.Model(&Signature{}).Where("letter_id = ? AND status IN ? AND id > ?", letterID, StandingStatuses(), after).
+	return tx.Model(&Signature{}).Where("+letter_id = ? AND status || '' IN ? AND id > ?", letterID, StandingStatuses(), after).
 		Order("id").Limit(limit)
 }
 
