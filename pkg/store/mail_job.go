@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -131,13 +132,23 @@ func (s *Store) ClaimMailJobs(ctx context.Context, now time.Time, lease time.Dur
 }
 
 // claim leases up to limit due jobs whose kind is (in, "IN") or is not
-// (in, "NOT IN") a bulk kind, the oldest due, and returns them by id.
+// (in, "NOT IN") a bulk kind, the oldest due, and returns them by id. It
+// searches that class's index of queued jobs (dueIndexes) from the oldest
+// due, its condition written as dueCondition writes it: by the index of
+// every queued job, a claim of other mail read past every bulk job queued
+// before it, in the one writer (16 s of 74 s in a profile of the load
+// command's campaign phase, an update to 20,000 queued). SQLite, without
+// statistics, prefers that index, so it is told which to use.
 func (s *Store) claim(tx *gorm.DB, in string, now time.Time, lease time.Duration, limit int) ([]MailJob, error) {
+	from := "mail_jobs"
+	if s.Driver == "sqlite" {
+		from += " INDEXED BY " + dueIndex(in)
+	}
 	var jobs []MailJob
 	err := tx.Raw(`UPDATE mail_jobs SET next_attempt_at = ? WHERE id IN (
-		SELECT id FROM mail_jobs WHERE status = ? AND next_attempt_at <= ? AND kind `+in+` ?
+		SELECT id FROM `+from+` WHERE `+dueCondition(in)+` AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`+s.skipLocked()+`)
-		RETURNING *`, now.Add(lease), JobQueued, now, BulkKinds(), limit).Scan(&jobs).Error
+		RETURNING *`, now.Add(lease), now, limit).Scan(&jobs).Error
 	slices.SortFunc(jobs, func(a, b MailJob) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs, err
 }
@@ -397,4 +408,39 @@ func RequeueFailedMail(tx *gorm.DB, ids []uint64, now time.Time) (int64, error) 
 		return 0, fmt.Errorf("store: requeue failed mail: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// dueCondition is the condition of the queued jobs whose kind is (in,
+// "IN") or is not (in, "NOT IN") a bulk kind, written into the text: a
+// database uses a partial index only for a query that implies its
+// condition, which a bound value does not.
+func dueCondition(in string) string {
+	kinds := make([]string, 0, len(BulkKinds()))
+	for _, k := range BulkKinds() {
+		kinds = append(kinds, "'"+string(k)+"'")
+	}
+	return "status = '" + string(JobQueued) + "' AND kind " + in + " (" + strings.Join(kinds, ", ") + ")"
+}
+
+// dueIndexes makes the two indexes of queued jobs by time due, one of
+// other mail and one of bulk mail (claim), on a fresh database and in the
+// migration that added them.
+func dueIndexes(tx *gorm.DB) error {
+	for _, in := range []string{"NOT IN", "IN"} {
+		name := dueIndex(in)
+		err := tx.Exec("CREATE INDEX IF NOT EXISTS " + name + " ON mail_jobs (next_attempt_at, id) WHERE " + dueCondition(in)).Error
+		if err != nil {
+			return fmt.Errorf("store: create %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// dueIndex names the index of queued jobs whose kind is (in, "IN") or is
+// not (in, "NOT IN") a bulk kind.
+func dueIndex(in string) string {
+	if in == "IN" {
+		return "idx_mail_jobs_due_bulk"
+	}
+	return "idx_mail_jobs_due_now"
 }

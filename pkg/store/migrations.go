@@ -41,6 +41,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "2026120514_rate_counts", Migrate: rateCounts},
 		{ID: "2026120515_published_at_index", Migrate: publishedAtIndex},
 		{ID: "2026120516_wall_index_without_status", Migrate: wallIndexWithoutStatus},
+		{ID: "2026120517_mail_jobs_due_by_class", Migrate: dueIndexes},
 	}
 }
 
@@ -466,6 +467,9 @@ func initSchema(tx *gorm.DB) error {
 		return err
 	}
 	if err := postgresWallIndex(tx); err != nil {
+		return err
+	}
+	if err := dueIndexes(tx); err != nil {
 		return err
 	}
 	return rateCounts(tx)

@@ -256,6 +256,7 @@ func TestMigrationLetsTheOutboxAddressStaff(t *testing.T) {
 		"CREATE INDEX `idx_mail_jobs_signature_id` ON `mail_jobs`(`signature_id`)",
 		"DELETE FROM migrations WHERE id = '2026120503_staff_digests'",
 		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
+		"DELETE FROM migrations WHERE id = '2026120517_mail_jobs_due_by_class'",
 	), func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
@@ -331,6 +332,7 @@ func TestMigrationLetsMailJobsNameATextVersion(t *testing.T) {
 	letterID := migrateFrom(t, st, append(undoLetterUpdates(),
 		"ALTER TABLE mail_jobs DROP COLUMN letter_text_id",
 		"DELETE FROM migrations WHERE id = '2026120504_mail_jobs_letter_text'",
+		"DELETE FROM migrations WHERE id = '2026120517_mail_jobs_due_by_class'",
 	), func(tx *gorm.DB, letterID uint) error {
 		var err error
 		if sigID, err = addPublished(tx, letterID); err != nil {
@@ -650,5 +652,23 @@ func TestMigrationIndexesPublicationTimes(t *testing.T) {
 	}, func(tx *gorm.DB, letterID uint) error {
 		_, err := addPublished(tx, letterID)
 		return err
+	})
+}
+
+// TestMigrationIndexesQueuedMailByClass takes a database back to before the
+// indexes of queued mail by class, with mail queued, and migrates it: the
+// schema is a fresh database's.
+func TestMigrationIndexesQueuedMailByClass(t *testing.T) {
+	st, _ := openTemp(t)
+	migrateFrom(t, st, []string{
+		"DROP INDEX idx_mail_jobs_due_now",
+		"DROP INDEX idx_mail_jobs_due_bulk",
+		"DELETE FROM migrations WHERE id = '2026120517_mail_jobs_due_by_class'",
+	}, func(tx *gorm.DB, letterID uint) error {
+		sigID, err := addPublished(tx, letterID)
+		if err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO mail_jobs (kind, signature_id, status, next_attempt_at) VALUES ('letter_update', ?, 'queued', CURRENT_TIMESTAMP)", sigID).Error
 	})
 }
