@@ -83,16 +83,22 @@ type campaignRun struct {
 	eventsAt  int64
 }
 
-// campaign starts the work beside signing: the update sent, and signers
-// of the earlier sign posts confirming at confirmRate a second.
-func (b *bench) startCampaign() (*campaignRun, error) {
+// startCampaign starts the work beside signing: signers of the earlier
+// sign posts confirming at confirmRate a second and, with extras, the
+// receiver added as the letter's webhook endpoint and the update sent.
+func (b *bench) startCampaign(extras bool) (*campaignRun, error) {
 	letter, _ := b.app.Letters.BySlug(slug)
-	texts := []letters.UpdateText{{Lang: letter.Lang, Subject: "What happened next", Body: "We **delivered** the letter."}}
-	if _, err := b.app.Updates.Send(b.ctx, store.Actor{Name: "undersigned-bench"}, letter.ID, texts); err != nil {
-		return nil, err
+	if extras {
+		if err := b.campaign.addWebhook(b.ctx, b.app); err != nil {
+			return nil, err
+		}
+		texts := []letters.UpdateText{{Lang: letter.Lang, Subject: "What happened next", Body: "We **delivered** the letter."}}
+		if _, err := b.app.Updates.Send(b.ctx, store.Actor{Name: "undersigned-bench"}, letter.ID, texts); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(b.ctx)
-	r := &campaignRun{cancel: cancel, start: time.Now(), eventsAt: b.campaign.events.Load()}
+	r := &campaignRun{cancel: cancel, start: time.Now(), eventsAt: b.webhookEvents()}
 	links := make(chan string, 1000)
 	r.done.Go(func() { b.confirmLinks(ctx, letter.ID, links) })
 	r.done.Go(func() {
@@ -120,8 +126,16 @@ func (b *bench) stopCampaign(r *campaignRun) error {
 	}
 	fmt.Printf("  (beside signing, in %s: %d confirmations, %.0f/s; %d webhook requests taken by the receiver; %d mails still queued)\n",
 		took.Round(time.Second), r.confirmed.Load(), float64(r.confirmed.Load())/took.Seconds(),
-		b.campaign.events.Load()-r.eventsAt, stats.Queued)
+		b.webhookEvents()-r.eventsAt, stats.Queued)
 	return nil
+}
+
+// webhookEvents is how many webhook requests the receiver has taken.
+func (b *bench) webhookEvents() int64 {
+	if b.campaign == nil {
+		return 0
+	}
+	return b.campaign.events.Load()
 }
 
 // confirmLinks sends to links the confirmation link of each unconfirmed
@@ -150,19 +164,25 @@ func (b *bench) confirmLinks(ctx context.Context, letterID uint, links chan<- st
 }
 
 // campaignPhases measures signing, paced and as fast as answered, as the
-// sign phase does, while the campaign's work runs beside it; its signers
-// come through a newsletter's link and ask to be kept informed.
-func (b *bench) campaignPhases() ([]result, error) {
-	run, err := b.startCampaign()
+// sign phase does, while signers confirm beside it (the confirm phase) and,
+// with extras, webhook events are delivered and an update is sent (the
+// campaign phase); its signers come through a newsletter's link and ask to
+// be kept informed.
+func (b *bench) campaignPhases(extras bool) ([]result, error) {
+	run, err := b.startCampaign(extras)
 	if err != nil {
 		return nil, err
 	}
+	beside := "confirming"
+	if extras {
+		beside = "campaign running"
+	}
 	var results []result
 	if b.signRate > 0 {
-		name := fmt.Sprintf("sign POST, %d/s, campaign running", b.signRate)
+		name := fmt.Sprintf("sign POST, %d/s, %s", b.signRate, beside)
 		results = append(results, paced(name, b.duration, steady(b.signRate), b.signInformed))
 	}
-	results = append(results, load("sign POST, fast, campaign running", b.duration, b.clients, b.signInformed))
+	results = append(results, load("sign POST, fast, "+beside, b.duration, b.clients, b.signInformed))
 	if err := b.stopCampaign(run); err != nil {
 		return nil, err
 	}

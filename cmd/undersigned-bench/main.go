@@ -58,7 +58,7 @@ func main() {
 	flag.IntVar(&o.confirmRate, "confirm-rate", 500, "confirmations a second beside signing in the campaign phase")
 	flag.DurationVar(&o.signRamp, "sign-ramp", 2*time.Second, "how long the open-loop sign phase takes to rise to -sign-rate before it is measured (reported on a line of its own)")
 	phases := flag.String("phases", "mail,sign,page,json,streams,propagation", "the phases to run, comma-separated (propagation needs -instances 2); "+
-		"campaign (not by default) signs again while signers confirm, webhooks are delivered and an update is sent")
+		"confirm (not by default) signs again while signers confirm; campaign (not by default) too, while webhooks are delivered and an update is sent")
 	flag.StringVar(&o.database, "database", "sqlite", `the database: "sqlite" (a file in a temporary folder) or "postgres" (-dsn or -postgres-bin)`)
 	flag.StringVar(&o.dsn, "dsn", "", "PostgreSQL: a key=value connection string without dbname; the run creates a database of its own there and drops it at the end")
 	flag.StringVar(&o.postgresBin, "postgres-bin", "", "PostgreSQL: the folder of initdb and pg_ctl, to start a throwaway cluster on a free port instead of -dsn")
@@ -164,11 +164,6 @@ func run(o options) (err error) {
 		return err
 	}
 	b.app, b.base, b.servers = servers[0].app, servers[0].base, servers
-	if b.campaign != nil {
-		if err := b.campaign.addWebhook(ctx, b.app); err != nil {
-			return err
-		}
-	}
 	if err := b.printHeader(); err != nil {
 		return err
 	}
@@ -188,7 +183,7 @@ func run(o options) (err error) {
 			return err
 		}
 	}
-	if b.runs("sign") || b.runs("campaign") || b.runs("page") || b.runs("json") {
+	if b.runs("sign") || b.runs("confirm") || b.runs("campaign") || b.runs("page") || b.runs("json") {
 		if err := b.requests(); err != nil {
 			return err
 		}
@@ -288,12 +283,14 @@ func (b *bench) requests() error {
 			return err
 		}
 	}
-	if b.runs("campaign") {
-		campaign, err := b.campaignPhases()
-		if err != nil {
-			return err
+	for _, phase := range []string{"confirm", "campaign"} {
+		if b.runs(phase) {
+			beside, err := b.campaignPhases(phase == "campaign")
+			if err != nil {
+				return err
+			}
+			results = append(results, beside...)
 		}
-		results = append(results, campaign...)
 	}
 	if b.runs("page") {
 		var background atomic.Int64

@@ -140,14 +140,15 @@ func benchDatabases(t *testing.T, base string) int {
 	return n
 }
 
-// TestLoadCommandCampaignPhase runs the campaign phase, small: signing is
-// measured paced and as fast as answered while signers confirm, the local
-// receiver takes webhook events and the update goes out.
+// TestLoadCommandCampaignPhase runs the confirm and campaign phases, small:
+// signing is measured paced and as fast as answered while signers confirm,
+// then also while the local receiver takes webhook events and the update
+// goes out.
 func TestLoadCommandCampaignPhase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the load command")
 	}
-	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-phases", "campaign", "-seed", "300", "-duration", "1s",
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./cmd/undersigned-bench", "-phases", "confirm,campaign", "-seed", "300", "-duration", "1s",
 		"-clients", "4", "-sign-rate", "100", "-confirm-rate", "50")
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
@@ -155,14 +156,16 @@ func TestLoadCommandCampaignPhase(t *testing.T) {
 		t.Fatalf("load command: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, phase := range []string{"sign POST, 100/s, campaign running", "sign POST, fast, campaign running"} {
+	for _, phase := range []string{"sign POST, 100/s, confirming", "sign POST, fast, confirming", "sign POST, 100/s, campaign running",
+		"sign POST, fast, campaign running"} {
 		if m := regexp.MustCompile(`(?m)^` + phase + `\s+(\d+)\s`).FindStringSubmatch(text); m == nil || m[1] == "0" {
 			t.Errorf("no figure for %s", phase)
 		}
 	}
-	m := regexp.MustCompile(`beside signing, in \d+s: (\d+) confirmations, \d+/s; (\d+) webhook requests taken`).FindStringSubmatch(text)
-	if m == nil || m[1] == "0" || m[2] == "0" {
-		t.Errorf("the work beside signing: %q, want confirmations and webhook requests", m)
+	// Confirmations beside both; webhook requests beside the campaign only.
+	m := regexp.MustCompile(`beside signing, in \d+s: (\d+) confirmations, \d+/s; (\d+) webhook requests taken`).FindAllStringSubmatch(text, -1)
+	if len(m) != 2 || m[0][1] == "0" || m[0][2] != "0" || m[1][1] == "0" || m[1][2] == "0" {
+		t.Errorf("the work beside signing: %q, want confirmations twice and webhook requests the second time", m)
 	}
 	if strings.Contains(text, "requests failed") {
 		t.Errorf("some requests failed")

@@ -17,6 +17,15 @@ import (
 // clients that reconnect with Last-Event-ID.
 const recentNames = 1000
 
+// namesOverlap is how far before the last build began a rebuild looks for
+// names published by another server. A signature is stamped published
+// before its transaction commits, so one committed after a build began
+// may carry an earlier time; the overlap reads such names again, and
+// remember drops those already sent. Without it, names whose commit took
+// longer than the gap between two builds (seen under load on PostgreSQL)
+// never reached the other server's stream.
+const namesOverlap = 10 * time.Second
+
 // HubConfig tunes the hub.
 type HubConfig struct {
 	// Interval is the most often the event stream sends an update (coalescing).
@@ -148,7 +157,7 @@ func (h *Hub) rebuild(ctx context.Context, letterID uint, s *letterState) (*Snap
 		h.mu.Unlock()
 		return snap, nil
 	}
-	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince,
+	w := work{prev: s.snap, changed: s.changed, published: s.published, all: s.all, since: s.namesSince.Add(-namesOverlap),
 		seenUnpub: s.seenUnpub, urgent: s.urgent}
 	for _, e := range s.recent {
 		w.recheck = append(w.recheck, e.ID)
