@@ -194,3 +194,48 @@ func TestNameHiddenElsewhereIsNotReplayedWhileBusyHere(t *testing.T) {
 		t.Errorf("the snapshot still names %v in GB", individuals)
 	}
 }
+
+// TestNameCommittedLateElsewhereReachesTheStream: another server publishes
+// a name stamped before this server's last build began, its commit having
+// come after (as under load, when a transaction waits): the next rebuild
+// still finds it and streams it.
+func TestNameCommittedLateElsewhereReachesTheStream(t *testing.T) {
+	f := newFixture(t)
+	hub := live.NewHub(f.st, live.HubConfig{Interval: 5 * time.Millisecond, NamesPerCountry: 2}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sub, _, err := hub.Subscribe(ctx, f.letter.ID, 0) // the build, from now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Unsubscribe(sub)
+	go hub.Run(ctx)
+
+	stamped := time.Now().Add(-2 * time.Second)
+	sig := store.Signature{LetterID: f.letter.ID, Kind: store.KindIndividual, Name: "Cid", Country: "DE", ShowName: true,
+		EmailSealed: []byte{1}, EmailHash: "cid", Status: store.StatusPublished, TokenHash: "cid", Locale: "en",
+		LetterVersion: "v", ConsentVersion: "c", ConfirmedAt: &stamped, PublishedAt: &stamped}
+	sig.SetDerived(f.st.SortKeys)
+	err = f.st.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&sig).Error; err != nil {
+			return err
+		}
+		return store.AddToCount(tx, f.letter.ID, "DE", store.KindIndividual, true, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case u := <-sub.C:
+			for _, n := range u.Names {
+				if n.Name == "Cid" {
+					return
+				}
+			}
+		case <-deadline:
+			t.Fatal("the name published elsewhere never reached the stream")
+		}
+	}
+}
