@@ -103,13 +103,9 @@ func (s *Service) SetConsents(ctx context.Context, plain string, keepInformed, p
 		}
 		c := store.Consents{KeepInformed: keepInformed, PartnerContact: partnerContact,
 			KeepInformedVersion: s.d.Config.UpdatesConsentVersion, PartnerContactVersion: s.d.Config.PartnerConsentVersion}
-		if partnerContact && sig.PartnerContactID == nil && sig.Ref != "" {
-			p, err := store.PartnerByCode(tx, sig.LetterID, sig.Ref)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if partnerContact && sig.PartnerContactID == nil {
+			if c.PartnerID, err = partnerOf(tx, sig); err != nil {
 				return err
-			}
-			if p != nil {
-				c.PartnerID = &p.ID
 			}
 		}
 		_, err = store.SetConsents(tx, sig, c, s.d.Now())

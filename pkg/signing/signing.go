@@ -110,19 +110,29 @@ func (s *Service) Sign(ctx context.Context, slug string, r Request) error {
 // agreed to. A code no partner of the letter has records nothing: there is
 // no one to give the consent to.
 func (s *Service) allowPartnerContact(ctx context.Context, sig *store.Signature) error {
-	if sig.Ref == "" {
-		return nil
-	}
-	p, err := store.PartnerByCode(s.d.Store.Read(ctx), sig.LetterID, sig.Ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	id, err := partnerOf(s.d.Store.Read(ctx), sig)
+	if id == nil || err != nil {
 		return err
 	}
 	now := s.d.Now()
-	sig.PartnerContactID, sig.PartnerContactVersion, sig.PartnerContactAt = &p.ID, s.d.Config.PartnerConsentVersion, &now
+	sig.PartnerContactID, sig.PartnerContactVersion, sig.PartnerContactAt = id, s.d.Config.PartnerConsentVersion, &now
 	return nil
+}
+
+// partnerOf is the id of the partner of sig's letter whose code sig came
+// with; nil when it came with none, or with one no partner has.
+func partnerOf(tx *gorm.DB, sig *store.Signature) (*uint64, error) {
+	if sig.Ref == "" {
+		return nil, nil
+	}
+	p, err := store.PartnerByCode(tx, sig.LetterID, sig.Ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p.ID, nil
 }
 
 // remindSigner is what signing does, in the write that tried to insert sig,

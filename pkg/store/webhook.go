@@ -129,9 +129,10 @@ func webhookSignatureOf(event WebhookEvent, sig *Signature) *WebhookSignature {
 	}
 	out := &WebhookSignature{ID: sig.ID, Kind: sig.Kind, Status: sig.Status, Affiliation: sig.Affiliation, Website: sig.Website,
 		OrgType: sig.OrgType, Country: sig.Country, Ref: sig.Ref, Locale: sig.Locale, ConsentVersion: sig.ConsentVersion,
-		ConfirmedAt: sig.ConfirmedAt, PublishedAt: sig.PublishedAt, Consents: &WebhookConsents{
-			KeepInformed: sig.KeepInformed && sig.UnsubscribedAt == nil, KeepInformedVersion: sig.KeepInformedVersion,
-			PartnerContact: sig.PartnerContactID != nil, PartnerContactVersion: sig.PartnerContactVersion}}
+		ConfirmedAt: sig.ConfirmedAt, PublishedAt: sig.PublishedAt}
+	c := ConsentsOf(sig)
+	out.Consents = &WebhookConsents{KeepInformed: c.KeepInformed, KeepInformedVersion: c.KeepInformedVersion,
+		PartnerContact: c.PartnerContact, PartnerContactVersion: c.PartnerContactVersion}
 	if sig.Named() {
 		out.Name = sig.Name
 	}

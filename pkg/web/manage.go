@@ -102,14 +102,11 @@ func (a *App) updateConsents(c echo.Context) error {
 // consentFields are the boxes of m's signer's choices to be contacted, as
 // they stand: the partner's only when a partner's link brought them.
 func (a *App) consentFields(c echo.Context, l *i18n.Localizer, m signing.Managed) ([]formField, error) {
-	fields := []formField{{Name: "keep_informed", Type: "checkbox", Checked: m.Consents.KeepInformed,
-		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}}
 	partner, err := a.d.Partners.NameOf(c.Request().Context(), m.Letter.ID, m.Ref)
-	if err != nil || partner == "" {
-		return fields, err
+	if err != nil {
+		return nil, err
 	}
-	return append(fields, formField{Name: "partner_contact", Type: "checkbox", Checked: m.Consents.PartnerContact,
-		Label: l.T("field.partner_contact.label", "Partner", partner), Hint: l.T("field.partner_contact.hint", "Partner", partner)}), nil
+	return consentBoxes(l, m.Consents, partner), nil
 }
 
 type withdrawForm struct {

@@ -153,14 +153,8 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm, partner
 	email := formField{Name: "email", Type: "email", Value: f.Email, Required: true, MaxLength: 254, Autocomplete: "email"}
 	consent := formField{Name: "consent", Type: "checkbox", Checked: checked(f.Consent), Required: true,
 		Label: l.T("field.consent.label"), Link: "/privacy", LinkText: l.T("field.consent.link")}
-	keepInformed := formField{Name: "keep_informed", Type: "checkbox", Checked: checked(f.KeepInformed),
-		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}
-	consents := []formField{keepInformed}
-	if partner != "" {
-		consents = append(consents, formField{Name: "partner_contact", Type: "checkbox", Checked: checked(f.PartnerContact),
-			Label: l.T("field.partner_contact.label", "Partner", partner), Hint: l.T("field.partner_contact.hint", "Partner", partner)})
-	}
-	consents = append(consents, consent)
+	consents := append(consentBoxes(l, store.Consents{KeepInformed: checked(f.KeepInformed), PartnerContact: checked(f.PartnerContact)}, partner),
+		consent)
 	if kind == store.KindOrganisation {
 		email.Label, email.Hint = l.T("field.org_email.label"), l.T("field.org_email.hint")
 		return append([]formField{
@@ -183,6 +177,20 @@ func (a *App) signFields(l *i18n.Localizer, kind store.Kind, f signForm, partner
 		{Name: "show_name", Type: "checkbox", Label: l.T("field.show_name.label"), Hint: l.T("field.show_name.hint"), Checked: checked(f.ShowName)},
 		statementField(l, f.Statement),
 	}, consents...)
+}
+
+// consentBoxes are the boxes of a signer's choices to be contacted, ticked
+// as c says: "keep me informed" and, when partner names the partner whose
+// link brought the signer, the box that lets it contact them. The sign form
+// and the manage page show the same.
+func consentBoxes(l *i18n.Localizer, c store.Consents, partner string) []formField {
+	boxes := []formField{{Name: "keep_informed", Type: "checkbox", Checked: c.KeepInformed,
+		Label: l.T("field.keep_informed.label"), Hint: l.T("field.keep_informed.hint")}}
+	if partner == "" {
+		return boxes
+	}
+	return append(boxes, formField{Name: "partner_contact", Type: "checkbox", Checked: c.PartnerContact,
+		Label: l.T("field.partner_contact.label", "Partner", partner), Hint: l.T("field.partner_contact.hint", "Partner", partner)})
 }
 
 // statementField is the optional statement ("why we sign"), shown beside
