@@ -124,9 +124,35 @@ func (b *bench) stopCampaign(r *campaignRun) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  (beside signing, in %s: %d confirmations, %.0f/s; %d webhook requests taken by the receiver; %d mails still queued)\n",
+	hooks, err := store.QueuedWebhookDeliveries(b.app.Store.Read(b.ctx))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  (beside signing, in %s: %d confirmations, %.0f/s; %d webhook requests taken by the receiver, %d still queued; %d mails still queued)\n",
 		took.Round(time.Second), r.confirmed.Load(), float64(r.confirmed.Load())/took.Seconds(),
-		b.webhookEvents()-r.eventsAt, stats.Queued)
+		b.webhookEvents()-r.eventsAt, hooks, stats.Queued)
+	return nil
+}
+
+// drainWebhooks waits until no webhook delivery is left queued and says
+// how many requests the receiver took since start, when the campaign
+// stopped (while the outbox drained too), and how fast.
+func (b *bench) drainWebhooks(start time.Time, from int64) error {
+	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		left, err := store.QueuedWebhookDeliveries(b.app.Store.Read(b.ctx))
+		if err != nil {
+			return err
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d webhook deliveries still queued after 15 minutes", left)
+		}
+	}
+	took, sent := time.Since(start), b.webhookEvents()-from
+	fmt.Printf("  (the receiver took the %d webhook requests left queued in %s, beside the outbox: %.0f/s)\n",
+		sent, took.Round(time.Millisecond), float64(sent)/took.Seconds())
 	return nil
 }
 
@@ -186,5 +212,9 @@ func (b *bench) campaignPhases(extras bool) ([]result, error) {
 	if err := b.stopCampaign(run); err != nil {
 		return nil, err
 	}
-	return results, b.drainOutbox()
+	stopped, events := time.Now(), b.webhookEvents()
+	if err := b.drainOutbox(); err != nil {
+		return nil, err
+	}
+	return results, b.drainWebhooks(stopped, events)
 }

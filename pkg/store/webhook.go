@@ -303,18 +303,46 @@ type WebhookOutcome struct {
 	Next           time.Time
 }
 
-// RecordWebhookOutcome writes an attempt's outcome at now.
-func RecordWebhookOutcome(tx *gorm.DB, o WebhookOutcome, now time.Time) error {
-	updates := map[string]any{"status": o.Status, "attempts": gorm.Expr("attempts + 1"), "response_status": o.ResponseStatus,
-		"last_error": TruncateRunes(o.Error, 1000), "updated_at": now}
-	switch o.Status {
-	case JobSent:
-		updates["sent_at"] = now
-	case JobQueued:
-		updates["next_attempt_at"] = o.Next
+// RecordWebhookOutcomes writes attempts' outcomes at now, one statement for
+// each group of alike outcomes (most often: every one sent with a 200).
+func RecordWebhookOutcomes(tx *gorm.DB, outcomes []WebhookOutcome, now time.Time) error {
+	type alike struct {
+		status         JobStatus
+		responseStatus int
+		err            string
+		next           time.Time
 	}
-	if err := tx.Model(&WebhookDelivery{}).Where("id = ?", o.ID).Updates(updates).Error; err != nil {
-		return fmt.Errorf("store: record webhook delivery %d: %w", o.ID, err)
+	groups := map[alike][]uint64{}
+	var order []alike
+	for _, o := range outcomes {
+		key := alike{o.Status, o.ResponseStatus, TruncateRunes(o.Error, 1000), o.Next}
+		if _, seen := groups[key]; !seen {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], o.ID)
+	}
+	for _, key := range order {
+		updates := map[string]any{"status": key.status, "attempts": gorm.Expr("attempts + 1"), "response_status": key.responseStatus,
+			"last_error": key.err, "updated_at": now}
+		switch key.status {
+		case JobSent:
+			updates["sent_at"] = now
+		case JobQueued:
+			updates["next_attempt_at"] = key.next
+		}
+		if err := tx.Model(&WebhookDelivery{}).Where("id IN ?", groups[key]).Updates(updates).Error; err != nil {
+			return fmt.Errorf("store: record %d webhook deliveries: %w", len(groups[key]), err)
+		}
 	}
 	return nil
+}
+
+// QueuedWebhookDeliveries counts the deliveries still to be sent, due or
+// waiting for a retry, of every endpoint.
+func QueuedWebhookDeliveries(tx *gorm.DB) (int64, error) {
+	var n int64
+	if err := tx.Model(&WebhookDelivery{}).Where("status = ?", JobQueued).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count queued webhook deliveries: %w", err)
+	}
+	return n, nil
 }

@@ -37,7 +37,7 @@ func TestMovesQueueWebhookEvents(t *testing.T) {
 		t.Errorf("the confirmed event lacks the public fields: %s", log[1].Payload)
 	}
 	if err := st.Write(ctx, func(tx *gorm.DB) error {
-		return RecordWebhookOutcome(tx, WebhookOutcome{ID: log[1].ID, Status: JobSent, ResponseStatus: 200}, lifecycleNow)
+		return RecordWebhookOutcomes(tx, []WebhookOutcome{{ID: log[1].ID, Status: JobSent, ResponseStatus: 200}}, lifecycleNow)
 	}); err != nil {
 		t.Fatal(err)
 	}

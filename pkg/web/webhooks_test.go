@@ -331,3 +331,57 @@ func addWebhookPages(t *testing.T, h *webtest.Harness, admin *webtest.Browser,
 	res = add("GET /admin/letters/{id}/webhooks/{hook}", admin.Get(logPath+"?test=1"), http.StatusOK)
 	mustContain("GET /admin/letters/{id}/webhooks/{hook}", res.Body, "webhook.test")
 }
+
+// TestWebhookBatchGoesOutOnceEach queues more test events than one claim
+// takes to a receiver that turns away every third delivery: one drain
+// posts each delivery exactly once, and the log records each outcome with
+// its own answer, 200 delivered and 500 to be retried.
+func TestWebhookBatchGoesOutOnceEach(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		id := req.Header.Get("Undersigned-Delivery")
+		mu.Lock()
+		seen[id]++
+		mu.Unlock()
+		if n, _ := strconv.Atoi(id); n%3 == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	h := webtest.New(t, (&receiver{srv: srv}).trustedBy(t, true))
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	addWebhook(t, admin, letter.ID, srv.URL+"/hook", "signature.confirmed")
+	const events = 90 // more than a claim of 8 parallel posts, 5 each
+	for range events {
+		if res := admin.Post(webhooksPath(letter.ID)+"/1/test", nil); res.Status != http.StatusSeeOther {
+			t.Fatalf("test button: %d", res.Status)
+		}
+	}
+	drainWebhooks(t, h)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != events {
+		t.Fatalf("the receiver got %d distinct deliveries; want %d", len(seen), events)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s was posted %d times", id, n)
+		}
+	}
+	log, err := store.WebhookLog(h.App.Store.Read(t.Context()), 1, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range log {
+		want, answer := store.JobSent, 200
+		if d.ID%3 == 0 {
+			want, answer = store.JobQueued, 500
+		}
+		if d.Status != want || d.ResponseStatus != answer || d.Attempts != 1 {
+			t.Errorf("delivery %d: %s, answer %d, %d attempts; want %s, %d, 1", d.ID, d.Status, d.ResponseStatus, d.Attempts, want, answer)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -42,18 +43,24 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// batch is how many deliveries one claim takes: as many as can each take
-// the whole Timeout within the claim's lease, so that no delivery is
-// claimed again, and sent twice at once, while its batch is still going.
+// parallel is how many deliveries of a batch are posted at once.
+const parallel = 8
+
+// batch is how many deliveries one claim takes: as many as parallel posts
+// can each send one after another, every one taking the whole Timeout,
+// within the claim's lease, so that no delivery is claimed again, and sent
+// twice at once, while its batch is still going.
 func (s *Service) batch() int {
-	return max(1, int(s.d.Outbox.ClaimLease/Timeout)-1)
+	return parallel * max(1, int(s.d.Outbox.ClaimLease/Timeout)-1)
 }
 
 // Drain delivers due deliveries until none is due, and reports how many
-// the receivers accepted.
+// the receivers accepted. Like the mail outbox, it gives way to signers
+// (mail.YieldToSigners) before each batch.
 func (s *Service) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
+		mail.YieldToSigners(ctx, s.d.Store.Busy, s.d.Outbox.YieldToSigning)
 		rows, err := s.d.Store.ClaimWebhookDeliveries(ctx, s.d.Now(), s.d.Outbox.ClaimLease, s.batch())
 		if err != nil || len(rows) == 0 {
 			return sent, err
@@ -66,25 +73,15 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		outcomes := make([]store.WebhookOutcome, 0, len(rows))
-		for _, r := range rows {
-			if ctx.Err() != nil { // shutting down: the rest are due again when their lease ends
-				break
-			}
-			out := s.deliver(ctx, hooks[r.WebhookID], r)
+		outcomes := s.deliverAll(ctx, hooks, rows)
+		for _, out := range outcomes {
 			if out.Status == store.JobSent {
 				sent++
 			}
-			outcomes = append(outcomes, out)
 		}
 		// One write for the batch's outcomes: the writer is signing's too.
 		err = s.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
-			for _, out := range outcomes {
-				if err := store.RecordWebhookOutcome(tx, out, s.d.Now()); err != nil {
-					return err
-				}
-			}
-			return nil
+			return store.RecordWebhookOutcomes(tx, outcomes, s.d.Now())
 		})
 		if err != nil || ctx.Err() != nil {
 			return sent, err
@@ -93,16 +90,55 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// deliver posts one delivery to its endpoint and says what became of it: a
-// 2xx answer is sent; anything else is retried with backoff up to the
-// outbox's max_attempts, then given up.
-func (s *Service) deliver(ctx context.Context, hook *store.Webhook, r store.WebhookDelivery) store.WebhookOutcome {
+// deliverAll posts rows, parallel at a time, and says what became of each
+// one posted; shutting down, it posts no more, and those not posted are
+// due again when their lease ends.
+func (s *Service) deliverAll(ctx context.Context, hooks map[uint64]*store.Webhook, rows []store.WebhookDelivery) []store.WebhookOutcome {
+	type attempt struct {
+		status int
+		err    error
+		posted bool
+	}
+	attempts := make([]attempt, len(rows))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallel, len(rows)) {
+		wg.Go(func() {
+			for i := range next {
+				if hook := hooks[rows[i].WebhookID]; hook != nil && rows[i].Payload != "" {
+					attempts[i].status, attempts[i].err = s.post(ctx, hook, rows[i])
+				}
+				attempts[i].posted = true
+			}
+		})
+	}
+	for i := range rows {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	outcomes := make([]store.WebhookOutcome, 0, len(rows))
+	for i, r := range rows {
+		if attempts[i].posted {
+			outcomes = append(outcomes, s.outcome(hooks[r.WebhookID], r, attempts[i].status, attempts[i].err))
+		}
+	}
+	return outcomes
+}
+
+// outcome is what became of an attempt at r, to which the receiver answered
+// status or which failed with err: a 2xx answer is sent; anything else is
+// retried with backoff up to the outbox's max_attempts, then given up. A
+// delivery whose endpoint or data went meanwhile is given up at once.
+func (s *Service) outcome(hook *store.Webhook, r store.WebhookDelivery, status int, err error) store.WebhookOutcome {
 	out := store.WebhookOutcome{ID: r.ID, Status: store.JobSent}
-	if hook == nil || r.Payload == "" { // the endpoint or the data went meanwhile
+	if hook == nil || r.Payload == "" {
 		out.Status, out.Error = store.JobFailed, "nothing left to send"
 		return out
 	}
-	status, err := s.post(ctx, hook, r)
 	out.ResponseStatus = status
 	if err == nil && (status < 200 || status > 299) {
 		err = fmt.Errorf("receiver answered %d", status)
