@@ -255,7 +255,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.Outbox.Run(workCtx) })
 	wg.Go(func() { a.Webhooks.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, expireEvery, "expiring unconfirmed signatures", a.expire) })
-	wg.Go(func() { a.every(workCtx, expireEvery, "pruning sent mail", a.pruneSentMail) })
+	wg.Go(func() { a.every(workCtx, expireEvery, "pruning sent mail and webhook deliveries", a.pruneSent) })
 	wg.Go(func() { a.Live.Run(workCtx) })
 	wg.Go(func() { a.every(workCtx, blocksEvery, "reloading the block list", a.Blocks.Reload) })
 	wg.Go(func() { a.every(workCtx, lettersEvery, "refreshing the letters", a.refreshLetters) })
@@ -296,11 +296,19 @@ func (a *App) expire(ctx context.Context) error {
 	return err
 }
 
-// pruneSentMail deletes the records of mail sent longer ago than keep_sent.
-func (a *App) pruneSentMail(ctx context.Context) error {
-	n, err := a.Outbox.PruneSent(ctx)
-	if n > 0 {
-		a.log.Info("deleted the records of mail sent long ago", "count", n)
+// pruneSent deletes the records of mail sent, and of webhook deliveries
+// delivered or given up, longer ago than mail.outbox.keep_sent.
+func (a *App) pruneSent(ctx context.Context) error {
+	mails, err := a.Outbox.PruneSent(ctx)
+	if mails > 0 {
+		a.log.Info("deleted the records of mail sent long ago", "count", mails)
+	}
+	if err != nil {
+		return err
+	}
+	deliveries, err := a.Webhooks.PruneLog(ctx)
+	if deliveries > 0 {
+		a.log.Info("deleted the webhook deliveries ended long ago", "count", deliveries)
 	}
 	return err
 }

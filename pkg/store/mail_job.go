@@ -253,17 +253,24 @@ const pruneBatch = 5000
 // PruneSentMail deletes the jobs of mail sent before cutoff, a batch per
 // transaction, and reports how many went.
 func (s *Store) PruneSentMail(ctx context.Context, cutoff time.Time) (int64, error) {
+	return s.pruneInBatches(ctx, "sent mail", `DELETE FROM mail_jobs WHERE id IN (
+		SELECT id FROM mail_jobs WHERE status = ? AND sent_at < ? LIMIT ?)`, JobSent, cutoff, pruneBatch)
+}
+
+// pruneInBatches runs deleteBatch, a DELETE of at most pruneBatch rows, a
+// transaction at a time, until it deletes fewer, and reports how many rows
+// went: the writer is held one batch at a time.
+func (s *Store) pruneInBatches(ctx context.Context, what, deleteBatch string, args ...any) (int64, error) {
 	var total int64
 	for ctx.Err() == nil {
 		var n int64
 		err := s.Write(ctx, func(tx *gorm.DB) error {
-			res := tx.Exec(`DELETE FROM mail_jobs WHERE id IN (
-				SELECT id FROM mail_jobs WHERE status = ? AND sent_at < ? LIMIT ?)`, JobSent, cutoff, pruneBatch)
+			res := tx.Exec(deleteBatch, args...)
 			n = res.RowsAffected
 			return res.Error
 		})
 		if err != nil {
-			return total, fmt.Errorf("store: prune sent mail: %w", err)
+			return total, fmt.Errorf("store: prune %s: %w", what, err)
 		}
 		if total += n; n < pruneBatch {
 			break

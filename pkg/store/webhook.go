@@ -220,6 +220,23 @@ func AddWebhook(tx *gorm.DB, w *Webhook) error {
 	return nil
 }
 
+// RemoveWebhook deletes the letter's endpoint id with its deliveries,
+// queued and logged, and returns it; ErrNotFound when the letter has no
+// such endpoint.
+func RemoveWebhook(tx *gorm.DB, letterID uint, id uint64) (*Webhook, error) {
+	hook, err := WebhookOf(tx, letterID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Where("webhook_id = ?", id).Delete(&WebhookDelivery{}).Error; err != nil {
+		return nil, fmt.Errorf("store: drop the deliveries of webhook %d: %w", id, err)
+	}
+	if err := tx.Delete(&Webhook{}, id).Error; err != nil {
+		return nil, fmt.Errorf("store: remove webhook %d: %w", id, err)
+	}
+	return hook, nil
+}
+
 // WebhooksOf lists a letter's endpoints, oldest first.
 func WebhooksOf(tx *gorm.DB, letterID uint) ([]Webhook, error) {
 	var hooks []Webhook
@@ -333,6 +350,29 @@ func RecordWebhookOutcomes(tx *gorm.DB, outcomes []WebhookOutcome, now time.Time
 		if err := tx.Model(&WebhookDelivery{}).Where("id IN ?", groups[key]).Updates(updates).Error; err != nil {
 			return fmt.Errorf("store: record %d webhook deliveries: %w", len(groups[key]), err)
 		}
+	}
+	return nil
+}
+
+// PruneWebhookDeliveries deletes the deliveries delivered or given up whose
+// last attempt was before cutoff, pruneBatch a transaction, and reports how
+// many. A delivery's next_attempt_at is its last claim's lease, past its
+// last attempt, so the outbox's index finds them.
+func (s *Store) PruneWebhookDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
+	return s.pruneInBatches(ctx, "webhook deliveries", `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE status IN ? AND next_attempt_at < ? LIMIT ?)`,
+		[]JobStatus{JobSent, JobFailed}, cutoff, pruneBatch)
+}
+
+// ReleaseWebhookDeliveries makes claimed deliveries that were not attempted
+// due again at now, rather than at the end of their claim's lease.
+func ReleaseWebhookDeliveries(tx *gorm.DB, ids []uint64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := tx.Model(&WebhookDelivery{}).Where("id IN ? AND status = ?", ids, JobQueued).Update("next_attempt_at", now).Error
+	if err != nil {
+		return fmt.Errorf("store: release %d webhook deliveries: %w", len(ids), err)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ type webhooksView struct {
 	Events    formField
 	Errors    formErrors
 	Secret    string
+	Flash     string
 }
 
 // webhookRow is one endpoint as the console lists it.
@@ -100,6 +101,9 @@ func (a *App) renderWebhooks(c echo.Context, status int, letter *letters.Letter,
 	}
 	v := &webhooksView{Page: a.page(c, l.T("admin.webhooks.title", "Letter", letter.Title())), Letter: letter,
 		LetterURL: consoleLetterURL(letter.ID), URL: webhooksURL(letter.ID), Secret: secret}
+	if c.QueryParams().Has("removed") {
+		v.Flash = l.T("admin.webhooks.removed")
+	}
 	for _, h := range hooks {
 		v.Endpoints = append(v.Endpoints, webhookRow{URL: h.URL, Events: h.Events, LogURL: webhookURL(letter.ID, h.ID),
 			AddedBy: h.CreatedBy, AddedAt: l.DateTime(h.CreatedAt)})
@@ -186,6 +190,25 @@ func (a *App) createWebhookTest(c echo.Context) error {
 		return err
 	}
 	return redirect(c, webhookURL(letter.ID, id)+"?test=1")
+}
+
+// removeWebhook deletes an endpoint with its queued deliveries and its log
+// (admins only, audited), and returns to the letter's endpoints.
+func (a *App) removeWebhook(c echo.Context) error {
+	var form struct{}
+	letter, err := a.postedLetter(c, &form)
+	if err != nil {
+		return err
+	}
+	id, _ := strconv.ParseUint(c.Param("hook"), 10, 64)
+	_, err = a.d.Webhooks.Remove(c.Request().Context(), store.StaffActor(currentStaff(c)), letter.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, webhooksURL(letter.ID)+"?removed=1")
 }
 
 // webhooksURL is the console page of a letter's webhook endpoints.

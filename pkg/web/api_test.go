@@ -393,13 +393,7 @@ func TestOutboxGivesWayToSigners(t *testing.T) {
 		t.Skip("PostgreSQL has no one writer to give way to")
 	}
 	h.Sign(webtest.SignForm("rush@example.org"))
-	for attempt := 0; !h.App.Store.Busy(); attempt++ {
-		if attempt == 20 {
-			t.Fatal("the writer never looked busy")
-		}
-		queueWrites(t, h.App.Store, 200)
-	}
-	ctx, stop := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	ctx, stop := withWriterBusy(t, h)
 	defer stop()
 	start := time.Now()
 	sent, _ := h.App.Outbox.Drain(ctx)
@@ -413,6 +407,20 @@ func TestOutboxGivesWayToSigners(t *testing.T) {
 	if sent := h.DrainOutbox(); sent != 2 {
 		t.Errorf("once the rush was over the outbox sent %d mails, want 2", sent)
 	}
+}
+
+// withWriterBusy makes SQLite's writer look busy, as a launch does, with
+// group commits of many writes, and returns a context that ends 300 ms on,
+// for a worker that should wait longer than that.
+func withWriterBusy(t *testing.T, h *webtest.Harness) (context.Context, context.CancelFunc) {
+	t.Helper()
+	for attempt := 0; !h.App.Store.Busy(); attempt++ {
+		if attempt == 20 {
+			t.Fatal("the writer never looked busy")
+		}
+		queueWrites(t, h.App.Store, 200)
+	}
+	return context.WithTimeout(t.Context(), 300*time.Millisecond)
 }
 
 // queueWrites starts n empty writes at once, behind one that holds the

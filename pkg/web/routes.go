@@ -121,6 +121,7 @@ func (a *App) routes(static fs.FS) {
 	console.POST("/letters/:id/webhooks", a.createWebhook, requireAdmin)
 	console.GET("/letters/:id/webhooks/:hook", a.showWebhookLog, requireAdmin)
 	console.POST("/letters/:id/webhooks/:hook/test", a.createWebhookTest, requireAdmin)
+	console.POST("/letters/:id/webhooks/:hook/remove", a.removeWebhook, requireAdmin)
 	console.GET("/letters/:id/update", a.showLetterUpdate, requireAdmin)
 	console.POST("/letters/:id/update", a.createLetterUpdate, requireAdmin)
 

@@ -354,7 +354,7 @@ func TestWebhookBatchGoesOutOnceEach(t *testing.T) {
 	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
 	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
 	addWebhook(t, admin, letter.ID, srv.URL+"/hook", "signature.confirmed")
-	const events = 90 // more than a claim of 8 parallel posts, 5 each
+	const events = 90 // more than two claims take
 	for range events {
 		if res := admin.Post(webhooksPath(letter.ID)+"/1/test", nil); res.Status != http.StatusSeeOther {
 			t.Fatalf("test button: %d", res.Status)
@@ -383,5 +383,115 @@ func TestWebhookBatchGoesOutOnceEach(t *testing.T) {
 		if d.Status != want || d.ResponseStatus != answer || d.Attempts != 1 {
 			t.Errorf("delivery %d: %s, answer %d, %d attempts; want %s, %d, 1", d.ID, d.Status, d.ResponseStatus, d.Attempts, want, answer)
 		}
+	}
+}
+
+// TestWebhooksGiveWayToSigners: with SQLite's writer busy, as on a launch,
+// the webhook worker waits mail.outbox.yield_to_signing before its batch,
+// as the mail outbox does, and the event stays queued; once a write finds
+// the writer free again, it goes out.
+func TestWebhooksGiveWayToSigners(t *testing.T) {
+	rcv := startReceiver(t, 0)
+	trust := rcv.trustedBy(t, true)
+	h := webtest.New(t, func(c *config.Config) { trust(c); c.Mail.Outbox.YieldToSigning = 5 * time.Second })
+	if h.App.Store.Driver != "sqlite" {
+		t.Skip("PostgreSQL has no one writer to give way to")
+	}
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	addWebhook(t, admin, letter.ID, rcv.srv.URL+"/hook", "signature.confirmed")
+	admin.Post(webhooksPath(letter.ID)+"/1/test", nil)
+	ctx, stop := withWriterBusy(t, h)
+	defer stop()
+	start := time.Now()
+	sent, _ := h.App.Webhooks.Drain(ctx)
+	if waited := time.Since(start); sent != 0 || waited < 250*time.Millisecond || len(rcv.requests()) != 0 {
+		t.Errorf("with the writer busy the worker delivered %d (the receiver got %d) after %s; want it to wait",
+			sent, len(rcv.requests()), waited)
+	}
+	h.Sign(webtest.SignForm("calm@example.org")) // a write that finds the writer free
+	drainWebhooks(t, h)
+	if got := len(rcv.requests()); got != 1 {
+		t.Errorf("once the rush was over the receiver got %d requests, want 1", got)
+	}
+}
+
+// TestAdminRemovesAWebhook: an admin removes an endpoint from its log page;
+// its queued event is never sent, the console no longer lists it, its log
+// is gone, and the audit log, filtered to the letter, records who removed
+// it. A moderator may not.
+func TestAdminRemovesAWebhook(t *testing.T) {
+	rcv := startReceiver(t, 0)
+	h := webtest.New(t, rcv.trustedBy(t, true))
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	endpoint := rcv.srv.URL + "/hook"
+	addWebhook(t, admin, letter.ID, endpoint, "signature.confirmed")
+	logPath := webhooksPath(letter.ID) + "/1"
+	admin.Post(logPath+"/test", nil)
+	if res := admin.Get(logPath); !strings.Contains(res.Body, `action="`+logPath+`/remove"`) {
+		t.Fatalf("the log page offers no removal:\n%s", res.Body)
+	}
+	moderator := h.LoginAs("mod@campaign.example", store.RoleModerator)
+	if res := moderator.Post(logPath+"/remove", nil); res.Status != http.StatusForbidden {
+		t.Errorf("a moderator removing an endpoint: %d, want 403", res.Status)
+	}
+	res := admin.Post(logPath+"/remove", nil)
+	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != webhooksPath(letter.ID)+"?removed=1" {
+		t.Fatalf("removing: %d to %q", res.Status, res.Header.Get("Location"))
+	}
+	list := admin.Get(webhooksPath(letter.ID) + "?removed=1")
+	if flash := strings.TrimSpace(list.Doc().Find(".flash").Text()); flash == "" || strings.Contains(list.Body, endpoint) {
+		t.Errorf("after removing, the list says %q and still shows the endpoint: %v", flash, strings.Contains(list.Body, endpoint))
+	}
+	drainWebhooks(t, h)
+	if n := len(rcv.requests()); n != 0 {
+		t.Errorf("the removed endpoint got %d requests", n)
+	}
+	if res := admin.Get(logPath); res.Status != http.StatusNotFound {
+		t.Errorf("the removed endpoint's log: %d, want 404", res.Status)
+	}
+	if res := admin.Post(logPath+"/remove", nil); res.Status != http.StatusNotFound {
+		t.Errorf("removing it again: %d, want 404", res.Status)
+	}
+	var events []store.AuditEvent
+	err := h.App.Store.Read(t.Context()).Where("action IN ? AND letter_id = ?", []string{"webhook_add", "webhook_remove"}, letter.ID).
+		Order("id").Find(&events).Error
+	if err != nil || len(events) != 2 || events[1].Action != "webhook_remove" || events[1].Subject != endpoint ||
+		events[1].StaffEmail != "admin@campaign.example" {
+		t.Errorf("audit entries of the letter's endpoint: %+v, %v; want its adding and its removal by the admin", events, err)
+	}
+}
+
+// TestWebhookLogIsPrunedAfterKeepSent keeps a delivery delivered or given up
+// for mail.outbox.keep_sent after its last attempt, then deletes it, as the
+// mail outbox does its sent mail; the log shows what is left.
+func TestWebhookLogIsPrunedAfterKeepSent(t *testing.T) {
+	rcv := startReceiver(t, 1)
+	trust := rcv.trustedBy(t, true)
+	h := webtest.New(t, func(c *config.Config) { trust(c); c.Mail.Outbox.MaxAttempts = 1 })
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	addWebhook(t, admin, letter.ID, rcv.srv.URL+"/hook", "signature.confirmed")
+	test := func() {
+		if err := h.App.Webhooks.SendTest(t.Context(), letter, 1); err != nil {
+			t.Fatal(err)
+		}
+		drainWebhooks(t, h)
+	}
+	test() // refused once: given up at once
+	test() // delivered
+	h.Clock.Advance(h.App.Config.Mail.Outbox.KeepSent - time.Hour)
+	test() // delivered, recently
+	if n, err := h.App.Webhooks.PruneLog(t.Context()); err != nil || n != 0 {
+		t.Fatalf("prune before keep_sent has passed: %d deleted, %v; want 0", n, err)
+	}
+	h.Clock.Advance(2 * time.Hour)
+	if n, err := h.App.Webhooks.PruneLog(t.Context()); err != nil || n != 2 {
+		t.Fatalf("prune after keep_sent: %d deleted, %v; want the two old deliveries", n, err)
+	}
+	log, err := store.WebhookLog(h.App.Store.Read(t.Context()), 1, 10)
+	if err != nil || len(log) != 1 || log[0].Status != store.JobSent || log[0].ID != 3 {
+		t.Errorf("left %+v, %v; want the recent delivery", log, err)
 	}
 }

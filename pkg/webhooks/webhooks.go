@@ -91,12 +91,18 @@ func (s *Service) Add(ctx context.Context, by store.Actor, letterID uint, rawURL
 		if err := store.AddWebhook(tx, hook); err != nil {
 			return err
 		}
-		return store.AuditAction(tx, by, "webhook_add", hook.URL, now)
+		return audit(tx, by, "webhook_add", hook, now)
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return hook, secret, nil
+}
+
+// audit records, in tx, an action by on an endpoint, under its letter.
+func audit(tx *gorm.DB, by store.Actor, action string, hook *store.Webhook, at time.Time) error {
+	return store.Audit(tx, store.AuditEvent{StaffID: by.StaffID, StaffEmail: by.Name, Action: action, LetterID: &hook.LetterID,
+		Subject: store.TruncateRunes(hook.URL, 300), CreatedAt: at})
 }
 
 // checkURL parses an endpoint's URL and checks its scheme and its host's
@@ -126,6 +132,29 @@ func (s *Service) newSecret() (string, error) {
 		return "", fmt.Errorf("webhooks: new secret: %w", err)
 	}
 	return "whsec_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// Remove deletes the letter's endpoint id, with its queued deliveries and
+// its log, audited as webhook_remove; nothing more is sent to it. It
+// returns the endpoint removed, or store.ErrNotFound when the letter has no
+// such endpoint.
+func (s *Service) Remove(ctx context.Context, by store.Actor, letterID uint, id uint64) (*store.Webhook, error) {
+	var hook *store.Webhook
+	err := s.d.Store.Write(ctx, func(tx *gorm.DB) error {
+		var err error
+		if hook, err = store.RemoveWebhook(tx, letterID, id); err != nil {
+			return err
+		}
+		return audit(tx, by, "webhook_remove", hook, s.d.Now())
+	})
+	return hook, err
+}
+
+// PruneLog deletes the deliveries delivered or given up longer ago than
+// mail.outbox.keep_sent, as the mail outbox prunes its sent mail, and
+// reports how many.
+func (s *Service) PruneLog(ctx context.Context) (int64, error) {
+	return s.d.Store.PruneWebhookDeliveries(ctx, s.d.Now().Add(-s.d.Outbox.KeepSent))
 }
 
 // Endpoints lists the letter's endpoints, oldest first.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,16 +42,10 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// parallel is how many deliveries of a batch are posted at once.
-const parallel = 8
-
-// batch is how many deliveries one claim takes: as many as parallel posts
-// can each send one after another, every one taking the whole Timeout,
-// within the claim's lease, so that no delivery is claimed again, and sent
-// twice at once, while its batch is still going.
-func (s *Service) batch() int {
-	return parallel * max(1, int(s.d.Outbox.ClaimLease/Timeout)-1)
-}
+// claimBatch is how many deliveries one claim takes. They are posted one
+// after another, in the order they were queued, for as long as each can
+// still run the whole Timeout within the claim's lease (see Drain).
+const claimBatch = 40
 
 // Drain delivers due deliveries until none is due, and reports how many
 // the receivers accepted. Like the mail outbox, it gives way to signers
@@ -61,7 +54,8 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
 		mail.YieldToSigners(ctx, s.d.Store.Busy, s.d.Outbox.YieldToSigning)
-		rows, err := s.d.Store.ClaimWebhookDeliveries(ctx, s.d.Now(), s.d.Outbox.ClaimLease, s.batch())
+		claimed := s.d.Now()
+		rows, err := s.d.Store.ClaimWebhookDeliveries(ctx, claimed, s.d.Outbox.ClaimLease, claimBatch)
 		if err != nil || len(rows) == 0 {
 			return sent, err
 		}
@@ -73,7 +67,7 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		outcomes := s.deliverAll(ctx, hooks, rows)
+		outcomes, unposted := s.deliverAll(ctx, hooks, rows, claimed.Add(s.d.Outbox.ClaimLease-Timeout))
 		for _, out := range outcomes {
 			if out.Status == store.JobSent {
 				sent++
@@ -81,7 +75,10 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 		}
 		// One write for the batch's outcomes: the writer is signing's too.
 		err = s.d.Store.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
-			return store.RecordWebhookOutcomes(tx, outcomes, s.d.Now())
+			if err := store.RecordWebhookOutcomes(tx, outcomes, s.d.Now()); err != nil {
+				return err
+			}
+			return store.ReleaseWebhookDeliveries(tx, unposted, s.d.Now())
 		})
 		if err != nil || ctx.Err() != nil {
 			return sent, err
@@ -90,43 +87,28 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// deliverAll posts rows, parallel at a time, and says what became of each
-// one posted; shutting down, it posts no more, and those not posted are
-// due again when their lease ends.
-func (s *Service) deliverAll(ctx context.Context, hooks map[uint64]*store.Webhook, rows []store.WebhookDelivery) []store.WebhookOutcome {
-	type attempt struct {
-		status int
-		err    error
-		posted bool
-	}
-	attempts := make([]attempt, len(rows))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(parallel, len(rows)) {
-		wg.Go(func() {
-			for i := range next {
-				if hook := hooks[rows[i].WebhookID]; hook != nil && rows[i].Payload != "" {
-					attempts[i].status, attempts[i].err = s.post(ctx, hook, rows[i])
-				}
-				attempts[i].posted = true
-			}
-		})
-	}
-	for i := range rows {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+// deliverAll posts rows one after another and says what became of each one
+// posted. It posts none after lastStart, so that no post outlives the
+// claim's lease and none is claimed again, and sent twice at once, while it
+// runs; nor, shutting down, after ctx ends. It returns the ids of those it
+// did not post, to be made due again at once.
+func (s *Service) deliverAll(ctx context.Context, hooks map[uint64]*store.Webhook, rows []store.WebhookDelivery, lastStart time.Time) ([]store.WebhookOutcome, []uint64) {
 	outcomes := make([]store.WebhookOutcome, 0, len(rows))
-	for i, r := range rows {
-		if attempts[i].posted {
-			outcomes = append(outcomes, s.outcome(hooks[r.WebhookID], r, attempts[i].status, attempts[i].err))
+	var unposted []uint64
+	for _, r := range rows {
+		if ctx.Err() != nil || s.d.Now().After(lastStart) {
+			unposted = append(unposted, r.ID)
+			continue
 		}
+		hook := hooks[r.WebhookID]
+		var status int
+		var err error
+		if hook != nil && r.Payload != "" {
+			status, err = s.post(ctx, hook, r)
+		}
+		outcomes = append(outcomes, s.outcome(hook, r, status, err))
 	}
-	return outcomes
+	return outcomes, unposted
 }
 
 // outcome is what became of an attempt at r, to which the receiver answered
