@@ -181,7 +181,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, st *store.Store
 	if err := blocks.Reload(ctx); err != nil {
 		return nil, err
 	}
-	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, opts.Log)
+	notices := letters.NewNotices(st, outbox, opts.Now, letters.NoticeChunk, cfg.Mail.Outbox.YieldToSigning, opts.Log)
 	letterConsole := letters.NewConsole(st, reg, markdown, notices, opts.Now)
 	updates := letters.NewUpdates(st, reg, notices, opts.Now)
 	campaignKey, err := record.LoadKey(ctx, st, cfg.CampaignKey, filepath.Join(cfg.DataDir, "campaign.key"), opts.Random, opts.Now())

@@ -137,9 +137,9 @@ type Outbox struct {
 	MaxAttempts  int           `koanf:"max_attempts"`
 	ClaimLease   time.Duration `koanf:"claim_lease"`
 	KeepSent     time.Duration `koanf:"keep_sent"`
-	// YieldToSigning is how long the mail and webhook workers wait before
-	// each batch while signers queue for SQLite's one writer (0: they never
-	// wait).
+	// YieldToSigning is how long the mail and webhook workers, and the
+	// queueing of an update or a notice, wait before each batch while
+	// signers queue for SQLite's one writer (0: they never wait).
 	YieldToSigning time.Duration `koanf:"yield_to_signing"`
 }
 

@@ -30,14 +30,16 @@ type Notices struct {
 	outbox  Waker
 	now     func() time.Time
 	chunk   int
+	yield   time.Duration
 	log     *slog.Logger
 	running sync.WaitGroup
 }
 
 // NewNotices returns the notifier that queues notices in chunks of chunk
-// signers (NoticeChunk outside tests).
-func NewNotices(st *store.Store, outbox Waker, now func() time.Time, chunk int, log *slog.Logger) *Notices {
-	return &Notices{st: st, outbox: outbox, now: now, chunk: chunk, log: log}
+// signers (NoticeChunk outside tests), waiting yield before each chunk
+// while signers queue for the writer (mail.outbox.yield_to_signing).
+func NewNotices(st *store.Store, outbox Waker, now func() time.Time, chunk int, yield time.Duration, log *slog.Logger) *Notices {
+	return &Notices{st: st, outbox: outbox, now: now, chunk: chunk, yield: yield, log: log}
 }
 
 // TextChanged starts queueing a notice of text, a material change, for
@@ -93,9 +95,12 @@ func (n *Notices) QueueUpdate(ctx context.Context, letterID uint, updateID uint6
 // inChunks runs queue, which queues mail for the signers after an id and
 // returns how many and the last id (0 once none is left), a transaction
 // per chunk, waking the outbox after each, and reports how many it queued.
+// Before each chunk it gives way to signers: the mail it queues is sent
+// after theirs anyway.
 func (n *Notices) inChunks(ctx context.Context, queue func(tx *gorm.DB, after uint64) (int, uint64, error)) (int, error) {
 	queued := 0
 	for after := uint64(0); ; {
+		n.st.GiveWayToSigners(ctx, n.yield)
 		var count int
 		var last uint64
 		err := n.st.Write(ctx, func(tx *gorm.DB) error {

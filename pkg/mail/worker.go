@@ -149,28 +149,9 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 }
 
 // yieldToSigners waits outbox.yield_to_signing while signers queue for the
-// database's one writer (see YieldToSigners).
+// database's one writer (store.Store.GiveWayToSigners).
 func (w *Worker) yieldToSigners(ctx context.Context) {
-	YieldToSigners(ctx, w.d.Store.Busy, w.d.Config.Outbox.YieldToSigning)
-}
-
-// YieldToSigners waits wait if busy reports signers queueing for the
-// database's one writer, and returns at once otherwise: on a launch day
-// signatures are stored first, and the outbox's work, mail and webhook
-// deliveries safe in their tables, goes out a batch per wait until the rush
-// eases and then at full speed. Sending competes with signing for the
-// processor and the writer; the signer's page waits on the one, not the
-// other. A wait of 0 never yields.
-func YieldToSigners(ctx context.Context, busy func() bool, wait time.Duration) {
-	if wait <= 0 || !busy() {
-		return
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-	case <-timer.C:
-	}
+	w.d.Store.GiveWayToSigners(ctx, w.d.Config.Outbox.YieldToSigning)
 }
 
 // bulkAllowed is how many bulk mails (store.BulkKinds) the next batch may

@@ -189,6 +189,25 @@ func openSQLite(opts Options, gcfg *gorm.Config) (*Store, error) {
 // On PostgreSQL, which has no one writer, it is always false.
 func (s *Store) Busy() bool { return s.batch != nil && s.batch.busy() }
 
+// GiveWayToSigners waits wait if signers queue for the one writer (Busy),
+// and returns at once otherwise: on a launch day signatures are stored
+// first, and work that can wait (the outbox's mail and webhook deliveries,
+// an update's chunks) goes a batch per wait until the rush eases, then at
+// full speed. Such work competes with signing for the processor and the
+// writer; the signer's page waits on the one, not the other. A wait of 0,
+// or ctx ending, never holds it back.
+func (s *Store) GiveWayToSigners(ctx context.Context, wait time.Duration) {
+	if wait <= 0 || !s.Busy() {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}
+
 // Read returns a handle for queries that change nothing.
 func (s *Store) Read(ctx context.Context) *gorm.DB {
 	return s.reader.WithContext(ctx)

@@ -150,7 +150,7 @@ func TestNoticesGoInChunksAfterSignersMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	outbox := &countingWaker{Waker: h.App.Outbox}
-	notices := letters.NewNotices(h.App.Store, outbox, h.Clock.Now, 2, slog.New(slog.DiscardHandler))
+	notices := letters.NewNotices(h.App.Store, outbox, h.Clock.Now, 2, 0, slog.New(slog.DiscardHandler))
 	if n, err := notices.Queue(t.Context(), letter.ID, text.ID); err != nil || n != 5 || outbox.wakes != 3 {
 		t.Fatalf("queued %d notices in %d chunks (%v); want 5 in 3", n, outbox.wakes, err)
 	}
@@ -181,5 +181,34 @@ func TestNoticesGoInChunksAfterSignersMail(t *testing.T) {
 	err = h.App.Store.Read(t.Context()).Model(&store.MailJob{}).Where("status <> ?", store.JobSent).Count(&unsent).Error
 	if err != nil || unsent != 0 {
 		t.Errorf("%d jobs unsent (%v)", unsent, err)
+	}
+}
+
+// TestNoticesGiveWayToSigners: with SQLite's writer busy, as on a launch,
+// queueing the notices of a change waits mail.outbox.yield_to_signing
+// before its chunk and queues nothing meanwhile; once a write finds the
+// writer free again, every signer's notice is queued.
+func TestNoticesGiveWayToSigners(t *testing.T) {
+	h := webtest.New(t)
+	if h.App.Store.Driver != "sqlite" {
+		t.Skip("PostgreSQL has no one writer to give way to")
+	}
+	h.SeedPending(3, "DE")
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	text, err := store.CurrentText(h.App.Store.Read(t.Context()), letter.ID, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := letters.NewNotices(h.App.Store, h.App.Outbox, h.Clock.Now, 2, 5*time.Second, slog.New(slog.DiscardHandler))
+	ctx, stop := withWriterBusy(t, h)
+	defer stop()
+	start := time.Now()
+	n, _ := notices.Queue(ctx, letter.ID, text.ID)
+	if waited := time.Since(start); n != 0 || waited < 250*time.Millisecond {
+		t.Errorf("with the writer busy, %d notices were queued after %s; want none, after a wait", n, waited)
+	}
+	h.Sign(webtest.SignForm("calm@example.org")) // a write that finds the writer free
+	if n, err := notices.Queue(t.Context(), letter.ID, text.ID); err != nil || n != 3 {
+		t.Errorf("once the rush was over, %d notices were queued (%v); want 3", n, err)
 	}
 }

@@ -49,11 +49,11 @@ const claimBatch = 40
 
 // Drain delivers due deliveries until none is due, and reports how many
 // the receivers accepted. Like the mail outbox, it gives way to signers
-// (mail.YieldToSigners) before each batch.
+// (store.Store.GiveWayToSigners) before each batch.
 func (s *Service) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
-		mail.YieldToSigners(ctx, s.d.Store.Busy, s.d.Outbox.YieldToSigning)
+		s.d.Store.GiveWayToSigners(ctx, s.d.Outbox.YieldToSigning)
 		claimed := s.d.Now()
 		rows, err := s.d.Store.ClaimWebhookDeliveries(ctx, claimed, s.d.Outbox.ClaimLease, claimBatch)
 		if err != nil || len(rows) == 0 {
