@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -493,5 +494,26 @@ func TestWebhookLogIsPrunedAfterKeepSent(t *testing.T) {
 	log, err := store.WebhookLog(h.App.Store.Read(t.Context()), 1, 10)
 	if err != nil || len(log) != 1 || log[0].Status != store.JobSent || log[0].ID != 3 {
 		t.Errorf("left %+v, %v; want the recent delivery", log, err)
+	}
+}
+
+// TestWebhookPostsPastALeaseShorterThanTheTimeout: with
+// mail.outbox.claim_lease under the 10 s timeout, no post of a claim can
+// end within its lease, yet the worker posts one delivery a claim rather
+// than none, and every delivery goes out once.
+func TestWebhookPostsPastALeaseShorterThanTheTimeout(t *testing.T) {
+	rcv := startReceiver(t, 0)
+	trust := rcv.trustedBy(t, true)
+	h := webtest.New(t, func(c *config.Config) { trust(c); c.Mail.Outbox.ClaimLease = 2 * time.Second })
+	admin := h.LoginAs("admin@campaign.example", store.RoleAdmin)
+	letter, _ := h.App.Letters.BySlug(webtest.LetterSlug)
+	addWebhook(t, admin, letter.ID, rcv.srv.URL+"/hook", "signature.confirmed")
+	for range 3 {
+		admin.Post(webhooksPath(letter.ID)+"/1/test", nil)
+	}
+	ctx, stop := context.WithTimeout(t.Context(), 10*time.Second)
+	defer stop()
+	if sent, err := h.App.Webhooks.Drain(ctx); err != nil || sent != 3 || len(rcv.requests()) != 3 {
+		t.Errorf("drained %d (%v), the receiver got %d; want 3 and 3", sent, err, len(rcv.requests()))
 	}
 }

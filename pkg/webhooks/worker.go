@@ -88,15 +88,17 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 }
 
 // deliverAll posts rows one after another and says what became of each one
-// posted. It posts none after lastStart, so that no post outlives the
-// claim's lease and none is claimed again, and sent twice at once, while it
-// runs; nor, shutting down, after ctx ends. It returns the ids of those it
-// did not post, to be made due again at once.
+// posted. Past the first, which it always posts (a lease shorter than the
+// Timeout would otherwise post nothing, ever), it posts none after
+// lastStart, so that no post outlives the claim's lease and none is claimed
+// again, and sent twice at once, while it runs; nor, shutting down, after
+// ctx ends. It returns the ids of those it did not post, to be made due
+// again at once.
 func (s *Service) deliverAll(ctx context.Context, hooks map[uint64]*store.Webhook, rows []store.WebhookDelivery, lastStart time.Time) ([]store.WebhookOutcome, []uint64) {
 	outcomes := make([]store.WebhookOutcome, 0, len(rows))
 	var unposted []uint64
 	for _, r := range rows {
-		if ctx.Err() != nil || s.d.Now().After(lastStart) {
+		if ctx.Err() != nil || (len(outcomes) > 0 && s.d.Now().After(lastStart)) {
 			unposted = append(unposted, r.ID)
 			continue
 		}
