@@ -138,17 +138,9 @@ func (b *bench) stopCampaign(r *campaignRun) error {
 // how many requests the receiver took since start, when the campaign
 // stopped (while the outbox drained too), and how fast.
 func (b *bench) drainWebhooks(start time.Time, from int64) error {
-	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		left, err := store.QueuedWebhookDeliveries(b.app.Store.Read(b.ctx))
-		if err != nil {
-			return err
-		}
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d webhook deliveries still queued after 15 minutes", left)
-		}
+	err := waitForNone("webhook deliveries", func() (int64, error) { return store.QueuedWebhookDeliveries(b.app.Store.Read(b.ctx)) })
+	if err != nil {
+		return err
 	}
 	took, sent := time.Since(start), b.webhookEvents()-from
 	fmt.Printf("  (the receiver took the %d webhook requests left queued in %s, beside the outbox: %.0f/s)\n",

@@ -249,17 +249,22 @@ func waitForMail(mails *sink, addrs []string, timeout time.Duration) map[string]
 
 // waitForEmptyOutbox waits for the outbox to send what earlier phases queued.
 func waitForEmptyOutbox(ctx context.Context, a *app.App) error {
-	for deadline := time.Now().Add(15 * time.Minute); ; {
+	return waitForNone("mails in the outbox", func() (int64, error) {
 		stats, err := store.OutboxStats(a.Store.Read(ctx), store.MailFilter{}, time.Now().UTC())
-		if err != nil {
+		return stats.Queued, err
+	})
+}
+
+// waitForNone polls left, what is still queued, every 100 ms until it is
+// none, for at most 15 minutes.
+func waitForNone(what string, left func() (int64, error)) error {
+	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		n, err := left()
+		if err != nil || n == 0 {
 			return err
 		}
-		if stats.Queued == 0 {
-			return nil
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the outbox still holds %d mails after 15 minutes", stats.Queued)
+			return fmt.Errorf("%d %s still queued after 15 minutes", n, what)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -107,7 +107,7 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
-		w.yieldToSigners(ctx)
+		w.d.Store.GiveWayToSigners(ctx, w.d.Config.Outbox.YieldToSigning)
 		now := w.d.Now()
 		jobs, err := w.d.Store.ClaimMailJobs(ctx, now, w.d.Config.Outbox.ClaimLease, w.d.Config.Outbox.BatchSize, w.bulkAllowed(now))
 		if err != nil {
@@ -146,12 +146,6 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 		sent += len(out.sent)
 	}
 	return sent, nil
-}
-
-// yieldToSigners waits outbox.yield_to_signing while signers queue for the
-// database's one writer (store.Store.GiveWayToSigners).
-func (w *Worker) yieldToSigners(ctx context.Context) {
-	w.d.Store.GiveWayToSigners(ctx, w.d.Config.Outbox.YieldToSigning)
 }
 
 // bulkAllowed is how many bulk mails (store.BulkKinds) the next batch may

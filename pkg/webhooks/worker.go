@@ -102,27 +102,21 @@ func (s *Service) deliverAll(ctx context.Context, hooks map[uint64]*store.Webhoo
 			unposted = append(unposted, r.ID)
 			continue
 		}
-		hook := hooks[r.WebhookID]
-		var status int
-		var err error
-		if hook != nil && r.Payload != "" {
-			status, err = s.post(ctx, hook, r)
-		}
-		outcomes = append(outcomes, s.outcome(hook, r, status, err))
+		outcomes = append(outcomes, s.deliver(ctx, hooks[r.WebhookID], r))
 	}
 	return outcomes, unposted
 }
 
-// outcome is what became of an attempt at r, to which the receiver answered
-// status or which failed with err: a 2xx answer is sent; anything else is
-// retried with backoff up to the outbox's max_attempts, then given up. A
-// delivery whose endpoint or data went meanwhile is given up at once.
-func (s *Service) outcome(hook *store.Webhook, r store.WebhookDelivery, status int, err error) store.WebhookOutcome {
+// deliver posts one delivery to its endpoint and says what became of it: a
+// 2xx answer is sent; anything else is retried with backoff up to the
+// outbox's max_attempts, then given up.
+func (s *Service) deliver(ctx context.Context, hook *store.Webhook, r store.WebhookDelivery) store.WebhookOutcome {
 	out := store.WebhookOutcome{ID: r.ID, Status: store.JobSent}
-	if hook == nil || r.Payload == "" {
+	if hook == nil || r.Payload == "" { // the endpoint or the data went meanwhile
 		out.Status, out.Error = store.JobFailed, "nothing left to send"
 		return out
 	}
+	status, err := s.post(ctx, hook, r)
 	out.ResponseStatus = status
 	if err == nil && (status < 200 || status > 299) {
 		err = fmt.Errorf("receiver answered %d", status)
